@@ -1,0 +1,32 @@
+//! VPC endpoint policies, evaluated with the IAM engine: an endpoint policy is a resource policy
+//! that every request through the endpoint must satisfy (a missing policy means full access).
+
+use pulldoctor_iam::{Decision, NamedPolicy, PolicyDocument, evaluate_resource_policy};
+
+pub enum Outcome {
+    Allowed(String),
+    Denied(String),
+    Unknown(String),
+}
+
+pub fn evaluate(text: &str, action: &str, resource: &str, principal: Option<&str>) -> Outcome {
+    let document = match PolicyDocument::parse_str(text) {
+        Ok(document) => document,
+        Err(error) => return Outcome::Unknown(format!("the policy does not parse: {error}")),
+    };
+    let policy = NamedPolicy { name: "endpoint policy", document: &document };
+    // Without the pulling principal, only statements for every principal (`*`) can be judged.
+    let principal_arn = principal.unwrap_or("arn:aws:iam::000000000000:role/pulldoctor-unknown-principal");
+    let account = principal_arn.split(':').nth(4).unwrap_or_default();
+    match evaluate_resource_policy(&policy, principal_arn, account, action, resource) {
+        Decision::Allowed { by } => Outcome::Allowed(by),
+        Decision::ExplicitDeny { by } => Outcome::Denied(format!("explicitly denied by {by}")),
+        Decision::ImplicitDeny if principal.is_some() => Outcome::Denied("no statement allows it".into()),
+        Decision::ImplicitDeny => Outcome::Unknown("no statement allows every principal, and the pulling role is not known".into()),
+        Decision::Conditional { statements, condition_keys } => Outcome::Unknown(format!(
+            "{} depend on conditions ({})",
+            statements.join(", "),
+            condition_keys.join(", ")
+        )),
+    }
+}
