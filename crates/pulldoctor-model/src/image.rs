@@ -33,10 +33,17 @@ impl EcrHost {
     }
     /// The S3 host ECR serves layers from (through pre-signed URLs).
     pub fn layer_host(&self) -> String {
-        format!("prod-{0}-starport-layer-bucket.s3.{0}.{1}", self.region, self.domain)
+        format!(
+            "prod-{0}-starport-layer-bucket.s3.{0}.{1}",
+            self.region, self.domain
+        )
     }
     pub fn repository_arn(&self, repository: &str) -> String {
-        let partition = if self.domain.ends_with(".cn") { "aws-cn" } else { "aws" };
+        let partition = if self.domain.ends_with(".cn") {
+            "aws-cn"
+        } else {
+            "aws"
+        };
         format!(
             "arn:{partition}:ecr:{}:{}:repository/{repository}",
             self.region, self.account
@@ -83,7 +90,9 @@ pub fn parse_image(reference: &str) -> Result<ImageRef, InvalidReference> {
         return Err(InvalidReference("the image reference is empty".into()));
     }
     if reference.trim() != reference {
-        return Err(InvalidReference("the image reference has leading or trailing spaces".into()));
+        return Err(InvalidReference(
+            "the image reference has leading or trailing spaces".into(),
+        ));
     }
     let (rest, digest) = match reference.split_once('@') {
         Some((rest, digest)) => {
@@ -126,7 +135,14 @@ pub fn parse_image(reference: &str) -> Result<ImageRef, InvalidReference> {
         (tag, _) => tag,
     };
     let ecr = parse_ecr_host(registry.split(':').next().unwrap_or(&registry));
-    Ok(ImageRef { original, registry, repository, tag, digest, ecr })
+    Ok(ImageRef {
+        original,
+        registry,
+        repository,
+        tag,
+        digest,
+        ecr,
+    })
 }
 
 /// Recognise `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`.
@@ -145,21 +161,39 @@ pub fn parse_ecr_host(host: &str) -> Option<EcrHost> {
     if domain != "amazonaws.com" && domain != "amazonaws.com.cn" {
         return None;
     }
-    if region.is_empty() || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return None;
     }
-    Some(EcrHost { account: account.to_string(), region: region.to_string(), fips, domain: domain.to_string() })
+    Some(EcrHost {
+        account: account.to_string(),
+        region: region.to_string(),
+        fips,
+        domain: domain.to_string(),
+    })
 }
 
 fn validate_digest(digest: &str) -> Result<(), InvalidReference> {
     let Some((algorithm, hex)) = digest.split_once(':') else {
-        return Err(InvalidReference(format!("digest `{digest}` has no algorithm (expected sha256:<hex>)")));
+        return Err(InvalidReference(format!(
+            "digest `{digest}` has no algorithm (expected sha256:<hex>)"
+        )));
     };
     let ok_algorithm = !algorithm.is_empty()
-        && algorithm.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b));
-    let ok_hex = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        && algorithm
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b));
+    let ok_hex = hex.len() >= 32
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
     if !ok_algorithm || !ok_hex || (algorithm == "sha256" && hex.len() != 64) {
-        return Err(InvalidReference(format!("digest `{digest}` is not of the form sha256:<64 lower-case hex>")));
+        return Err(InvalidReference(format!(
+            "digest `{digest}` is not of the form sha256:<64 lower-case hex>"
+        )));
     }
     Ok(())
 }
@@ -169,7 +203,9 @@ fn validate_tag(tag: &str) -> Result<(), InvalidReference> {
     let ok = !bytes.is_empty()
         && bytes.len() <= 128
         && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b));
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b));
     if ok {
         Ok(())
     } else {
@@ -187,25 +223,33 @@ fn validate_registry(registry: &str) -> Result<(), InvalidReference> {
     if let Some(port) = port
         && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(InvalidReference(format!("registry `{registry}` has an invalid port")));
+        return Err(InvalidReference(format!(
+            "registry `{registry}` has an invalid port"
+        )));
     }
     let ok = !host.is_empty()
         && host.split('.').all(|label| {
             !label.is_empty()
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         });
     if ok {
         Ok(())
     } else {
-        Err(InvalidReference(format!("registry host `{registry}` is not a valid host name")))
+        Err(InvalidReference(format!(
+            "registry host `{registry}` is not a valid host name"
+        )))
     }
 }
 
 fn validate_repository(repository: &str) -> Result<(), InvalidReference> {
     if repository.len() > 255 {
-        return Err(InvalidReference("repository name is longer than 255 characters".into()));
+        return Err(InvalidReference(
+            "repository name is longer than 255 characters".into(),
+        ));
     }
     for component in repository.split('/') {
         if !valid_path_component(component) {
@@ -259,7 +303,11 @@ pub fn normalise_registry_key(key: &str) -> String {
         .strip_prefix("https://")
         .or_else(|| key.strip_prefix("http://"))
         .unwrap_or(key);
-    let host = without_scheme.split('/').next().unwrap_or(without_scheme).to_ascii_lowercase();
+    let host = without_scheme
+        .split('/')
+        .next()
+        .unwrap_or(without_scheme)
+        .to_ascii_lowercase();
     match host.as_str() {
         "index.docker.io" | "registry-1.docker.io" | "docker.io" | "registry.hub.docker.com" => {
             "docker.io".to_string()
@@ -289,23 +337,52 @@ mod tests {
     #[test]
     fn references() {
         let sha = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        check("nginx", Some(("docker.io", "library/nginx", Some("latest"), None)));
-        check("bitnami/redis:7", Some(("docker.io", "bitnami/redis", Some("7"), None)));
-        check("index.docker.io/library/alpine:3", Some(("docker.io", "library/alpine", Some("3"), None)));
-        check("localhost:5000/app", Some(("localhost:5000", "app", Some("latest"), None)));
-        check("localhost/app:1", Some(("localhost", "app", Some("1"), None)));
+        check(
+            "nginx",
+            Some(("docker.io", "library/nginx", Some("latest"), None)),
+        );
+        check(
+            "bitnami/redis:7",
+            Some(("docker.io", "bitnami/redis", Some("7"), None)),
+        );
+        check(
+            "index.docker.io/library/alpine:3",
+            Some(("docker.io", "library/alpine", Some("3"), None)),
+        );
+        check(
+            "localhost:5000/app",
+            Some(("localhost:5000", "app", Some("latest"), None)),
+        );
+        check(
+            "localhost/app:1",
+            Some(("localhost", "app", Some("1"), None)),
+        );
         check(
             "818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest",
-            Some(("818140567777.dkr.ecr.us-east-1.amazonaws.com", "harness-delegate", Some("latest"), None)),
+            Some((
+                "818140567777.dkr.ecr.us-east-1.amazonaws.com",
+                "harness-delegate",
+                Some("latest"),
+                None,
+            )),
         );
-        check(&format!("quay.io/org/app@{sha}"), Some(("quay.io", "org/app", None, Some(sha))));
-        check(&format!("quay.io/org/app:v1@{sha}"), Some(("quay.io", "org/app", Some("v1"), Some(sha))));
+        check(
+            &format!("quay.io/org/app@{sha}"),
+            Some(("quay.io", "org/app", None, Some(sha))),
+        );
+        check(
+            &format!("quay.io/org/app:v1@{sha}"),
+            Some(("quay.io", "org/app", Some("v1"), Some(sha))),
+        );
         check("My-Registry.example.com/app:Latest::", None);
         check("registry.example.com/App:1", None);
         check("app:", None);
         check("", None);
         check("quay.io/org/app@sha256:abc", None);
-        check("a/b__c/d-e--f.g:1.2_3", Some(("docker.io", "a/b__c/d-e--f.g", Some("1.2_3"), None)));
+        check(
+            "a/b__c/d-e--f.g:1.2_3",
+            Some(("docker.io", "a/b__c/d-e--f.g", Some("1.2_3"), None)),
+        );
     }
 
     #[test]
@@ -314,20 +391,35 @@ mod tests {
         assert_eq!(ecr.account, "818140567777");
         assert_eq!(ecr.region, "us-east-1");
         assert_eq!(ecr.api_host(), "api.ecr.us-east-1.amazonaws.com");
-        assert_eq!(ecr.layer_host(), "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com");
+        assert_eq!(
+            ecr.layer_host(),
+            "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
+        );
         assert_eq!(
             ecr.repository_arn("a/b"),
             "arn:aws:ecr:us-east-1:818140567777:repository/a/b"
         );
-        assert!(parse_ecr_host("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com").unwrap().fips);
-        assert_eq!(parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn").unwrap().domain, "amazonaws.com.cn");
+        assert!(
+            parse_ecr_host("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
+                .unwrap()
+                .fips
+        );
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
+                .unwrap()
+                .domain,
+            "amazonaws.com.cn"
+        );
         assert!(parse_ecr_host("12345.dkr.ecr.us-east-1.amazonaws.com").is_none());
         assert!(parse_ecr_host("quay.io").is_none());
     }
 
     #[test]
     fn registry_keys() {
-        assert_eq!(normalise_registry_key("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(
+            normalise_registry_key("https://index.docker.io/v1/"),
+            "docker.io"
+        );
         assert_eq!(normalise_registry_key("http://Host:5000/v2/"), "host:5000");
         assert_eq!(normalise_registry_key("quay.io"), "quay.io");
     }

@@ -1,7 +1,9 @@
 //! VPC endpoint policies, evaluated with the IAM engine: an endpoint policy is a resource policy
 //! that every request through the endpoint must satisfy (a missing policy means full access).
 
-use pulldoctor_iam::{Decision, NamedPolicy, PolicyDocument, evaluate_resource_policy};
+use pulldoctor_iam::{
+    Decision, Effect, NamedPolicy, PolicyDocument, PrincipalSpec, evaluate_resource_policy,
+};
 
 pub enum Outcome {
     Allowed(String),
@@ -14,14 +16,21 @@ pub fn evaluate(text: &str, action: &str, resource: &str, principal: Option<&str
         Ok(document) => document,
         Err(error) => return Outcome::Unknown(format!("the policy does not parse: {error}")),
     };
-    let policy = NamedPolicy { name: "endpoint policy", document: &document };
+    let policy = NamedPolicy {
+        name: "endpoint policy",
+        document: &document,
+    };
     // Without the pulling principal, only statements for every principal (`*`) can be judged.
-    let principal_arn = principal.unwrap_or("arn:aws:iam::000000000000:role/pulldoctor-unknown-principal");
+    let principal_arn =
+        principal.unwrap_or("arn:aws:iam::000000000000:role/pulldoctor-unknown-principal");
     let account = principal_arn.split(':').nth(4).unwrap_or_default();
     match evaluate_resource_policy(&policy, principal_arn, account, action, resource) {
         Decision::Allowed { by } => Outcome::Allowed(by),
         Decision::ExplicitDeny { by } => Outcome::Denied(format!("explicitly denied by {by}")),
         Decision::ImplicitDeny if principal.is_some() => Outcome::Denied("no statement allows it".into()),
+        Decision::ImplicitDeny if allows_only_everyone(&document) => {
+            Outcome::Denied("no statement allows it (every Allow statement is for all principals, so who pulls does not matter)".into())
+        }
         Decision::ImplicitDeny => Outcome::Unknown("no statement allows every principal, and the pulling role is not known".into()),
         Decision::Conditional { statements, condition_keys } => Outcome::Unknown(format!(
             "{} depend on conditions ({})",
@@ -29,4 +38,18 @@ pub fn evaluate(text: &str, action: &str, resource: &str, principal: Option<&str
             condition_keys.join(", ")
         )),
     }
+}
+
+/// True when every `Allow` statement applies to all principals (`"Principal": "*"` or
+/// `{"AWS": "*"}`): then the caller's identity cannot change an implicit deny.
+fn allows_only_everyone(document: &PolicyDocument) -> bool {
+    document
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .all(|s| match &s.principal {
+            Some(PrincipalSpec::Principal(set)) => set.everyone || set.aws.iter().any(|a| a == "*"),
+            None => true,
+            Some(PrincipalSpec::NotPrincipal(_)) => false,
+        })
 }

@@ -1,0 +1,415 @@
+//! Unit tests: one data-driven helper, one line per case.
+
+use super::*;
+
+/// Classifies `message` and asserts class and step; returns the classification for more checks.
+fn check(message: &str, class: ErrorClass, step: PullStep) -> Classification {
+    let c = classify(message);
+    assert_eq!(
+        (c.class, c.step),
+        (class, step),
+        "message: {message}\nrule: {}\nexplanation: {}",
+        c.rule,
+        c.explanation
+    );
+    c
+}
+
+const SEED: &str = r#"Failed to pull image "818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest": rpc error: code = DeadlineExceeded desc = initializing source docker://818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest: pinging container registry 818140567777.dkr.ecr.us-east-1.amazonaws.com: Get "https://818140567777.dkr.ecr.us-east-1.amazonaws.com/v2/": dial tcp 52.207.2.251:443: i/o timeout"#;
+
+#[test]
+fn seed_incident_is_a_tcp_timeout_to_a_public_address() {
+    let c = check(SEED, ErrorClass::NetworkTimeout, PullStep::TcpConnect);
+    assert_eq!(
+        c.image.as_deref(),
+        Some("818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest")
+    );
+    assert_eq!(
+        c.host.as_deref(),
+        Some("818140567777.dkr.ecr.us-east-1.amazonaws.com")
+    );
+    assert_eq!(c.dialled, Some("52.207.2.251:443".parse().unwrap()));
+    assert_eq!(c.dialled_is_private, Some(false));
+    assert!(
+        c.rules_in
+            .iter()
+            .any(|r| r.contains("NAT gateway") && r.contains("internet gateway"))
+    );
+    assert!(c.rules_out.iter().any(|r| r.starts_with("credentials")));
+    assert_eq!(c.rule, "net.io-timeout");
+}
+
+#[test]
+fn dns_lookup_timeout_is_dns_not_network_timeout() {
+    let c = check(
+        r#"Failed to pull image "818140567777.dkr.ecr.us-east-1.amazonaws.com/app:1": rpc error: code = Unknown desc = failed to pull and unpack image "818140567777.dkr.ecr.us-east-1.amazonaws.com/app:1": failed to resolve reference "818140567777.dkr.ecr.us-east-1.amazonaws.com/app:1": failed to do request: Head "https://818140567777.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1": dial tcp: lookup 818140567777.dkr.ecr.us-east-1.amazonaws.com on 10.0.0.2:53: read udp 10.0.1.5:41234->10.0.0.2:53: i/o timeout"#,
+        ErrorClass::Dns,
+        PullStep::DnsLookup,
+    );
+    assert_eq!(c.rule, "dns.timeout");
+    assert_eq!(c.dns_server, Some("10.0.0.2:53".parse().unwrap()));
+    assert_eq!(
+        c.dialled, None,
+        "the UDP peer is the DNS server, not a dialled registry"
+    );
+    assert_eq!(
+        c.host.as_deref(),
+        Some("818140567777.dkr.ecr.us-east-1.amazonaws.com")
+    );
+}
+
+#[test]
+fn s3_layer_timeout_after_manifest_is_blob_step() {
+    let c = check(
+        r#"Failed to pull image "818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest": rpc error: code = DeadlineExceeded desc = failed to pull and unpack image "818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest": failed to copy: httpReadSeeker: failed open: failed to do request: Get "https://prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com/ab12/data?X-Amz-Algorithm=AWS4-HMAC-SHA256": dial tcp 52.216.185.34:443: i/o timeout"#,
+        ErrorClass::NetworkTimeout,
+        PullStep::Blob,
+    );
+    assert_eq!(
+        c.host.as_deref(),
+        Some("prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com")
+    );
+    assert!(
+        c.explanation.contains("S3 gateway endpoint"),
+        "{}",
+        c.explanation
+    );
+    assert!(c.rules_in.iter().any(|r| r.contains("prefix list")));
+    assert!(
+        c.rules_out
+            .iter()
+            .any(|r| r.contains("manifest request succeeded"))
+    );
+    // the old Docker form without an address, on the legacy global S3 name
+    let c = check(
+        r#"Failed to pull image "111111111111.dkr.ecr.us-east-1.amazonaws.com/my/container:e877": rpc error: code = Unknown desc = error pulling image configuration: Get https://prod-us-east-1-starport-layer-bucket.s3.amazonaws.com/c8f1/data: dial tcp: i/o timeout"#,
+        ErrorClass::NetworkTimeout,
+        PullStep::Blob,
+    );
+    assert_eq!(
+        c.host.as_deref(),
+        Some("prod-us-east-1-starport-layer-bucket.s3.amazonaws.com")
+    );
+    assert!(c.explanation.contains("S3"));
+}
+
+#[test]
+fn no_basic_auth_credentials_mentions_ecr_api_reachability() {
+    let c = check(
+        r#"Failed to pull image "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.6.3": rpc error: code = Unknown desc = Error response from daemon: Get https://602401143452.dkr.ecr.us-west-2.amazonaws.com/v2/amazon-k8s-cni/manifests/v1.6.3: no basic auth credentials"#,
+        ErrorClass::AuthMissing,
+        PullStep::TokenExchange,
+    );
+    assert!(
+        c.rules_in
+            .iter()
+            .any(|r| r.contains("api.ecr.us-west-2.amazonaws.com") && r.contains("private subnet")),
+        "{:?}",
+        c.rules_in
+    );
+    assert_eq!(c.http_status, Some(401));
+}
+
+#[test]
+fn pull_access_denied_is_ambiguous() {
+    let c = check(
+        r#"Failed to pull image "acme/private-app:latest": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/acme/private-app:latest": failed to resolve reference "docker.io/acme/private-app:latest": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"#,
+        ErrorClass::AuthDenied,
+        PullStep::Manifest,
+    );
+    assert!(c.ambiguous_with.contains(&ErrorClass::AuthMissing));
+    assert!(c.ambiguous_with.contains(&ErrorClass::ImageNotFound));
+    assert!(c.explanation.contains("Other evidence decides"));
+    let c = check(
+        "Error response from daemon: pull access denied for acme/private-app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+        ErrorClass::AuthDenied,
+        PullStep::Manifest,
+    );
+    assert_eq!(c.image.as_deref(), Some("acme/private-app"));
+    assert!(c.ambiguous_with.contains(&ErrorClass::ImageNotFound));
+}
+
+#[test]
+fn private_dialled_address_points_at_an_endpoint_public_at_nat() {
+    let private = check(
+        r#"Failed to pull image "818140567777.dkr.ecr.us-east-1.amazonaws.com/a:1": rpc error: code = Unknown desc = failed to pull and unpack image "818140567777.dkr.ecr.us-east-1.amazonaws.com/a:1": failed to resolve reference "818140567777.dkr.ecr.us-east-1.amazonaws.com/a:1": failed to do request: Head "https://818140567777.dkr.ecr.us-east-1.amazonaws.com/v2/a/manifests/1": dial tcp 10.0.12.34:443: i/o timeout"#,
+        ErrorClass::NetworkTimeout,
+        PullStep::TcpConnect,
+    );
+    assert_eq!(private.dialled_is_private, Some(true));
+    assert!(
+        private
+            .rules_in
+            .iter()
+            .any(|r| r.contains("interface VPC endpoint"))
+    );
+    assert!(!private.rules_in.iter().any(|r| r.contains("NAT gateway")));
+    let public = check(SEED, ErrorClass::NetworkTimeout, PullStep::TcpConnect);
+    assert!(public.rules_in.iter().any(|r| r.contains("NAT gateway")));
+    assert!(
+        public
+            .rules_in
+            .iter()
+            .any(|r| r.contains("private DNS is not in effect"))
+    );
+    // IPv6 ULA and CGNAT count as private
+    assert_eq!(
+        classify("dial tcp [fd00:ec2::23]:443: i/o timeout").dialled_is_private,
+        Some(true)
+    );
+    assert_eq!(
+        classify("dial tcp 100.64.3.4:443: i/o timeout").dialled_is_private,
+        Some(true)
+    );
+    assert_eq!(
+        classify("dial tcp [2600:1f18::1]:443: i/o timeout").dialled_is_private,
+        Some(false)
+    );
+}
+
+#[test]
+fn ecr_denials() {
+    let c = check(
+        r#"Failed to pull image "444455556666.dkr.ecr.us-east-1.amazonaws.com/payments/api:2.3.1": rpc error: code = Unknown desc = reading manifest 2.3.1 in 444455556666.dkr.ecr.us-east-1.amazonaws.com/payments/api: denied: User: arn:aws:sts::444455556666:assumed-role/ROSA-Worker-Role/i-0a1b2c3d4e5f60718 is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:444455556666:repository/payments/api because no VPC endpoint policy allows the ecr:BatchGetImage action"#,
+        ErrorClass::AuthDenied,
+        PullStep::Manifest,
+    );
+    assert_eq!(c.rule, "auth.ecr-iam-denied");
+    assert!(c.explanation.contains("VPC endpoint policy"));
+    assert_eq!(
+        c.image.as_deref(),
+        Some("444455556666.dkr.ecr.us-east-1.amazonaws.com/payments/api:2.3.1")
+    );
+    let c = check(
+        "Error response from daemon: pull access denied for 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/api, repository does not exist or may require 'docker login': denied: Your authorization token has expired. Reauthenticate and try again.",
+        ErrorClass::AuthExpired,
+        PullStep::TokenExchange,
+    );
+    assert!(c.explanation.contains("12 hours"));
+}
+
+#[test]
+fn one_line_per_form() {
+    use ErrorClass as C;
+    use PullStep as S;
+    let cases: &[(&str, C, S)] = &[
+        (
+            r#"Container image "nginx:1.27" is not present with pull policy of Never"#,
+            C::NeverPull,
+            S::Unknown,
+        ),
+        (
+            r#"Failed to apply default image tag "Nginx:latest": couldn't parse image reference "Nginx:latest": invalid reference format: repository name must be lowercase"#,
+            C::InvalidReference,
+            S::Unknown,
+        ),
+        (
+            r#"Failed to pull image "quay.io/acme/app:1": rpc error: code = Unknown desc = Source image rejected: A signature was required, but no signature exists"#,
+            C::Policy,
+            S::Admission,
+        ),
+        (
+            r#"Failed to pull image "docker.io/library/nginx:latest": rpc error: code = Unknown desc = registry docker.io is blocked in /etc/containers/registries.conf or /etc/containers/registries.conf.d"#,
+            C::Policy,
+            S::Admission,
+        ),
+        (
+            r#"rpc error: code = Unknown desc = pinging container registry registry-1.docker.io: Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.50:3128: i/o timeout"#,
+            C::Proxy,
+            S::ProxyConnect,
+        ),
+        (
+            r#"error pinging docker registry registry-1.docker.io: Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp: lookup http: Temporary failure in name resolution"#,
+            C::Proxy,
+            S::ProxyConnect,
+        ),
+        (
+            r#"failed to pull and unpack image "docker.io/library/python:3.12": failed to extract layer sha256:1a2b: write /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/41/fs/usr/lib/libpython3.12.so: no space left on device: unknown"#,
+            C::DiskPressure,
+            S::Unpack,
+        ),
+        (
+            r#"Failed to pull image "busybox:arm": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/busybox:arm": no match for platform in manifest: not found"#,
+            C::PlatformMismatch,
+            S::Manifest,
+        ),
+        (
+            "exec /usr/bin/app: exec format error",
+            C::PlatformMismatch,
+            S::Unknown,
+        ),
+        (
+            r#"Error response from daemon: Get "https://registry.lab.test:5000/v2/": http: server gave HTTP response to HTTPS client"#,
+            C::Tls,
+            S::TlsHandshake,
+        ),
+        (
+            r#"failed to do request: Head "https://harbor.corp/v2/a/manifests/1": tls: failed to verify certificate: x509: certificate signed by unknown authority"#,
+            C::Tls,
+            S::TlsHandshake,
+        ),
+        (
+            r#"Get "https://r.example/v2/": x509: certificate has expired or is not yet valid"#,
+            C::Tls,
+            S::TlsHandshake,
+        ),
+        (
+            r#"Get "https://r.example/v2/": net/http: TLS handshake timeout"#,
+            C::NetworkTimeout,
+            S::TlsHandshake,
+        ),
+        (
+            r#"Error reading manifest latest in docker.io/library/busybox: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit"#,
+            C::RateLimit,
+            S::Manifest,
+        ),
+        (
+            r#"unauthorized: authentication required"#,
+            C::AuthMissing,
+            S::TokenExchange,
+        ),
+        (
+            r#"failed to resolve reference "r.example/a:1": pulling from host r.example failed with status code [manifests 1]: 403 Forbidden"#,
+            C::AuthDenied,
+            S::Manifest,
+        ),
+        (
+            r#"Error response from daemon: manifest for nginx:nope not found: manifest unknown: manifest unknown"#,
+            C::ImageNotFound,
+            S::Manifest,
+        ),
+        (
+            r#"rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:nope": failed to resolve reference "docker.io/library/nginx:nope": docker.io/library/nginx:nope: not found"#,
+            C::ImageNotFound,
+            S::Manifest,
+        ),
+        (
+            r#"reading manifest 1.0 in e503.lab.test/demo/app: received unexpected HTTP status: 503 Service Unavailable"#,
+            C::RegistryServerError,
+            S::Manifest,
+        ),
+        (
+            r#"dial tcp: lookup nosuch.example on 10.0.0.2:53: no such host"#,
+            C::Dns,
+            S::DnsLookup,
+        ),
+        (
+            r#"dial tcp: lookup r.example on 10.0.0.2:53: server misbehaving"#,
+            C::Dns,
+            S::DnsLookup,
+        ),
+        (
+            r#"dial tcp 10.0.0.7:5000: connect: connection refused"#,
+            C::ConnectionRefused,
+            S::TcpConnect,
+        ),
+        (
+            r#"dial tcp 10.0.0.7:443: connect: network is unreachable"#,
+            C::NetworkTimeout,
+            S::TcpConnect,
+        ),
+        (
+            r#"dial tcp 10.0.0.7:443: connect: no route to host"#,
+            C::NetworkTimeout,
+            S::TcpConnect,
+        ),
+        (
+            r#"Get "https://r.example/v2/": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)"#,
+            C::NetworkTimeout,
+            S::TcpConnect,
+        ),
+        (
+            r#"Get "https://r.example/v2/a/manifests/1": net/http: timeout awaiting response headers (Client.Timeout exceeded while awaiting headers)"#,
+            C::NetworkTimeout,
+            S::Manifest,
+        ),
+        (
+            r#"failed to authorize: failed to fetch anonymous token: Get "https://auth.docker.io/token?scope=repository%3Alibrary%2Fnginx%3Apull&service=registry.docker.io": dial tcp 54.236.113.205:443: i/o timeout"#,
+            C::NetworkTimeout,
+            S::TokenExchange,
+        ),
+        (
+            r#"Back-off pulling image "nginx:1.27""#,
+            C::Other,
+            S::Unknown,
+        ),
+        ("", C::Other, S::Unknown),
+    ];
+    for (m, c, s) in cases {
+        check(m, *c, *s);
+    }
+}
+
+#[test]
+fn backoff_only_says_how_to_get_the_cause_back() {
+    let c = check(
+        r#"Back-off pulling image "quay.io/acme/app:2""#,
+        ErrorClass::Other,
+        PullStep::Unknown,
+    );
+    assert_eq!(c.rule, "kubelet.backoff-only");
+    assert!(
+        c.explanation
+            .contains("kubectl get events -n NS --field-selector involvedObject.name=POD")
+    );
+    assert!(c.explanation.contains("kubectl describe pod"));
+    assert_eq!(c.image.as_deref(), Some("quay.io/acme/app:2"));
+}
+
+#[test]
+fn reasons() {
+    let c = classify_with_reason(Some("ErrImageNeverPull"), "something unclear");
+    assert_eq!(c.class, ErrorClass::NeverPull);
+    let c = classify_with_reason(
+        Some("InvalidImageName"),
+        r#"Failed to apply default image tag "a b": couldn't parse"#,
+    );
+    assert_eq!(c.class, ErrorClass::InvalidReference);
+    let c = classify_with_reason(Some("SignatureValidationFailed"), "image rejected");
+    assert_eq!((c.class, c.step), (ErrorClass::Policy, PullStep::Admission));
+    let c = classify_with_reason(Some("RegistryUnavailable"), "");
+    assert_eq!(c.class, ErrorClass::NetworkTimeout);
+    let c = classify_with_reason(Some("ImagePullBackOff"), r#"Back-off pulling image "x:1""#);
+    assert_eq!(c.rule, "kubelet.backoff-only");
+    let c = classify_with_reason(Some("ErrImagePull"), SEED);
+    assert_eq!(c, classify(SEED));
+    assert_eq!(classify_with_reason(None, SEED), classify(SEED));
+}
+
+#[test]
+fn names_round_trip() {
+    for c in ErrorClass::all() {
+        assert_eq!(c.as_str().parse::<ErrorClass>().unwrap(), *c);
+        assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        let back: ErrorClass = serde_json::from_value(serde_json::json!(c.as_str())).unwrap();
+        assert_eq!(back, *c);
+    }
+    for s in PullStep::all() {
+        assert_eq!(s.as_str().parse::<PullStep>().unwrap(), *s);
+        assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+    }
+    assert!("nope".parse::<ErrorClass>().is_err());
+    assert_eq!(ErrorClass::all().len(), 17);
+}
+
+#[test]
+fn escaped_log_form_is_understood() {
+    // containerd's log line quotes the error with backslashes
+    let c = classify(
+        r#"error="failed to do request: Head \"https://r.example/v2/a/manifests/1\": dial tcp 52.1.2.3:443: i/o timeout" host=r.example"#,
+    );
+    assert_eq!(
+        (c.class, c.step),
+        (ErrorClass::NetworkTimeout, PullStep::TcpConnect)
+    );
+    assert_eq!(c.host.as_deref(), Some("r.example"));
+}
+
+#[test]
+fn deterministic_and_serialisable() {
+    let a = serde_json::to_string(&classify(SEED)).unwrap();
+    let b = serde_json::to_string(&classify(SEED)).unwrap();
+    assert_eq!(a, b);
+    assert!(a.contains(r#""class":"network-timeout""#));
+    assert!(a.contains(r#""step":"tcp-connect""#));
+}

@@ -1,0 +1,421 @@
+use std::collections::BTreeMap;
+
+use pulldoctor_classify::ErrorClass;
+use pulldoctor_model::InputKind;
+use pulldoctor_net::{From, HopStatus, PathResult, Target, Verdict};
+
+use super::{Check, CheckInfo, Context, Findings};
+use crate::affected::{Failure, is_network_class};
+use crate::report::{Cause, Confidence, Evidence, Layer, PathGroup, Timing};
+use crate::{declare_check, fix};
+
+declare_check! {
+    /// ## What it checks
+    /// For every node with a failing pull, the path from the node to each host the pull needs: the
+    /// registry, the ECR API when the node fetches its own tokens, and S3 for ECR's image layers.
+    /// It follows DNS (VPC resolver, interface endpoints with private DNS), the node's security
+    /// groups, the subnet's network ACL in both directions, the effective route table (the explicit
+    /// association, else the VPC's main table) and its longest-prefix route, and the target: NAT
+    /// gateway (state, its own subnet's route to an attached internet gateway), internet gateway,
+    /// egress-only gateway, gateway or interface endpoint (security groups, ACL, policy).
+    ///
+    /// ## Why it breaks pulls
+    /// A pull with no way to the registry fails with `dial tcp ...: i/o timeout` or `context
+    /// deadline exceeded`, texts that look like anything; the seed incident lost three hours to
+    /// auth, IAM and RBAC before someone found the main route table had no default route.
+    ///
+    /// ## Evidence
+    /// `aws ec2 describe-route-tables`, `describe-subnets`, `describe-nat-gateways`,
+    /// `describe-internet-gateways`, `describe-vpc-endpoints`, `describe-security-groups`,
+    /// `describe-network-acls`, `describe-instances`, `describe-vpc-attribute`, and the pod's error.
+    ///
+    /// ## Fix and its risk
+    /// The exact `aws ec2` command for the hop that blocks (create or replace a route, associate a
+    /// route table, attach a gateway, add a rule, enable private DNS), shown with `--dry-run` first.
+    /// All are mutating: the blast radius lists the other subnets a route-table change touches.
+    ///
+    /// ## Known limits
+    /// Paths that leave the VPC (transit gateway, VPN, firewall appliances) are reported as leaving
+    /// scope. Custom DHCP option sets, Route 53 Resolver rules and host firewalls are not read.
+    pub NetworkPath, name: "network-path", layer: Network, codes: [
+        "route.no-route", "route.blackhole", "route.wrong-target", "nat.unavailable", "nat.no-internet-route",
+        "igw.detached", "sg.egress-denied", "nacl.egress-denied", "nacl.return-denied", "endpoint.private-dns-disabled",
+        "endpoint.sg-denied", "endpoint.s3-unreachable", "endpoint.missing", "endpoint.policy-denied",
+        "dns.vpc-resolver-disabled", "path.leaves-scope",
+    ],
+}
+
+/// The hosts a pull of this image needs, with the dialled address where the error names it.
+fn targets(failure: &Failure, cx: &Context) -> Vec<Target> {
+    let Some(image) = &failure.image_ref else {
+        return Vec::new();
+    };
+    let class = &failure.classification;
+    let (host, port) = match image.registry.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            (host.to_string(), port.parse().unwrap_or(443))
+        }
+        _ => (image.registry.clone(), 443),
+    };
+    let dialled_for = |candidate: &str| {
+        let named = class
+            .host
+            .as_deref()
+            .map(|h| h.eq_ignore_ascii_case(candidate));
+        match named {
+            Some(true) => class.dialled.map(|a| a.ip()),
+            _ => None,
+        }
+    };
+    let repository_arn = image
+        .ecr
+        .as_ref()
+        .map(|e| e.repository_arn(&image.repository));
+    let principal_arn = node_role(cx, failure);
+    let mut out = vec![Target {
+        host: Some(host.clone()),
+        address: dialled_for(&host),
+        port,
+        repository_arn: repository_arn.clone(),
+        principal_arn: principal_arn.clone(),
+    }];
+    if let Some(ecr) = &image.ecr {
+        let layer_host = ecr.layer_host();
+        out.push(Target {
+            host: Some(layer_host.clone()),
+            address: dialled_for(&layer_host),
+            port: 443,
+            repository_arn: repository_arn.clone(),
+            principal_arn: principal_arn.clone(),
+        });
+        // The node itself asks the ECR API for tokens when no pull secret covers the registry
+        // (the kubelet credential provider on EKS).
+        if !crate::checks::pull_secrets::secret_covers(cx.model, failure.pod, &image.registry) {
+            let api = ecr.api_host();
+            out.push(Target {
+                host: Some(api.clone()),
+                address: dialled_for(&api),
+                port: 443,
+                repository_arn: None,
+                principal_arn,
+            });
+        }
+    }
+    out
+}
+
+fn node_role(cx: &Context, failure: &Failure) -> Option<String> {
+    let node = cx.model.nodes.get(failure.pod.node_name.as_deref()?)?;
+    let instance = cx.model.node_instance(node)?;
+    let profile = cx
+        .model
+        .instance_profiles
+        .get(instance.iam_instance_profile_arn.as_deref()?)?;
+    profile.role_arns.first().cloned()
+}
+
+fn layer_of(code: &str) -> Layer {
+    match code.split('.').next() {
+        Some("dns") => Layer::Dns,
+        Some("proxy") => Layer::Proxy,
+        _ => Layer::Network,
+    }
+}
+
+/// A short line for a traced path: the hops that decided it.
+pub fn path_line(result: &PathResult) -> String {
+    let decisive: Vec<String> = result
+        .hops
+        .iter()
+        .filter(|h| {
+            matches!(h.status, HopStatus::Fail | HopStatus::Unknown) || h.kind == "route-table"
+        })
+        .map(|h| match &h.rule {
+            Some(rule) if h.status == HopStatus::Fail => format!("{} [{rule}]", h.detail),
+            _ => h.detail.clone(),
+        })
+        .collect();
+    format!("{} -> {}: {}", result.from, result.to, decisive.join("; "))
+}
+
+impl Check for NetworkPath {
+    fn info(&self) -> &'static CheckInfo {
+        &Self::INFO
+    }
+
+    fn run(&self, cx: &Context, out: &mut Findings) {
+        let model = cx.model;
+        // (instance, target) -> pods that need it
+        let mut wanted: BTreeMap<(String, String, Option<std::net::IpAddr>), (Target, Vec<usize>)> =
+            BTreeMap::new();
+        for (position, failure) in cx.failures.iter().enumerate() {
+            let Some(node_name) = failure.pod.node_name.as_deref() else {
+                out.gap(
+                    format!("{} is not scheduled on a node", failure.pod.key()),
+                    "without a node there is no network path to trace".to_string(),
+                    None,
+                );
+                continue;
+            };
+            let Some(node) = model.nodes.get(node_name) else {
+                let why = if model.inputs.contains(&InputKind::Nodes) {
+                    "the node is not among the bundle's nodes"
+                } else {
+                    "the bundle has no nodes"
+                };
+                out.gap(
+                    format!("node {node_name} (of {})", failure.pod.key()),
+                    why.to_string(),
+                    Some(InputKind::Nodes.command().into()),
+                );
+                continue;
+            };
+            let Some(instance) = model.node_instance(node) else {
+                let why = match (&node.instance_id, model.inputs.contains(&InputKind::Instances)) {
+                    (Some(id), true) => format!("its instance {id} is not in the bundle's describe-instances (another account or region?)"),
+                    (_, false) => "the bundle has no describe-instances".to_string(),
+                    (None, true) => "the node has no aws:/// providerID and no instance matches its name or address".to_string(),
+                };
+                out.gap(
+                    format!("the network path of node {node_name}"),
+                    why,
+                    Some(InputKind::Instances.command().into()),
+                );
+                continue;
+            };
+            for target in targets(failure, cx) {
+                let key = (
+                    instance.id.clone(),
+                    target.host.clone().unwrap_or_default(),
+                    target.address,
+                );
+                wanted
+                    .entry(key)
+                    .or_insert_with(|| (target, Vec::new()))
+                    .1
+                    .push(position);
+            }
+        }
+        // Trace each distinct (instance, target) once.
+        let mut results: Vec<(PathResult, Vec<usize>)> = Vec::new();
+        for ((instance, _, _), (target, pods)) in wanted {
+            results.push((cx.engine.trace(&From::Instance(instance), &target), pods));
+        }
+        // Group identical outcomes across nodes.
+        struct Group {
+            nodes: Vec<String>,
+            subnets: Vec<String>,
+            result: PathResult,
+            pods: Vec<usize>,
+        }
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        for (result, pods) in results {
+            let key = format!(
+                "{:?}|{}|{}|{}",
+                result.verdict,
+                result.blocker.as_ref().map(|b| b.code).unwrap_or(""),
+                result.route_table_id.as_deref().unwrap_or(""),
+                result.to
+            );
+            let node = result.from.clone();
+            let subnet = result.subnet_id.clone();
+            let group = groups.entry(key).or_insert_with(|| Group {
+                nodes: Vec::new(),
+                subnets: Vec::new(),
+                result,
+                pods: Vec::new(),
+            });
+            group.nodes.push(node);
+            if let Some(subnet) = subnet
+                && !group.subnets.contains(&subnet)
+            {
+                group.subnets.push(subnet);
+            }
+            group.pods.extend(pods);
+        }
+        let mut causes: BTreeMap<(String, String), Cause> = BTreeMap::new();
+        for Group {
+            nodes,
+            subnets,
+            result,
+            pods: pod_positions,
+        } in groups.into_values()
+        {
+            let failures: Vec<&Failure> = {
+                let mut positions = pod_positions.clone();
+                positions.sort_unstable();
+                positions.dedup();
+                positions.into_iter().map(|p| &cx.failures[p]).collect()
+            };
+            let pods: Vec<String> = failures.iter().map(|f| f.pod.key()).collect();
+            for assumption in &result.assumptions {
+                out.gap(
+                    assumption.clone(),
+                    format!("the path {} -> {} depends on it", result.from, result.to),
+                    None,
+                );
+            }
+            match (&result.verdict, &result.blocker) {
+                (Verdict::Reachable, _) => {
+                    let via = result.via.clone().unwrap_or_default();
+                    out.rule_out(
+                        Layer::Network,
+                        format!("network path to {}", result.to),
+                        format!(
+                            "{} reach{} it through {via}",
+                            nodes.join(", "),
+                            if nodes.len() == 1 { "es" } else { "" }
+                        ),
+                    );
+                }
+                (_, Some(blocker)) => {
+                    // Causes merge across paths by what must change: the endpoint security groups for
+                    // `endpoint.sg-denied` (one rule fixes every endpoint), else the deciding resource.
+                    let anchor = match blocker.code {
+                        "endpoint.sg-denied" => blocker.resources[1..].join(","),
+                        "endpoint.private-dns-disabled" => {
+                            blocker.resources.get(1).cloned().unwrap_or_default()
+                        }
+                        _ => blocker.resources.first().cloned().unwrap_or_default(),
+                    };
+                    let key = (blocker.code.to_string(), anchor);
+                    let cause = causes.entry(key).or_insert_with(|| Cause {
+                        code: blocker.code,
+                        layer: layer_of(blocker.code),
+                        summary: blocker.summary.clone(),
+                        confidence: Confidence::Low,
+                        timing: Timing::Now,
+                        resources: Vec::new(),
+                        pods: Vec::new(),
+                        evidence: Vec::new(),
+                        fix: Default::default(),
+                    });
+                    for resource in blocker.resources.iter().chain(subnets.iter()) {
+                        if !cause.resources.contains(resource) {
+                            cause.resources.push(resource.clone());
+                        }
+                    }
+                    for pod in &pods {
+                        if !cause.pods.contains(pod) {
+                            cause.pods.push(pod.clone());
+                        }
+                    }
+                    cause.evidence.push(Evidence {
+                        source: "path".into(),
+                        text: format!("{} (from {})", path_line(&result), nodes.join(", ")),
+                    });
+                    cause.confidence = cause.confidence.max(confidence_for(&failures, &result));
+                    let affected_subnets: Vec<String> = cause
+                        .resources
+                        .iter()
+                        .filter(|r| r.starts_with("subnet-"))
+                        .cloned()
+                        .collect();
+                    if let Some(summary) = grouped_summary(blocker.code, &result, &affected_subnets)
+                    {
+                        cause.summary = summary;
+                    }
+                    if blocker.code == "route.no-route"
+                        && let Some(vpc) = result.vpc_id.as_deref()
+                    {
+                        for nat in cx.engine.usable_nat_gateways(vpc) {
+                            let text = format!(
+                                "{nat} is available and its own subnet routes to an attached internet gateway: the NAT works; the affected subnets' route table just does not send traffic to it"
+                            );
+                            if !cause.evidence.iter().any(|e| e.text == text) {
+                                cause.evidence.push(Evidence {
+                                    source: "nat-gateway".into(),
+                                    text: text.clone(),
+                                });
+                                out.rule_out(Layer::Network, format!("NAT gateway {nat}"), "available, public, and its subnet routes to an attached internet gateway".to_string());
+                            }
+                        }
+                    }
+                    cause.fix =
+                        fix::network(model, blocker, &result, &affected_subnets, &cause.pods);
+                }
+                (Verdict::Unknown, None) | (Verdict::Blocked, None) => {
+                    out.gap(
+                        format!("network path {} -> {}", nodes.join(", "), result.to),
+                        "the bundle does not hold everything the path crosses".to_string(),
+                        None,
+                    );
+                }
+            }
+            // What the walk found fine is worth saying: it clears layers people suspect.
+            for hop in &result.hops {
+                let statement = match (hop.kind, hop.status) {
+                    ("security-group", HopStatus::Pass) => Some("security groups"),
+                    ("network-acl", HopStatus::Pass) => Some("network ACLs"),
+                    ("nat-gateway", HopStatus::Pass) => Some("NAT gateway"),
+                    ("internet-gateway", HopStatus::Pass) => Some("internet gateway"),
+                    ("dns", HopStatus::Info) if hop.detail.contains("bypassed") => {
+                        Some("VPC endpoints")
+                    }
+                    ("dns", HopStatus::Pass) => Some("DNS"),
+                    _ => None,
+                };
+                if let Some(check) = statement {
+                    let check = match &hop.resource {
+                        Some(resource) => format!("{check} ({resource})"),
+                        None => check.to_string(),
+                    };
+                    let reason = match (&hop.rule, hop.kind) {
+                        (_, "dns") => hop.detail.clone(),
+                        (Some(rule), _) => format!("{} ({rule})", hop.detail),
+                        (None, _) => hop.detail.clone(),
+                    };
+                    if !out.ruled_out.iter().any(|r| r.check == check) {
+                        out.rule_out(Layer::Network, check, reason);
+                    }
+                }
+            }
+            out.paths.push(PathGroup { nodes, result });
+        }
+        for cause in causes.into_values() {
+            out.causes.push(cause);
+        }
+    }
+}
+
+/// A summary for the whole group of subnets a cause covers.
+fn grouped_summary(code: &str, result: &PathResult, subnets: &[String]) -> Option<String> {
+    let table = result.route_table_id.as_deref()?;
+    let list = subnets.join(", ");
+    let (plural, have) = if subnets.len() == 1 {
+        ("subnet", "has")
+    } else {
+        ("subnets", "have")
+    };
+    match (code, result.association) {
+        ("route.no-route", Some(pulldoctor_model::Association::Main)) => Some(format!(
+            "the nodes' {plural} ({list}) {have} no explicit route-table association, so they use the VPC's main route table {table}, which has no route out of the VPC (no 0.0.0.0/0): registry traffic is dropped"
+        )),
+        ("route.no-route", _) => Some(format!(
+            "route table {table} of the nodes' {plural} ({list}) has no route out of the VPC for registry traffic"
+        )),
+        _ => None,
+    }
+}
+
+/// How well the error text agrees with a blocked path.
+fn confidence_for(failures: &[&Failure], result: &PathResult) -> Confidence {
+    if failures.is_empty() {
+        return Confidence::Low;
+    }
+    let classes: Vec<ErrorClass> = failures.iter().map(|f| f.classification.class).collect();
+    let agrees = classes
+        .iter()
+        .any(|c| is_network_class(*c) || matches!(c, ErrorClass::AuthMissing))
+        && result.verdict == Verdict::Blocked;
+    let answered = failures
+        .iter()
+        .any(|f| f.classification.http_status.is_some());
+    if agrees && !answered {
+        Confidence::High
+    } else if classes.iter().all(|c| *c == ErrorClass::Other) {
+        Confidence::Medium
+    } else {
+        Confidence::Low
+    }
+}

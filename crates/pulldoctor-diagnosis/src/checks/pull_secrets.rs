@@ -1,0 +1,431 @@
+use chrono::{DateTime, Utc};
+use pulldoctor_classify::ErrorClass;
+use pulldoctor_model::{
+    InputKind, Model, Pod, RegistryCredential, SecretFacts, normalise_registry_key,
+};
+
+use super::{Check, CheckInfo, Context, Findings};
+use crate::affected::{Failure, is_network_class};
+use crate::declare_check;
+use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+
+declare_check! {
+    /// ## What it checks
+    /// Which pull credentials reach each failing container: the pod's `imagePullSecrets`, its
+    /// service account's, and on OpenShift the global pull secret `openshift-config/pull-secret`;
+    /// whether one matches the image's registry host the way the runtimes match (host and port,
+    /// `https://` and paths dropped, Docker Hub aliases folded); whether referenced secrets exist;
+    /// and, for ECR credentials, the token's `expiration` compared with the failure time.
+    ///
+    /// ## Why it breaks pulls
+    /// ECR tokens live 12 hours: a pull secret made once with `aws ecr get-login-password` stops
+    /// working half a day later, and pulls fail with `authorization token has expired` or
+    /// `no basic auth credentials`. A secret for another host, or a name that does not exist, is
+    /// the same as no secret.
+    ///
+    /// ## Evidence
+    /// `kubectl get secrets,serviceaccounts -A -o json` (tokens are decoded for their expiry and
+    /// never printed), `kubectl get events` (`FailedToRetrieveImagePullSecret`).
+    ///
+    /// ## Fix and its risk
+    /// Recreate the secret with a fresh token (mutating, namespace-scoped), better: a refresher
+    /// (CronJob) or the kubelet ECR credential provider, which needs no secret at all.
+    ///
+    /// ## Known limits
+    /// Credentials outside the cluster (a node's `/var/lib/kubelet/config.json`, a credential
+    /// provider's own configuration) are not visible in a bundle.
+    pub PullSecrets, name: "pull-secrets", layer: Access, codes: [
+        "pullsecret.expired", "pullsecret.missing", "pullsecret.wrong-registry", "pullsecret.not-found",
+    ],
+}
+
+/// Where a credential reached the pod from.
+pub struct Reaching<'m> {
+    pub name: String,
+    pub origin: &'static str,
+    pub secret: Option<&'m SecretFacts>,
+}
+
+/// The pull secrets that reach a pod, in the order the kubelet tries them.
+pub fn reaching<'m>(model: &'m Model, pod: &Pod) -> Vec<Reaching<'m>> {
+    let mut out: Vec<Reaching> = Vec::new();
+    let mut push = |namespace: &str, name: &str, origin: &'static str| {
+        let key = format!("{namespace}/{name}");
+        if !out.iter().any(|r| r.name == key) {
+            out.push(Reaching {
+                secret: model.secrets.get(&key),
+                name: key,
+                origin,
+            });
+        }
+    };
+    for name in &pod.image_pull_secrets {
+        push(&pod.namespace, name, "pod spec");
+    }
+    let account = pod.service_account.as_deref().unwrap_or("default");
+    if let Some(sa) = model
+        .service_accounts
+        .get(&format!("{}/{account}", pod.namespace))
+    {
+        for name in &sa.image_pull_secrets {
+            push(&pod.namespace, name, "service account");
+        }
+    }
+    if model.secrets.contains_key("openshift-config/pull-secret") {
+        push(
+            "openshift-config",
+            "pull-secret",
+            "OpenShift global pull secret",
+        );
+    }
+    out
+}
+
+/// Does a credential key match a registry (`host[:port]`), as the runtimes match?
+pub fn host_matches(credential: &RegistryCredential, registry: &str) -> bool {
+    let registry = normalise_registry_key(registry);
+    let key = &credential.host;
+    if *key == registry {
+        return true;
+    }
+    if let Some(suffix) = key.strip_prefix("*.") {
+        return registry
+            .split(':')
+            .next()
+            .is_some_and(|host| host.ends_with(&format!(".{suffix}")));
+    }
+    false
+}
+
+pub fn secret_covers(model: &Model, pod: &Pod, registry: &str) -> bool {
+    reaching(model, pod).iter().any(|r| {
+        r.secret
+            .is_some_and(|s| s.credentials.iter().any(|c| host_matches(c, registry)))
+    })
+}
+
+/// OpenShift's internal registry, which per-service-account `*-dockercfg-*` secrets are for.
+fn is_internal_registry(host: &str) -> bool {
+    host.starts_with("image-registry.openshift-image-registry.svc") || host.starts_with("172.30.")
+}
+
+fn when(failure: &Failure, now: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    failure.last_failure.or(now)
+}
+
+fn human(duration: chrono::Duration) -> String {
+    let minutes = duration.num_minutes().abs();
+    if minutes >= 48 * 60 {
+        format!("{} days", minutes / (24 * 60))
+    } else if minutes >= 60 {
+        format!("{}h{:02}m", minutes / 60, minutes % 60)
+    } else {
+        format!("{minutes}m")
+    }
+}
+
+fn is_auth(class: ErrorClass) -> bool {
+    matches!(
+        class,
+        ErrorClass::AuthMissing | ErrorClass::AuthExpired | ErrorClass::AuthDenied
+    )
+}
+
+fn refresh_fix(namespace: &str, name: &str, registry: &str, region: &str) -> Fix {
+    let command = format!(
+        "kubectl create secret docker-registry {name} -n {namespace} --docker-server={registry} --docker-username=AWS --docker-password=\"$(aws ecr get-login-password --region {region})\" --dry-run=client -o yaml | kubectl apply -f -"
+    );
+    Fix {
+        options: vec![
+            FixOption {
+                title: format!("Refresh {namespace}/{name} with a new ECR token"),
+                commands: vec![Command { command, safety: Safety::Mutating, changes: format!("replaces the token in {namespace}/{name}; it expires again in 12 hours") }],
+                blast_radius: format!("pods in {namespace} that use {name}"),
+                preferred: false,
+                rationale: "fixes it for 12 hours".into(),
+            },
+            FixOption {
+                title: "Stop depending on a 12-hour token".into(),
+                commands: vec![Command {
+                    command: "# EKS: the kubelet ECR credential provider (node role needs AmazonEC2ContainerRegistryPullOnly); elsewhere: a CronJob that refreshes the secret every few hours".into(),
+                    safety: Safety::DisplayOnly,
+                    changes: "removes the expiry problem for good".into(),
+                }],
+                blast_radius: "the cluster's pull configuration".into(),
+                preferred: true,
+                rationale: "an ECR token in a secret always expires; a refresher or the credential provider does not".into(),
+            },
+        ],
+        verify: vec![Command {
+            command: format!("kubectl get secret {name} -n {namespace} -o jsonpath='{{.metadata.creationTimestamp}}'"),
+            safety: Safety::ReadOnly,
+            changes: "shows when the secret was last written".into(),
+        }],
+    }
+}
+
+impl Check for PullSecrets {
+    fn info(&self) -> &'static CheckInfo {
+        &Self::INFO
+    }
+
+    fn run(&self, cx: &Context, out: &mut Findings) {
+        let model = cx.model;
+        if !model.inputs.contains(&InputKind::Secrets) {
+            if !cx.failures.is_empty() {
+                out.gap("pull secrets", "the bundle has no secrets, so pull credentials and ECR token expiry cannot be checked", Some(InputKind::Secrets.command().into()));
+            }
+            return;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for failure in &cx.failures {
+            let Some(image) = &failure.image_ref else {
+                continue;
+            };
+            if !seen.insert((
+                failure.pod.namespace.clone(),
+                failure.pod.name.clone(),
+                image.registry.clone(),
+            )) {
+                continue;
+            }
+            let class = failure.classification.class;
+            let timing = if is_auth(class) {
+                Timing::Now
+            } else {
+                Timing::AfterFix
+            };
+            let at = when(failure, cx.now);
+            let reaching = reaching(model, failure.pod);
+            // referenced but absent
+            for missing in reaching.iter().filter(|r| r.secret.is_none()) {
+                let mut evidence = vec![Evidence {
+                    source: "secret".into(),
+                    text: format!(
+                        "{} is referenced by the {} but not in the bundle's secrets",
+                        missing.name, missing.origin
+                    ),
+                }];
+                if let Some(event) = &failure.missing_secret_event {
+                    evidence.push(Evidence {
+                        source: "event".into(),
+                        text: event.clone(),
+                    });
+                }
+                if failure.missing_secret_event.is_none() && !is_auth(class) {
+                    out.gap(format!("secret {}", missing.name), "referenced but not in the bundle (it may exist: secrets may have been filtered when the bundle was made)", Some(InputKind::Secrets.command().into()));
+                    continue;
+                }
+                out.causes.push(Cause {
+                    code: "pullsecret.not-found",
+                    layer: Layer::Access,
+                    summary: format!("{} references pull secret {}, which does not exist", failure.pod.key(), missing.name),
+                    confidence: if failure.missing_secret_event.is_some() { Confidence::High } else { Confidence::Medium },
+                    timing,
+                    resources: vec![missing.name.clone()],
+                    pods: vec![failure.pod.key()],
+                    evidence,
+                    fix: Fix {
+                        options: vec![FixOption {
+                            title: format!("Create {} (or fix the name the pod references)", missing.name),
+                            commands: vec![Command { command: format!("kubectl create secret docker-registry {} -n {} --docker-server={} --docker-username=USER --docker-password=PASSWORD", missing.name.split('/').nth(1).unwrap_or_default(), failure.pod.namespace, image.registry), safety: Safety::Mutating, changes: "creates the secret".into() }],
+                            blast_radius: format!("pods in {} that reference it", failure.pod.namespace),
+                            preferred: true,
+                            rationale: "the kubelet skips a pull secret it cannot read".into(),
+                        }],
+                        verify: vec![],
+                    },
+                });
+            }
+            let matching: Vec<(&Reaching, &RegistryCredential)> = reaching
+                .iter()
+                .filter_map(|r| r.secret.map(|s| (r, s)))
+                .flat_map(|(r, s)| {
+                    s.credentials
+                        .iter()
+                        .filter(|c| host_matches(c, &image.registry))
+                        .map(move |c| (r, c))
+                })
+                .collect();
+            for (reach, credential) in &matching {
+                let Some(expiry) = credential.ecr_expires_at else {
+                    continue;
+                };
+                let Some(at) = at else {
+                    out.gap(
+                        format!("expiry of {}", reach.name),
+                        "no failure time or --now to compare the token's expiry with",
+                        None,
+                    );
+                    continue;
+                };
+                let created = reach.secret.and_then(|s| s.created);
+                let age = created
+                    .map(|c| format!(", written {} before", human(at - c)))
+                    .unwrap_or_default();
+                if expiry <= at {
+                    let region = image
+                        .ecr
+                        .as_ref()
+                        .map(|e| e.region.clone())
+                        .unwrap_or_else(|| "REGION".into());
+                    let (namespace, name) = reach
+                        .name
+                        .split_once('/')
+                        .unwrap_or(("default", &reach.name));
+                    let mut summary = format!(
+                        "the ECR token in {} expired at {} ({} before the failure{age})",
+                        reach.name,
+                        expiry.format("%Y-%m-%d %H:%M UTC"),
+                        human(at - expiry)
+                    );
+                    if timing == Timing::AfterFix {
+                        summary.push_str("; the current error is not an auth error, so this will bite once the path to the registry works");
+                    }
+                    out.causes.push(Cause {
+                        code: "pullsecret.expired",
+                        layer: Layer::Access,
+                        summary,
+                        confidence: if is_auth(class) {
+                            Confidence::High
+                        } else {
+                            Confidence::Medium
+                        },
+                        timing,
+                        resources: vec![reach.name.clone()],
+                        pods: vec![failure.pod.key()],
+                        evidence: vec![Evidence {
+                            source: "secret".into(),
+                            text: format!(
+                                "{} ({}) holds an ECR token for {} whose decoded expiration is {}",
+                                reach.name,
+                                reach.origin,
+                                credential.host,
+                                expiry.to_rfc3339()
+                            ),
+                        }],
+                        fix: refresh_fix(namespace, name, &image.registry, &region),
+                    });
+                } else {
+                    out.rule_out(
+                        Layer::Access,
+                        format!("ECR token in {}", reach.name),
+                        format!(
+                            "valid until {} ({} after the last failure{age})",
+                            expiry.format("%Y-%m-%d %H:%M UTC"),
+                            human(expiry - at)
+                        ),
+                    );
+                }
+            }
+            if matching.is_empty() {
+                // Secrets a user chose: not the cluster-wide global pull secret, not OpenShift's
+                // generated per-service-account secrets for the internal registry.
+                let others: Vec<String> = reaching
+                    .iter()
+                    .filter(|r| r.origin != "OpenShift global pull secret")
+                    .filter_map(|r| r.secret)
+                    .flat_map(|s| {
+                        s.credentials
+                            .iter()
+                            .filter(|c| !is_internal_registry(&c.host))
+                            .map(move |c| format!("{} ({})", s.key(), c.host))
+                    })
+                    .collect();
+                // ECR images on nodes with their own credentials (kubelet credential provider) need no secret.
+                let node_credentials = image.ecr.is_some()
+                    && failure
+                        .pod
+                        .node_name
+                        .as_deref()
+                        .and_then(|n| model.nodes.get(n))
+                        .is_some_and(super::node_iam::uses_node_credentials);
+                if is_auth(class) && !node_credentials {
+                    let (code, summary) = if others.is_empty() {
+                        (
+                            "pullsecret.missing",
+                            format!(
+                                "no pull secret reaches {} for {}",
+                                failure.pod.key(),
+                                image.registry
+                            ),
+                        )
+                    } else {
+                        (
+                            "pullsecret.wrong-registry",
+                            format!(
+                                "the pull secrets reaching {} are for other registries ({}), not {}",
+                                failure.pod.key(),
+                                others.join(", "),
+                                image.registry
+                            ),
+                        )
+                    };
+                    out.causes.push(Cause {
+                        code,
+                        layer: Layer::Access,
+                        summary,
+                        confidence: Confidence::Medium,
+                        timing,
+                        resources: std::iter::once(failure.pod.key())
+                            .chain(reaching.iter().map(|r| r.name.clone()))
+                            .collect(),
+                        pods: vec![failure.pod.key()],
+                        evidence: vec![Evidence {
+                            source: "secret".into(),
+                            text: format!(
+                                "registry {} is matched by no credential of: {}",
+                                image.registry,
+                                if reaching.is_empty() {
+                                    "(no pull secrets)".to_string()
+                                } else {
+                                    reaching
+                                        .iter()
+                                        .map(|r| r.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                }
+                            ),
+                        }],
+                        fix: Fix::default(),
+                    });
+                }
+            } else if !matching.iter().any(|(_, c)| c.ecr_expires_at.is_some())
+                && is_network_class(class)
+            {
+                let names: Vec<&str> = matching.iter().map(|(r, _)| r.name.as_str()).collect();
+                out.rule_out(
+                    Layer::Access,
+                    format!("pull credentials for {}", image.registry),
+                    format!(
+                        "{} hold{} credentials for it",
+                        names.join(", "),
+                        if names.len() == 1 { "s" } else { "" }
+                    ),
+                );
+            }
+            if is_network_class(class) {
+                let classification = &failure.classification;
+                let what = match (classification.dialled, classification.host.as_deref()) {
+                    (Some(address), _) => format!("{} to {address}", class.as_str()),
+                    (None, Some(host)) => format!("{} reaching {host}", class.as_str()),
+                    (None, None) => class.as_str().to_string(),
+                };
+                let reason = format!(
+                    "the error is a {what}: the request never reached the registry, so credentials, IAM and repository policies were never checked"
+                );
+                if !out
+                    .ruled_out
+                    .iter()
+                    .any(|r| r.check == "registry authentication as the current blocker")
+                {
+                    out.rule_out(
+                        Layer::Access,
+                        "registry authentication as the current blocker",
+                        reason,
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The diagnosis: run every check over the model, then rank what they found, attach the evidence
+//! chain to each cause, and say what was ruled out and what could not be checked.
+//!
+//! Architecture invariant: analysis cannot fail. A check returns causes, ruled-out notes and gaps;
+//! a missing input is a gap, never an error and never "healthy". No I/O, no clock: `now` is an
+//! input ([`Options::now`]).
+
+pub mod affected;
+pub mod checks;
+pub mod codes;
+mod fix;
+pub mod report;
+mod scope;
+
+use chrono::{DateTime, Utc};
+use pulldoctor_model::{InputKind, Model};
+use pulldoctor_net::Engine;
+
+use crate::checks::{CHECKS, Context, Findings};
+use crate::report::{Affected, Confidence, Evidence, Report, SCHEMA_VERSION, Timing};
+
+pub use pulldoctor_classify as classify;
+
+/// Which failures to diagnose, and the instant to judge expiry against.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Defaults to the latest moment the model shows.
+    pub now: Option<DateTime<Utc>>,
+    pub namespace: Option<String>,
+    pub pod: Option<String>,
+    pub node: Option<String>,
+    /// A substring of the image reference.
+    pub image: Option<String>,
+}
+
+impl Options {
+    fn keeps(&self, failure: &affected::Failure) -> bool {
+        self.namespace
+            .as_ref()
+            .is_none_or(|n| *n == failure.pod.namespace)
+            && self
+                .pod
+                .as_ref()
+                .is_none_or(|p| *p == failure.pod.name || *p == failure.pod.key())
+            && self
+                .node
+                .as_ref()
+                .is_none_or(|n| failure.pod.node_name.as_ref() == Some(n))
+            && self
+                .image
+                .as_ref()
+                .is_none_or(|i| failure.image.contains(i.as_str()))
+    }
+}
+
+const ESSENTIAL: &[(InputKind, &str)] = &[
+    (InputKind::Pods, "which pods fail and with what error"),
+    (
+        InputKind::Events,
+        "the pull error text (events keep it; the pod status often only says Back-off)",
+    ),
+    (InputKind::Nodes, "which EC2 instance each node is"),
+    (
+        InputKind::Instances,
+        "each node's subnet, security groups and public address",
+    ),
+    (InputKind::Subnets, "each node's VPC and zone"),
+    (InputKind::RouteTables, "where node traffic is routed"),
+    (InputKind::NatGateways, "whether NAT gateways work"),
+    (
+        InputKind::InternetGateways,
+        "whether internet gateways are attached",
+    ),
+    (
+        InputKind::VpcEndpoints,
+        "whether registry traffic uses VPC endpoints",
+    ),
+    (
+        InputKind::SecurityGroups,
+        "whether the nodes may connect out on 443",
+    ),
+    (
+        InputKind::NetworkAcls,
+        "whether subnet ACLs pass the traffic both ways",
+    ),
+];
+
+pub fn diagnose(model: &Model, options: &Options) -> Report {
+    let now = options.now.or_else(|| model.observed_at());
+    let (failures, working) = affected::find(model);
+    let failures: Vec<_> = failures.into_iter().filter(|f| options.keeps(f)).collect();
+    let cx = Context {
+        model,
+        engine: Engine::new(model),
+        failures,
+        working,
+        now,
+    };
+    let mut findings = Findings::default();
+    if !cx.failures.is_empty() {
+        for (kind, why) in ESSENTIAL {
+            if !model.inputs.contains(kind) {
+                findings.gap(
+                    format!("no {kind:?} in the bundle"),
+                    format!("needed to know {why}"),
+                    Some(kind.command().to_string()),
+                );
+            }
+        }
+        for check in CHECKS {
+            check.run(&cx, &mut findings);
+        }
+    }
+    for failure in &cx.failures {
+        if failure.message_source == "back-off-only" || failure.message_source == "none" {
+            findings.gap(
+                format!("the pull error of {}", failure.pod.key()),
+                "only `Back-off pulling image` is left: the event with the real error has expired".to_string(),
+                Some(format!(
+                    "kubectl get events -n {} --field-selector involvedObject.name={} -o json   # right after the next retry; or kubectl describe pod",
+                    failure.pod.namespace, failure.pod.name
+                )),
+            );
+        }
+    }
+    let scope = scope::scope(&cx);
+    attach_error_evidence(&cx, &mut findings, &scope);
+    rank(&mut findings.causes);
+    let affected: Vec<Affected> = cx
+        .failures
+        .iter()
+        .map(|f| Affected {
+            namespace: f.pod.namespace.clone(),
+            pod: f.pod.name.clone(),
+            container: f.container.clone(),
+            image: f.image.clone(),
+            node: f.pod.node_name.clone(),
+            error_class: f.classification.class.as_str().to_string(),
+            error_message: f.message.clone(),
+            message_source: f.message_source.to_string(),
+            waiting_reason: f.waiting_reason.clone(),
+            first_failure: f.first_failure,
+            last_failure: f.last_failure,
+            pod_created: f.pod.created,
+        })
+        .collect();
+    let headline = headline(model, &affected, &findings);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        observed_at: now,
+        headline,
+        causes: findings.causes,
+        ruled_out: findings.ruled_out,
+        affected,
+        gaps: findings.gaps,
+        scope,
+        paths: findings.paths,
+        notes: Vec::new(),
+    }
+}
+
+/// Put the error itself, its reading, and the scope at the head of each cause's evidence chain.
+fn attach_error_evidence(cx: &Context, findings: &mut Findings, scope: &report::Scope) {
+    for cause in &mut findings.causes {
+        let Some(failure) = cx
+            .failures
+            .iter()
+            .find(|f| cause.pods.contains(&f.pod.key()))
+        else {
+            continue;
+        };
+        let mut head = Vec::new();
+        if let Some(message) = &failure.message {
+            let events: Vec<_> = cx
+                .model
+                .events_for(&failure.pod.namespace, &failure.pod.name)
+                .filter(|e| e.message.as_deref() == Some(message.as_str()))
+                .collect();
+            let count: i64 = events.iter().filter_map(|e| e.count).sum();
+            let when = failure
+                .last_failure
+                .map(|t| format!(", last {}", t.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default();
+            let times = if count > 1 {
+                format!(", {count} times")
+            } else {
+                String::new()
+            };
+            head.push(Evidence {
+                source: failure.message_source.to_string(),
+                text: format!(
+                    "{}: {message} ({}{times}{when})",
+                    failure.pod.key(),
+                    failure.message_source
+                ),
+            });
+        }
+        let class = &failure.classification;
+        let mut reading = format!("{}: {}", class.class.as_str(), class.explanation);
+        if !class.rules_in.is_empty() {
+            reading.push_str(&format!(" Points at: {}.", class.rules_in.join("; ")));
+        }
+        head.push(Evidence {
+            source: "classifier".into(),
+            text: reading,
+        });
+        if cause.timing == Timing::Now
+            && let Some(pattern) = scope.pattern.first()
+        {
+            head.push(Evidence {
+                source: "scope".into(),
+                text: pattern.clone(),
+            });
+        }
+        head.append(&mut cause.evidence);
+        cause.evidence = head;
+    }
+}
+
+/// Most likely first: causes that block now before those that will bite after a fix, then by
+/// confidence (how well the error text agrees), then by how many pods each explains.
+fn rank(causes: &mut [report::Cause]) {
+    causes.sort_by(|a, b| {
+        let key = |c: &report::Cause| (c.timing == Timing::Now, c.confidence, c.pods.len());
+        key(b)
+            .cmp(&key(a))
+            .then_with(|| a.code.cmp(b.code))
+            .then_with(|| a.resources.cmp(&b.resources))
+    });
+}
+
+fn headline(model: &Model, affected: &[Affected], findings: &Findings) -> String {
+    if affected.is_empty() {
+        return if model.inputs.contains(&InputKind::Pods) {
+            "no container is failing to pull its image".to_string()
+        } else {
+            "the input has no pods, so there is nothing to diagnose".to_string()
+        };
+    }
+    let mut pods: Vec<String> = affected
+        .iter()
+        .map(|a| format!("{}/{}", a.namespace, a.pod))
+        .collect();
+    pods.dedup();
+    let scope = format!(
+        "{} pod{}",
+        pods.len(),
+        if pods.len() == 1 { "" } else { "s" }
+    );
+    match findings.causes.first() {
+        Some(top) if top.timing == Timing::Now => {
+            let certainty = match top.confidence {
+                Confidence::High => "",
+                Confidence::Medium => "probably ",
+                Confidence::Low => "possibly ",
+            };
+            format!(
+                "{certainty}{}: {} ({scope} affected)",
+                top.code, top.summary
+            )
+        }
+        _ => format!("{scope} fail to pull and no cause could be established; see the gaps"),
+    }
+}

@@ -1,0 +1,181 @@
+//! The report: what `diagnose` says, as data. Its JSON form is the documented wire contract
+//! (`docs/report.schema.json`); the text and Markdown renderers read the same structure.
+//!
+//! Compatibility: fields are only ever added; `schema_version` changes when a field changes
+//! meaning or disappears.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// The instant the analysis treats as "now": `--now`, else the latest moment the input shows.
+    pub observed_at: Option<DateTime<Utc>>,
+    /// One sentence: the top cause and its scope, or why there is nothing to diagnose.
+    pub headline: String,
+    /// Ranked, most likely first.
+    pub causes: Vec<Cause>,
+    /// What was checked and found fine, each with the fact that clears it.
+    pub ruled_out: Vec<RuledOut>,
+    /// Each failing container.
+    pub affected: Vec<Affected>,
+    /// What could not be checked, and the command whose output would settle it.
+    pub gaps: Vec<Gap>,
+    /// The failure pattern in words, and the groups behind it.
+    pub scope: Scope,
+    /// Traced paths from affected nodes to the hosts their pulls need, grouped by identical verdict.
+    pub paths: Vec<PathGroup>,
+    /// Notes from reading the input (skipped files, unknown kinds).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    Network,
+    Dns,
+    Proxy,
+    Access,
+    Image,
+    Registry,
+    Node,
+    Cluster,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Whether a cause blocks pulls now, or will once the causes above it are fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Timing {
+    Now,
+    AfterFix,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cause {
+    pub code: &'static str,
+    pub layer: Layer,
+    pub summary: String,
+    pub confidence: Confidence,
+    pub timing: Timing,
+    /// Ids involved: `rtb-...`, `subnet-...`, `nat-...`, `namespace/secret`, ...
+    pub resources: Vec<String>,
+    /// `namespace/pod` of the pods this cause explains.
+    pub pods: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    pub fix: Fix,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// Where the fact comes from: `event`, `container-status`, `classifier`, `path`, `scope`,
+    /// `route-table`, `secret`, `iam`, ...
+    pub source: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Safety {
+    /// Reads only.
+    ReadOnly,
+    /// Changes cloud or cluster state: run with dry-run first, and only after review.
+    Mutating,
+    /// Advice to read and act on by hand.
+    DisplayOnly,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Command {
+    pub command: String,
+    pub safety: Safety,
+    /// What it changes, in words.
+    pub changes: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixOption {
+    pub title: String,
+    pub commands: Vec<Command>,
+    /// What else the change touches (e.g. the other subnets that share the route table).
+    pub blast_radius: String,
+    pub preferred: bool,
+    /// Why this option is (or is not) the preferred one.
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Fix {
+    pub options: Vec<FixOption>,
+    /// Commands that show the fix worked.
+    pub verify: Vec<Command>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuledOut {
+    pub layer: Layer,
+    pub check: String,
+    /// The fact that clears it.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Affected {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub image: String,
+    pub node: Option<String>,
+    pub error_class: String,
+    pub error_message: Option<String>,
+    /// `event`, `container-status` or `none` (only a back-off is left).
+    pub message_source: String,
+    pub waiting_reason: Option<String>,
+    pub first_failure: Option<DateTime<Utc>>,
+    pub last_failure: Option<DateTime<Utc>>,
+    pub pod_created: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gap {
+    pub what: String,
+    pub why: String,
+    /// The command whose output, added to the bundle, would settle it.
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Scope {
+    /// The pattern in words.
+    pub pattern: Vec<String>,
+    pub groups: Vec<ScopeGroup>,
+    pub first_failure: Option<DateTime<Utc>>,
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeGroup {
+    /// `class`, `registry`, `image`, `namespace`, `node`, `zone`, `subnet`, `route-table`.
+    pub by: String,
+    pub value: String,
+    pub failing: usize,
+    /// Pods running images from the same registry in the same group.
+    pub working: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PathGroup {
+    /// Nodes (or subnets) that share this verdict and these hops.
+    pub nodes: Vec<String>,
+    pub result: pulldoctor_net::PathResult,
+}

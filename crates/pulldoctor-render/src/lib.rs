@@ -1,0 +1,487 @@
+//! Renderers: terminal text (the default), JSON (the wire contract, `docs/report.schema.json`) and
+//! Markdown (for a ticket). Pure functions of the report: no I/O, no terminal detection (the
+//! binary decides about colour).
+
+use std::fmt::Write;
+
+use pulldoctor_diagnosis::report::{Cause, Confidence, Report, Safety, Timing};
+use pulldoctor_net::{HopStatus, PathResult, Verdict};
+
+/// Text is wrapped to this width; commands stay on one line so they can be copied.
+pub const WIDTH: usize = 100;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    fn red(&self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+    fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// Word-wrap `text` to WIDTH with `first` before the first line and `rest` before the others.
+pub fn wrap(text: &str, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(first);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let visible = line.chars().count();
+        if !empty && visible + 1 + word.chars().count() > WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+fn confidence(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "high confidence",
+        Confidence::Medium => "medium confidence",
+        Confidence::Low => "low confidence",
+    }
+}
+
+fn timing(t: Timing) -> &'static str {
+    match t {
+        Timing::Now => "blocking now",
+        Timing::AfterFix => "will bite after the causes above are fixed",
+    }
+}
+
+fn layer(cause: &Cause) -> String {
+    serde_json::to_value(cause.layer)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn list(items: &[String], limit: usize) -> String {
+    if items.len() > limit {
+        format!(
+            "{} and {} more",
+            items[..limit].join(", "),
+            items.len() - limit
+        )
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The human report.
+pub fn text(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let head = if report.causes.is_empty() && report.affected.is_empty() {
+        style.green(&report.headline)
+    } else {
+        style.red(&report.headline)
+    };
+    out.push_str(&wrap(&head, "", "  "));
+    if let Some(at) = report.observed_at {
+        out.push_str(&style.dim(&format!("as of {}\n", at.format("%Y-%m-%d %H:%M UTC"))));
+    }
+    for (position, cause) in report.causes.iter().enumerate() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "{} {}  [{}, {}, {}]",
+            style.bold(&format!("CAUSE {}", position + 1)),
+            style.bold(cause.code),
+            layer(cause),
+            confidence(cause.confidence),
+            timing(cause.timing)
+        );
+        out.push_str(&wrap(&cause.summary, "  ", "  "));
+        out.push_str(&wrap(
+            &list(&cause.resources, 8),
+            "  resources: ",
+            "             ",
+        ));
+        if !cause.pods.is_empty() {
+            out.push_str(&wrap(&list(&cause.pods, 6), "  pods: ", "        "));
+        }
+        out.push_str("  evidence:\n");
+        for evidence in &cause.evidence {
+            out.push_str(&wrap(
+                &evidence.text,
+                &format!("    - {}: ", evidence.source),
+                "      ",
+            ));
+        }
+        for option in &cause.fix.options {
+            let label = if option.preferred {
+                "fix"
+            } else {
+                "alternative"
+            };
+            out.push_str(&wrap(
+                &option.title,
+                &format!("  {}: ", style.bold(label)),
+                "       ",
+            ));
+            for command in &option.commands {
+                let marker = match command.safety {
+                    Safety::Mutating => "$ ",
+                    Safety::ReadOnly => "$ ",
+                    Safety::DisplayOnly => "",
+                };
+                let _ = writeln!(out, "      {marker}{}", command.command);
+            }
+            out.push_str(&wrap(
+                &option.blast_radius,
+                "      blast radius: ",
+                "        ",
+            ));
+            out.push_str(&wrap(&option.rationale, "      why: ", "        "));
+        }
+        if !cause.fix.verify.is_empty() {
+            out.push_str("  verify:\n");
+            for command in &cause.fix.verify {
+                let _ = writeln!(out, "      $ {}", command.command);
+            }
+        }
+    }
+    if !report.scope.pattern.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("SCOPE"));
+        for line in &report.scope.pattern {
+            out.push_str(&wrap(line, "  - ", "    "));
+        }
+    }
+    let interesting: Vec<_> = report
+        .paths
+        .iter()
+        .filter(|p| p.result.verdict != Verdict::Reachable)
+        .collect();
+    if !interesting.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("PATHS"));
+        for group in interesting {
+            out.push_str(&path_text(&group.result, &group.nodes, style));
+        }
+    }
+    if !report.ruled_out.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("RULED OUT"));
+        for item in &report.ruled_out {
+            out.push_str(&wrap(
+                &format!("{}: {}", item.check, item.reason),
+                "  - ",
+                "    ",
+            ));
+        }
+    }
+    if !report.gaps.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("GAPS (not checked)"));
+        for gap in &report.gaps {
+            out.push_str(&wrap(&format!("{}: {}", gap.what, gap.why), "  - ", "    "));
+            if let Some(command) = &gap.command {
+                let _ = writeln!(out, "      $ {command}");
+            }
+        }
+    }
+    if !report.affected.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("AFFECTED"));
+        for affected in &report.affected {
+            let line = format!(
+                "{}/{} [{}] {} on {}: {}",
+                affected.namespace,
+                affected.pod,
+                affected.container,
+                affected.image,
+                affected.node.as_deref().unwrap_or("(no node)"),
+                affected.error_class
+            );
+            out.push_str(&wrap(&line, "  - ", "    "));
+        }
+    }
+    out
+}
+
+fn status_mark(status: HopStatus, style: Style) -> String {
+    match status {
+        HopStatus::Pass => style.green("ok"),
+        HopStatus::Fail => style.red("XX"),
+        HopStatus::Unknown => style.yellow("??"),
+        HopStatus::Info => "..".to_string(),
+    }
+}
+
+/// One traced path, like a traceroute of configuration.
+pub fn path_text(result: &PathResult, nodes: &[String], style: Style) -> String {
+    let mut out = String::new();
+    let verdict = match result.verdict {
+        Verdict::Reachable => style.green("REACHABLE"),
+        Verdict::Blocked => style.red("BLOCKED"),
+        Verdict::Unknown => style.yellow("UNKNOWN"),
+    };
+    let code = result
+        .blocker
+        .as_ref()
+        .map(|b| format!(" {}", b.code))
+        .unwrap_or_default();
+    let from = if nodes.len() > 1 {
+        format!("{} (and {} more)", nodes[0], nodes.len() - 1)
+    } else {
+        result.from.clone()
+    };
+    out.push_str(&wrap(
+        &format!("{from} -> {}  {verdict}{code}", result.to),
+        "  ",
+        "    ",
+    ));
+    for (position, hop) in result.hops.iter().enumerate() {
+        let prefix = format!(
+            "   {:>2}. {} {:<16} ",
+            position + 1,
+            status_mark(hop.status, style),
+            hop.kind
+        );
+        out.push_str(&wrap(&hop.detail, &prefix, "                         "));
+        if let Some(rule) = &hop.rule
+            && matches!(
+                hop.status,
+                HopStatus::Fail | HopStatus::Unknown | HopStatus::Pass
+            )
+        {
+            out.push_str(&wrap(
+                rule,
+                "                         rule: ",
+                "                               ",
+            ));
+        }
+    }
+    if let Some(blocker) = &result.blocker {
+        out.push_str(&wrap(&blocker.summary, "      => ", "         "));
+    } else if let Some(via) = &result.via {
+        out.push_str(&wrap(
+            &format!("leaves through {via}"),
+            "      => ",
+            "         ",
+        ));
+    }
+    for assumption in &result.assumptions {
+        out.push_str(&wrap(assumption, "      assumes: ", "               "));
+    }
+    out
+}
+
+/// The JSON contract: one object, pretty-printed.
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise the report: {e}\"}}"))
+        + "\n"
+}
+
+fn md_escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// Markdown for a ticket or an escalation.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Image pull diagnosis\n\n**{}**\n", report.headline);
+    if let Some(at) = report.observed_at {
+        let _ = writeln!(out, "_As of {}._\n", at.format("%Y-%m-%d %H:%M UTC"));
+    }
+    if !report.causes.is_empty() {
+        let _ = writeln!(out, "## Causes\n");
+        for (position, cause) in report.causes.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "### {}. `{}` ({}, {}, {})\n",
+                position + 1,
+                cause.code,
+                layer(cause),
+                confidence(cause.confidence),
+                timing(cause.timing)
+            );
+            let _ = writeln!(out, "{}\n", cause.summary);
+            let _ = writeln!(
+                out,
+                "- Resources: {}",
+                cause
+                    .resources
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if !cause.pods.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "- Pods: {}",
+                    cause
+                        .pods
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let _ = writeln!(out, "\n**Evidence**\n");
+            for evidence in &cause.evidence {
+                let _ = writeln!(out, "- _{}_: {}", evidence.source, evidence.text);
+            }
+            for option in &cause.fix.options {
+                let _ = writeln!(
+                    out,
+                    "\n**{}: {}**\n",
+                    if option.preferred {
+                        "Fix"
+                    } else {
+                        "Alternative"
+                    },
+                    option.title
+                );
+                let _ = writeln!(out, "```sh");
+                for command in &option.commands {
+                    let _ = writeln!(out, "{}", command.command);
+                }
+                let _ = writeln!(
+                    out,
+                    "```\n\n- Blast radius: {}\n- Why: {}",
+                    option.blast_radius, option.rationale
+                );
+            }
+            if !cause.fix.verify.is_empty() {
+                let _ = writeln!(out, "\n**Verify**\n\n```sh");
+                for command in &cause.fix.verify {
+                    let _ = writeln!(out, "{}", command.command);
+                }
+                let _ = writeln!(out, "```");
+            }
+            out.push('\n');
+        }
+    }
+    if !report.scope.pattern.is_empty() {
+        let _ = writeln!(out, "## Scope\n");
+        for line in &report.scope.pattern {
+            let _ = writeln!(out, "- {line}");
+        }
+        if let (Some(first), Some(last)) = (report.scope.first_failure, report.scope.last_failure) {
+            let _ = writeln!(
+                out,
+                "- Timeline: first failure {}, last {}",
+                first.format("%Y-%m-%d %H:%M UTC"),
+                last.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        out.push('\n');
+    }
+    if !report.paths.is_empty() {
+        let _ = writeln!(out, "## Paths\n");
+        for group in &report.paths {
+            let result = &group.result;
+            let _ = writeln!(
+                out,
+                "### {} → {} ({:?}{})\n",
+                group.nodes.join(", "),
+                result.to,
+                result.verdict,
+                result
+                    .blocker
+                    .as_ref()
+                    .map(|b| format!(", `{}`", b.code))
+                    .unwrap_or_default()
+            );
+            let _ = writeln!(
+                out,
+                "| # | hop | resource | status | detail | rule |\n|---|---|---|---|---|---|"
+            );
+            for (position, hop) in result.hops.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:?} | {} | {} |",
+                    position + 1,
+                    hop.kind,
+                    hop.resource
+                        .as_deref()
+                        .map(|r| format!("`{r}`"))
+                        .unwrap_or_default(),
+                    hop.status,
+                    md_escape(&hop.detail),
+                    md_escape(hop.rule.as_deref().unwrap_or(""))
+                );
+            }
+            out.push('\n');
+        }
+    }
+    if !report.ruled_out.is_empty() {
+        let _ = writeln!(out, "## Ruled out\n");
+        for item in &report.ruled_out {
+            let _ = writeln!(out, "- **{}**: {}", item.check, item.reason);
+        }
+        out.push('\n');
+    }
+    if !report.gaps.is_empty() {
+        let _ = writeln!(out, "## Not checked (gaps)\n");
+        for gap in &report.gaps {
+            let command = gap
+                .command
+                .as_deref()
+                .map(|c| format!(" — `{c}`"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "- {}: {}{command}", gap.what, gap.why);
+        }
+        out.push('\n');
+    }
+    if !report.affected.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Error messages\n\n| pod | container | image | node | class | message |\n|---|---|---|---|---|---|"
+        );
+        for affected in &report.affected {
+            let _ = writeln!(
+                out,
+                "| `{}/{}` | {} | `{}` | {} | {} | {} |",
+                affected.namespace,
+                affected.pod,
+                affected.container,
+                affected.image,
+                affected.node.as_deref().unwrap_or(""),
+                affected.error_class,
+                md_escape(affected.error_message.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wrap_respects_width() {
+        let text = "word ".repeat(60);
+        for line in super::wrap(&text, "  - ", "    ").lines() {
+            assert!(line.chars().count() <= super::WIDTH, "{line}");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Command-line flags, as small structs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit status: 0 when no pod fails to pull, 1 when failures were diagnosed, 2 for usage or input errors.
+
+A bundle is a directory of plain command outputs, e.g.:
+  aws ec2 describe-route-tables --output json > bundle/route-tables.json
+  kubectl get pods,events -A -o json           > bundle/pods.json
+See the README for the full list of commands.";
+
+#[derive(Parser)]
+#[command(name = "pulldoctor", version, about = "Find out why a Kubernetes or OpenShift cluster cannot pull its images", after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Diagnose failing pulls: ranked causes, evidence, what is ruled out, and the fix
+    Diagnose(Diagnose),
+    /// Trace the network path from a node, instance or subnet to a host, hop by hop
+    Path(PathArgs),
+    /// Classify pull error messages (arguments, or one per line on standard input)
+    Classify(ClassifyArgs),
+    /// Explain a cause code or a check (no argument: list them all)
+    Explain(ExplainArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args)]
+pub struct Input {
+    /// The bundle directory (read recursively: every *.json file in it)
+    pub bundle: PathBuf,
+    /// Treat JSON files of no recognised kind as errors instead of skipping them
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Args)]
+pub struct Diagnose {
+    #[command(flatten)]
+    pub input: Input,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Colour in text output (auto: when standard output is a terminal and NO_COLOR is unset)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
+    /// Judge token expiry and ages at this instant (RFC 3339) instead of the latest time the bundle shows
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Only pods in this namespace
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Only this pod (NAME or NAMESPACE/NAME)
+    #[arg(long)]
+    pub pod: Option<String>,
+    /// Only pods on this node
+    #[arg(long)]
+    pub node: Option<String>,
+    /// Only containers whose image reference contains this text
+    #[arg(long)]
+    pub image: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PathArgs {
+    #[command(flatten)]
+    pub input: Input,
+    /// Where the path starts: a node name, an instance id (i-...) or a subnet id (subnet-...)
+    #[arg(long)]
+    pub from: String,
+    /// Where it goes: HOST[:PORT] or ADDRESS[:PORT]; HOST@ADDRESS[:PORT] names both (a dialled address)
+    #[arg(long)]
+    pub to: String,
+    /// Output format (text or json)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Colour (see diagnose --color)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
+}
+
+#[derive(Args)]
+pub struct ClassifyArgs {
+    /// Messages to classify; with none, one message per line is read from standard input
+    pub messages: Vec<String>,
+    /// text, or json (one JSON object per line)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// A cause code (e.g. route.no-route) or a check name (e.g. network-path)
+    pub code: Option<String>,
+}

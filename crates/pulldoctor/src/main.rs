@@ -1,0 +1,28 @@
+//! pulldoctor: why can't this cluster pull its images?
+//!
+//! The binary is the edge: argument parsing, files, the terminal, exit codes. Everything else is
+//! in the library crates.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            if commands::is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("pulldoctor: error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Scenario tests: every folder under `fixtures/scenarios/` and `examples/` with an `expect.toml`
+//! is a bundle plus its expectations. Each is diagnosed, its expectations asserted (top cause and
+//! its resources, codes that must or must not fire, path verdicts), and its text, JSON and
+//! Markdown reports compared with reviewed snapshots. A snapshot alone asserts nothing; the
+//! expectations beside it do.
+
+use std::path::{Path, PathBuf};
+
+use pulldoctor_bundle::{ReadOptions, read_bundle};
+use pulldoctor_diagnosis::{Options, codes};
+use pulldoctor_net::{Engine, From, Verdict};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    description: String,
+    top_cause: String,
+    #[serde(default)]
+    top_resources: Vec<String>,
+    #[serde(default)]
+    must_not_fire: Vec<String>,
+    #[serde(default)]
+    also_fires: Vec<String>,
+    #[serde(default)]
+    path: Vec<PathExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathExpect {
+    from: String,
+    to: String,
+    verdict: String,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn scenarios() -> Vec<PathBuf> {
+    let root = workspace();
+    let mut out = Vec::new();
+    for parent in ["fixtures/scenarios", "examples"] {
+        let Ok(entries) = std::fs::read_dir(root.join(parent)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.path().join("expect.toml").exists() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn bundle_dir(scenario: &Path) -> PathBuf {
+    let nested = scenario.join("bundle");
+    if nested.is_dir() {
+        nested
+    } else {
+        scenario.to_path_buf()
+    }
+}
+
+fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Reachable => "reachable",
+        Verdict::Blocked => "blocked",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+/// Returns the problems found (empty when the scenario holds) and whether its top cause is
+/// produced by a check that exists yet.
+fn check(scenario: &Path) -> (Vec<String>, bool) {
+    let name = scenario.file_name().unwrap().to_string_lossy().to_string();
+    let expect: Expect =
+        toml::from_str(&std::fs::read_to_string(scenario.join("expect.toml")).unwrap())
+            .unwrap_or_else(|e| panic!("{name}/expect.toml: {e}"));
+    let mut problems = Vec::new();
+    let bundle = read_bundle(&bundle_dir(scenario), &ReadOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let report = pulldoctor_diagnosis::diagnose(&bundle.model, &Options::default());
+    let implemented =
+        expect.top_cause == "none" || codes::find(&expect.top_cause).is_some_and(|c| c.implemented);
+    let fired: Vec<&str> = report.causes.iter().map(|c| c.code).collect();
+    if expect.top_cause == "none" {
+        if !report.affected.is_empty() || !report.causes.is_empty() {
+            problems.push(format!(
+                "expected no failure, got affected {} and causes {fired:?}",
+                report.affected.len()
+            ));
+        }
+    } else if implemented {
+        match report.causes.first() {
+            None => problems.push(format!(
+                "expected top cause {}, got none (gaps: {:?})",
+                expect.top_cause,
+                report.gaps.iter().map(|g| &g.what).collect::<Vec<_>>()
+            )),
+            Some(top) => {
+                if top.code != expect.top_cause {
+                    problems.push(format!(
+                        "expected top cause {}, got {} (all: {fired:?})",
+                        expect.top_cause, top.code
+                    ));
+                }
+                for resource in &expect.top_resources {
+                    if !top.resources.contains(resource) {
+                        problems.push(format!(
+                            "top cause lacks resource {resource} (has {:?})",
+                            top.resources
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for code in &expect.must_not_fire {
+        if fired.contains(&code.as_str()) {
+            problems.push(format!("{code} must not fire, but did"));
+        }
+    }
+    for code in &expect.also_fires {
+        if codes::find(code).is_some_and(|c| c.implemented) && !fired.contains(&code.as_str()) {
+            problems.push(format!("{code} should also fire (fired: {fired:?})"));
+        }
+    }
+    let engine = Engine::new(&bundle.model);
+    for path in &expect.path {
+        let from = if path.from.starts_with("subnet-") {
+            From::Subnet(path.from.clone())
+        } else if path.from.starts_with("i-") {
+            From::Instance(path.from.clone())
+        } else {
+            let node = bundle
+                .model
+                .nodes
+                .get(&path.from)
+                .unwrap_or_else(|| panic!("{name}: no node {}", path.from));
+            From::Instance(bundle.model.node_instance(node).unwrap().id.clone())
+        };
+        let (host, port) = path
+            .to
+            .rsplit_once(':')
+            .map(|(h, p)| (h.to_string(), p.parse().unwrap()))
+            .unwrap_or((path.to.clone(), 443));
+        let target = match host.parse() {
+            Ok(ip) => pulldoctor_net::Target {
+                address: Some(ip),
+                port,
+                ..Default::default()
+            },
+            Err(_) => pulldoctor_net::Target {
+                host: Some(host),
+                port,
+                ..Default::default()
+            },
+        };
+        let result = engine.trace(&from, &target);
+        let got = verdict_name(result.verdict);
+        let code = result.blocker.as_ref().map(|b| b.code);
+        if got != path.verdict || (path.code.is_some() && code != path.code.as_deref()) {
+            problems.push(format!(
+                "path {} -> {}: expected {} {:?}, got {got} {code:?}",
+                path.from, path.to, path.verdict, path.code
+            ));
+        }
+    }
+    // Reviewed snapshots of the three formats.
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(workspace().join("crates/pulldoctor/tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(expect.description.clone());
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            format!("{name}.text"),
+            pulldoctor_render::text(&report, pulldoctor_render::Style { color: false })
+        );
+        insta::assert_snapshot!(format!("{name}.json"), pulldoctor_render::json(&report));
+        insta::assert_snapshot!(format!("{name}.md"), pulldoctor_render::markdown(&report));
+    });
+    (problems, implemented)
+}
+
+#[test]
+fn every_scenario_meets_its_expectations() {
+    let all = scenarios();
+    assert!(
+        all.len() >= 3,
+        "the scenario library is missing (found {})",
+        all.len()
+    );
+    let mut failed = Vec::new();
+    let mut pending = Vec::new();
+    for scenario in &all {
+        let name = scenario.file_name().unwrap().to_string_lossy().to_string();
+        let (problems, implemented) = check(scenario);
+        if !implemented {
+            pending.push(name.clone());
+        }
+        if !problems.is_empty() {
+            failed.push(format!("{name}:\n    {}", problems.join("\n    ")));
+        }
+    }
+    if !pending.is_empty() {
+        eprintln!(
+            "scenarios whose top cause has no check yet (only must_not_fire and paths asserted): {}",
+            pending.join(", ")
+        );
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} scenarios failed:\n  {}",
+        failed.len(),
+        all.len(),
+        failed.join("\n  ")
+    );
+}
