@@ -20,9 +20,7 @@ pub struct Tag {
 }
 
 fn name_tag(tags: &[Tag]) -> Option<String> {
-    tags.iter()
-        .find(|t| t.key.as_deref() == Some("Name"))
-        .and_then(|t| t.value.clone())
+    tags.iter().find(|t| t.key.as_deref() == Some("Name")).and_then(|t| t.value.clone())
 }
 
 // ---------------------------------------------------------------- describe-vpcs
@@ -68,16 +66,8 @@ pub struct Ipv6CidrAssociation {
 impl From<Vpc> for model::Vpc {
     fn from(vpc: Vpc) -> Self {
         let mut cidrs: Vec<IpNet> = vpc.cidr_block.into_iter().collect();
-        cidrs.extend(
-            vpc.cidr_block_association_set
-                .into_iter()
-                .filter_map(|a| a.cidr_block),
-        );
-        cidrs.extend(
-            vpc.ipv6_cidr_block_association_set
-                .into_iter()
-                .filter_map(|a| a.ipv6_cidr_block),
-        );
+        cidrs.extend(vpc.cidr_block_association_set.into_iter().filter_map(|a| a.cidr_block));
+        cidrs.extend(vpc.ipv6_cidr_block_association_set.into_iter().filter_map(|a| a.ipv6_cidr_block));
         cidrs.sort();
         cidrs.dedup();
         model::Vpc {
@@ -145,11 +135,7 @@ impl From<Subnet> for model::Subnet {
             vpc_id: subnet.vpc_id,
             owner_id: subnet.owner_id,
             cidr: subnet.cidr_block,
-            ipv6_cidrs: subnet
-                .ipv6_cidr_block_association_set
-                .into_iter()
-                .filter_map(|a| a.ipv6_cidr_block)
-                .collect(),
+            ipv6_cidrs: subnet.ipv6_cidr_block_association_set.into_iter().filter_map(|a| a.ipv6_cidr_block).collect(),
             availability_zone: subnet.availability_zone,
             map_public_ip_on_launch: subnet.map_public_ip_on_launch,
         }
@@ -219,11 +205,7 @@ pub struct Route {
 
 impl Route {
     fn into_model(self) -> Option<model::Route> {
-        let destination = match (
-            self.destination_cidr_block,
-            self.destination_ipv6_cidr_block,
-            self.destination_prefix_list_id,
-        ) {
+        let destination = match (self.destination_cidr_block, self.destination_ipv6_cidr_block, self.destination_prefix_list_id) {
             (Some(cidr), _, _) | (None, Some(cidr), _) => model::RouteDestination::Cidr(cidr),
             (None, None, Some(list)) => model::RouteDestination::PrefixList(list),
             (None, None, None) => return None,
@@ -264,12 +246,7 @@ impl Route {
             Some("blackhole") => model::RouteState::Blackhole,
             _ => model::RouteState::Active,
         };
-        Some(model::Route {
-            destination,
-            target,
-            state,
-            origin: self.origin,
-        })
+        Some(model::Route { destination, target, state, origin: self.origin })
     }
 }
 
@@ -281,9 +258,7 @@ impl From<RouteTable> for model::RouteTable {
             .iter()
             .filter(|a| {
                 !matches!(
-                    a.association_state
-                        .as_ref()
-                        .and_then(|s| s.state.as_deref()),
+                    a.association_state.as_ref().and_then(|s| s.state.as_deref()),
                     Some("disassociated" | "disassociating" | "failed")
                 )
             })
@@ -296,11 +271,7 @@ impl From<RouteTable> for model::RouteTable {
             owner_id: table.owner_id,
             main,
             subnet_ids,
-            routes: table
-                .routes
-                .into_iter()
-                .filter_map(Route::into_model)
-                .collect(),
+            routes: table.routes.into_iter().filter_map(Route::into_model).collect(),
         }
     }
 }
@@ -343,27 +314,13 @@ pub struct NatGatewayAddress {
 impl From<NatGateway> for model::NatGateway {
     fn from(nat: NatGateway) -> Self {
         model::NatGateway {
-            public_ips: nat
-                .nat_gateway_addresses
-                .iter()
-                .filter_map(|a| a.public_ip)
-                .collect(),
-            private_ips: nat
-                .nat_gateway_addresses
-                .iter()
-                .filter_map(|a| a.private_ip)
-                .collect(),
+            public_ips: nat.nat_gateway_addresses.iter().filter_map(|a| a.public_ip).collect(),
+            private_ips: nat.nat_gateway_addresses.iter().filter_map(|a| a.private_ip).collect(),
             id: nat.nat_gateway_id,
             vpc_id: nat.vpc_id,
             subnet_id: nat.subnet_id,
-            state: nat
-                .state
-                .unwrap_or_else(|| "unknown".into())
-                .to_ascii_lowercase(),
-            connectivity_type: nat
-                .connectivity_type
-                .unwrap_or_else(|| "public".into())
-                .to_ascii_lowercase(),
+            state: nat.state.unwrap_or_else(|| "unknown".into()).to_ascii_lowercase(),
+            connectivity_type: nat.connectivity_type.unwrap_or_else(|| "public".into()).to_ascii_lowercase(),
             failure_message: nat.failure_message,
         }
     }
@@ -397,10 +354,7 @@ pub struct Attachment {
 
 fn attachments(list: Vec<Attachment>) -> Vec<model::GatewayAttachment> {
     list.into_iter()
-        .map(|a| model::GatewayAttachment {
-            vpc_id: a.vpc_id,
-            state: a.state.unwrap_or_default().to_ascii_lowercase(),
-        })
+        .map(|a| model::GatewayAttachment { vpc_id: a.vpc_id, state: a.state.unwrap_or_default().to_ascii_lowercase() })
         .collect()
 }
 
@@ -480,12 +434,7 @@ pub struct GroupIdentifier {
 
 impl From<VpcEndpoint> for model::VpcEndpoint {
     fn from(endpoint: VpcEndpoint) -> Self {
-        let endpoint_type = match endpoint
-            .vpc_endpoint_type
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let endpoint_type = match endpoint.vpc_endpoint_type.as_deref().map(str::to_ascii_lowercase).as_deref() {
             Some("interface") => model::EndpointType::Interface,
             Some("gateway") => model::EndpointType::Gateway,
             Some("gatewayloadbalancer") => model::EndpointType::GatewayLoadBalancer,
@@ -496,10 +445,7 @@ impl From<VpcEndpoint> for model::VpcEndpoint {
             vpc_id: endpoint.vpc_id,
             service_name: endpoint.service_name,
             endpoint_type,
-            state: endpoint
-                .state
-                .unwrap_or_else(|| "unknown".into())
-                .to_ascii_lowercase(),
+            state: endpoint.state.unwrap_or_else(|| "unknown".into()).to_ascii_lowercase(),
             private_dns_enabled: endpoint.private_dns_enabled.unwrap_or(false),
             subnet_ids: endpoint.subnet_ids,
             route_table_ids: endpoint.route_table_ids,
@@ -579,36 +525,12 @@ pub struct GroupPair {
 impl From<IpPermission> for model::SgRule {
     fn from(permission: IpPermission) -> Self {
         let mut peers: Vec<model::SgPeer> = Vec::new();
-        peers.extend(
-            permission
-                .ip_ranges
-                .into_iter()
-                .map(|r| model::SgPeer::Cidr(r.cidr_ip)),
-        );
-        peers.extend(
-            permission
-                .ipv6_ranges
-                .into_iter()
-                .map(|r| model::SgPeer::Cidr(r.cidr_ipv6)),
-        );
-        peers.extend(
-            permission
-                .prefix_list_ids
-                .into_iter()
-                .map(|p| model::SgPeer::PrefixList(p.prefix_list_id)),
-        );
-        peers.extend(
-            permission
-                .user_id_group_pairs
-                .into_iter()
-                .filter_map(|p| p.group_id)
-                .map(model::SgPeer::Group),
-        );
+        peers.extend(permission.ip_ranges.into_iter().map(|r| model::SgPeer::Cidr(r.cidr_ip)));
+        peers.extend(permission.ipv6_ranges.into_iter().map(|r| model::SgPeer::Cidr(r.cidr_ipv6)));
+        peers.extend(permission.prefix_list_ids.into_iter().map(|p| model::SgPeer::PrefixList(p.prefix_list_id)));
+        peers.extend(permission.user_id_group_pairs.into_iter().filter_map(|p| p.group_id).map(model::SgPeer::Group));
         model::SgRule {
-            protocol: permission
-                .ip_protocol
-                .unwrap_or_else(|| "-1".into())
-                .to_ascii_lowercase(),
+            protocol: permission.ip_protocol.unwrap_or_else(|| "-1".into()).to_ascii_lowercase(),
             from_port: permission.from_port,
             to_port: permission.to_port,
             peers,
@@ -623,11 +545,7 @@ impl From<SecurityGroup> for model::SecurityGroup {
             vpc_id: group.vpc_id,
             name: group.group_name.unwrap_or_default(),
             ingress: group.ip_permissions.into_iter().map(Into::into).collect(),
-            egress: group
-                .ip_permissions_egress
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            egress: group.ip_permissions_egress.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -693,10 +611,7 @@ impl From<NetworkAcl> for model::NetworkAcl {
             .map(|e| model::AclEntry {
                 rule_number: e.rule_number,
                 egress: e.egress,
-                protocol: e
-                    .protocol
-                    .unwrap_or_else(|| "-1".into())
-                    .to_ascii_lowercase(),
+                protocol: e.protocol.unwrap_or_else(|| "-1".into()).to_ascii_lowercase(),
                 allow: e.rule_action.eq_ignore_ascii_case("allow"),
                 cidr: e.cidr_block.or(e.ipv6_cidr_block),
                 port_from: e.port_range.as_ref().and_then(|p| p.from),
@@ -708,11 +623,7 @@ impl From<NetworkAcl> for model::NetworkAcl {
             id: acl.network_acl_id,
             vpc_id: acl.vpc_id,
             is_default: acl.is_default,
-            subnet_ids: acl
-                .associations
-                .into_iter()
-                .filter_map(|a| a.subnet_id)
-                .collect(),
+            subnet_ids: acl.associations.into_iter().filter_map(|a| a.subnet_id).collect(),
             entries,
         }
     }
@@ -810,11 +721,9 @@ pub struct IpAssociation {
 
 impl Instance {
     pub fn into_model(self, owner: Option<String>) -> model::Instance {
-        let public_ip = self.public_ip_address.or_else(|| {
-            self.network_interfaces
-                .iter()
-                .find_map(|i| i.association.as_ref().and_then(|a| a.public_ip))
-        });
+        let public_ip = self
+            .public_ip_address
+            .or_else(|| self.network_interfaces.iter().find_map(|i| i.association.as_ref().and_then(|a| a.public_ip)));
         let name = name_tag(&self.tags);
         model::Instance {
             id: self.instance_id,
@@ -825,16 +734,8 @@ impl Instance {
             private_ip: self.private_ip_address,
             private_dns_name: self.private_dns_name.filter(|n| !n.is_empty()),
             public_ip,
-            ipv6_addresses: self
-                .network_interfaces
-                .iter()
-                .flat_map(|i| i.ipv6_addresses.iter().map(|a| a.ipv6_address))
-                .collect(),
-            security_group_ids: self
-                .security_groups
-                .into_iter()
-                .map(|g| g.group_id)
-                .collect(),
+            ipv6_addresses: self.network_interfaces.iter().flat_map(|i| i.ipv6_addresses.iter().map(|a| a.ipv6_address)).collect(),
+            security_group_ids: self.security_groups.into_iter().map(|g| g.group_id).collect(),
             iam_instance_profile_arn: self.iam_instance_profile.and_then(|p| p.arn),
             architecture: self.architecture,
             state: self.state.and_then(|s| s.name),
@@ -894,26 +795,11 @@ pub struct InterfaceAttachment {
 impl From<NetworkInterface> for model::NetworkInterface {
     fn from(interface: NetworkInterface) -> Self {
         let mut private_ips: Vec<IpAddr> = interface.private_ip_address.into_iter().collect();
-        private_ips.extend(
-            interface
-                .private_ip_addresses
-                .iter()
-                .filter_map(|p| p.private_ip_address),
-        );
+        private_ips.extend(interface.private_ip_addresses.iter().filter_map(|p| p.private_ip_address));
         private_ips.sort();
         private_ips.dedup();
-        let mut public_ips: Vec<IpAddr> = interface
-            .association
-            .as_ref()
-            .and_then(|a| a.public_ip)
-            .into_iter()
-            .collect();
-        public_ips.extend(
-            interface
-                .private_ip_addresses
-                .iter()
-                .filter_map(|p| p.association.as_ref().and_then(|a| a.public_ip)),
-        );
+        let mut public_ips: Vec<IpAddr> = interface.association.as_ref().and_then(|a| a.public_ip).into_iter().collect();
+        public_ips.extend(interface.private_ip_addresses.iter().filter_map(|p| p.association.as_ref().and_then(|a| a.public_ip)));
         public_ips.sort();
         public_ips.dedup();
         model::NetworkInterface {
@@ -1203,11 +1089,7 @@ impl From<TrailEvent> for model::TrailEvent {
             time: event.event_time,
             username: event.username,
             source: event.event_source,
-            resources: event
-                .resources
-                .into_iter()
-                .filter_map(|r| r.resource_name)
-                .collect(),
+            resources: event.resources.into_iter().filter_map(|r| r.resource_name).collect(),
         }
     }
 }

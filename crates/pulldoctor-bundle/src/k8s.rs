@@ -35,10 +35,7 @@ pub struct LocalObjectReference {
 }
 
 fn names(list: Vec<LocalObjectReference>) -> Vec<String> {
-    list.into_iter()
-        .filter_map(|r| r.name)
-        .filter(|n| !n.is_empty())
-        .collect()
+    list.into_iter().filter_map(|r| r.name).filter(|n| !n.is_empty()).collect()
 }
 
 // ---------------------------------------------------------------- Pod
@@ -125,24 +122,11 @@ pub struct Terminated {
 
 fn container_status(status: ContainerStatus, init: bool) -> model::ContainerStatus {
     let state = match status.state {
-        Some(ContainerStateWire {
-            waiting: Some(w), ..
-        }) => model::ContainerState::Waiting {
-            reason: w.reason,
-            message: w.message,
-        },
-        Some(ContainerStateWire {
-            running: Some(r), ..
-        }) => model::ContainerState::Running {
-            started_at: r.started_at,
-        },
-        Some(ContainerStateWire {
-            terminated: Some(t),
-            ..
-        }) => model::ContainerState::Terminated {
-            reason: t.reason,
-            exit_code: t.exit_code,
-        },
+        Some(ContainerStateWire { waiting: Some(w), .. }) => model::ContainerState::Waiting { reason: w.reason, message: w.message },
+        Some(ContainerStateWire { running: Some(r), .. }) => model::ContainerState::Running { started_at: r.started_at },
+        Some(ContainerStateWire { terminated: Some(t), .. }) => {
+            model::ContainerState::Terminated { reason: t.reason, exit_code: t.exit_code }
+        }
         _ => model::ContainerState::Unknown,
     };
     model::ContainerStatus {
@@ -159,10 +143,7 @@ impl Pod {
     pub fn into_model(self) -> Option<model::Pod> {
         let name = self.metadata.name?;
         let mut containers: Vec<model::ContainerSpec> = Vec::new();
-        for (list, init) in [
-            (self.spec.init_containers, true),
-            (self.spec.containers, false),
-        ] {
+        for (list, init) in [(self.spec.init_containers, true), (self.spec.containers, false)] {
             containers.extend(list.into_iter().map(|c| model::ContainerSpec {
                 name: c.name,
                 image: c.image.unwrap_or_default(),
@@ -170,18 +151,9 @@ impl Pod {
                 init,
             }));
         }
-        let mut statuses: Vec<model::ContainerStatus> = self
-            .status
-            .init_container_statuses
-            .into_iter()
-            .map(|s| container_status(s, true))
-            .collect();
-        statuses.extend(
-            self.status
-                .container_statuses
-                .into_iter()
-                .map(|s| container_status(s, false)),
-        );
+        let mut statuses: Vec<model::ContainerStatus> =
+            self.status.init_container_statuses.into_iter().map(|s| container_status(s, true)).collect();
+        statuses.extend(self.status.container_statuses.into_iter().map(|s| container_status(s, false)));
         Some(model::Pod {
             namespace: self.metadata.namespace.unwrap_or_else(|| "default".into()),
             name,
@@ -194,13 +166,11 @@ impl Pod {
             statuses,
             phase: self.status.phase,
             host_ip: self.status.host_ip,
-            owner: self.metadata.owner_references.first().map(|o| {
-                format!(
-                    "{}/{}",
-                    o.kind.as_deref().unwrap_or("?"),
-                    o.name.as_deref().unwrap_or("?")
-                )
-            }),
+            owner: self
+                .metadata
+                .owner_references
+                .first()
+                .map(|o| format!("{}/{}", o.kind.as_deref().unwrap_or("?"), o.name.as_deref().unwrap_or("?"))),
         })
     }
 }
@@ -276,26 +246,12 @@ pub struct EventSource {
 
 impl From<Event> for model::Event {
     fn from(event: Event) -> Self {
-        let involved = event
-            .involved_object
-            .or(event.regarding)
-            .unwrap_or_default();
+        let involved = event.involved_object.or(event.regarding).unwrap_or_default();
         let series_last = event.series.as_ref().and_then(|s| s.last_observed_time);
-        let first_seen = event
-            .first_timestamp
-            .or(event.deprecated_first_timestamp)
-            .or(event.event_time);
-        let last_seen = series_last
-            .or(event.last_timestamp)
-            .or(event.deprecated_last_timestamp)
-            .or(event.event_time)
-            .or(first_seen);
+        let first_seen = event.first_timestamp.or(event.deprecated_first_timestamp).or(event.event_time);
+        let last_seen = series_last.or(event.last_timestamp).or(event.deprecated_last_timestamp).or(event.event_time).or(first_seen);
         model::Event {
-            namespace: event
-                .metadata
-                .namespace
-                .clone()
-                .or(involved.namespace.clone()),
+            namespace: event.metadata.namespace.clone().or(involved.namespace.clone()),
             name: event.metadata.name,
             involved: model::ObjectRef {
                 namespace: involved.namespace.or(event.metadata.namespace),
@@ -309,16 +265,8 @@ impl From<Event> for model::Event {
             event_type: event.event_type,
             first_seen,
             last_seen,
-            count: event
-                .series
-                .and_then(|s| s.count)
-                .or(event.count)
-                .or(event.deprecated_count),
-            source_host: event
-                .source
-                .and_then(|s| s.host)
-                .or(event.deprecated_source.and_then(|s| s.host))
-                .or(event.reporting_instance),
+            count: event.series.and_then(|s| s.count).or(event.count).or(event.deprecated_count),
+            source_host: event.source.and_then(|s| s.host).or(event.deprecated_source.and_then(|s| s.host)).or(event.reporting_instance),
         }
     }
 }
@@ -380,11 +328,7 @@ pub fn parse_provider_id(provider_id: &str) -> Option<(Option<String>, String)> 
     let rest = provider_id.strip_prefix("aws://")?;
     let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
     let instance = parts.last().filter(|p| p.starts_with("i-"))?;
-    let zone = if parts.len() >= 2 {
-        Some(parts[parts.len() - 2].to_string())
-    } else {
-        None
-    };
+    let zone = if parts.len() >= 2 { Some(parts[parts.len() - 2].to_string()) } else { None };
     Some((zone, instance.to_string()))
 }
 
@@ -393,20 +337,10 @@ impl Node {
         let name = self.metadata.name?;
         let labels = self.metadata.labels;
         let parsed = self.spec.provider_id.as_deref().and_then(parse_provider_id);
-        let condition = |kind: &str| {
-            self.status
-                .conditions
-                .iter()
-                .find(|c| c.condition_type == kind)
-                .map(|c| c.status.eq_ignore_ascii_case("true"))
-        };
-        let internal_ips = self
-            .status
-            .addresses
-            .iter()
-            .filter(|a| a.address_type == "InternalIP")
-            .filter_map(|a| a.address.parse().ok())
-            .collect();
+        let condition =
+            |kind: &str| self.status.conditions.iter().find(|c| c.condition_type == kind).map(|c| c.status.eq_ignore_ascii_case("true"));
+        let internal_ips =
+            self.status.addresses.iter().filter(|a| a.address_type == "InternalIP").filter_map(|a| a.address.parse().ok()).collect();
         let hostnames = self
             .status
             .addresses
@@ -414,23 +348,14 @@ impl Node {
             .filter(|a| a.address_type == "Hostname" || a.address_type == "InternalDNS")
             .map(|a| a.address.clone())
             .collect();
-        let roles = labels
-            .keys()
-            .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
-            .map(str::to_string)
-            .collect();
+        let roles = labels.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).map(str::to_string).collect();
         Some(model::Node {
             zone: labels
                 .get("topology.kubernetes.io/zone")
                 .or_else(|| labels.get("failure-domain.beta.kubernetes.io/zone"))
                 .cloned()
                 .or_else(|| parsed.as_ref().and_then(|(zone, _)| zone.clone())),
-            architecture: self
-                .status
-                .node_info
-                .architecture
-                .clone()
-                .or_else(|| labels.get("kubernetes.io/arch").cloned()),
+            architecture: self.status.node_info.architecture.clone().or_else(|| labels.get("kubernetes.io/arch").cloned()),
             disk_pressure: condition("DiskPressure"),
             ready: condition("Ready"),
             instance_id: parsed.map(|(_, instance)| instance),
@@ -508,27 +433,16 @@ pub struct ProxyFields {
 }
 
 fn split_list(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 impl From<Proxy> for model::ClusterProxy {
     fn from(proxy: Proxy) -> Self {
         let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         model::ClusterProxy {
-            http_proxy: nonempty(proxy.spec.http_proxy)
-                .or(nonempty(proxy.status.http_proxy.clone())),
-            https_proxy: nonempty(proxy.spec.https_proxy)
-                .or(nonempty(proxy.status.https_proxy.clone())),
-            no_proxy: proxy
-                .spec
-                .no_proxy
-                .as_deref()
-                .map(split_list)
-                .unwrap_or_default(),
+            http_proxy: nonempty(proxy.spec.http_proxy).or(nonempty(proxy.status.http_proxy.clone())),
+            https_proxy: nonempty(proxy.spec.https_proxy).or(nonempty(proxy.status.https_proxy.clone())),
+            no_proxy: proxy.spec.no_proxy.as_deref().map(split_list).unwrap_or_default(),
             effective_no_proxy: proxy.status.no_proxy.as_deref().map(split_list),
         }
     }
@@ -604,12 +518,7 @@ impl MirrorSet {
             digest_only,
         };
         let mut out = Vec::new();
-        for m in self
-            .spec
-            .repository_digest_mirrors
-            .into_iter()
-            .chain(self.spec.image_digest_mirrors)
-        {
+        for m in self.spec.repository_digest_mirrors.into_iter().chain(self.spec.image_digest_mirrors) {
             out.push(rule(m, true));
         }
         for m in self.spec.image_tag_mirrors {
@@ -623,14 +532,8 @@ impl MirrorSet {
 mod tests {
     #[test]
     fn provider_ids() {
-        assert_eq!(
-            super::parse_provider_id("aws:///us-east-1a/i-0abc"),
-            Some((Some("us-east-1a".to_string()), "i-0abc".to_string()))
-        );
-        assert_eq!(
-            super::parse_provider_id("aws:///i-0abc"),
-            Some((None, "i-0abc".to_string()))
-        );
+        assert_eq!(super::parse_provider_id("aws:///us-east-1a/i-0abc"), Some((Some("us-east-1a".to_string()), "i-0abc".to_string())));
+        assert_eq!(super::parse_provider_id("aws:///i-0abc"), Some((None, "i-0abc".to_string())));
         assert_eq!(super::parse_provider_id("gce://p/z/n"), None);
     }
 }

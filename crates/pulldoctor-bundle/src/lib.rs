@@ -37,10 +37,7 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions {
-            strict: false,
-            max_file_bytes: 2 * 1024 * 1024 * 1024,
-        }
+        ReadOptions { strict: false, max_file_bytes: 2 * 1024 * 1024 * 1024 }
     }
 }
 
@@ -76,13 +73,7 @@ impl fmt::Display for FileError {
         if self.json_path.is_empty() {
             write!(f, "{}: {}", self.file.display(), self.message)
         } else {
-            write!(
-                f,
-                "{}: at `{}`: {}",
-                self.file.display(),
-                self.json_path,
-                self.message
-            )
+            write!(f, "{}: at `{}`: {}", self.file.display(), self.json_path, self.message)
         }
     }
 }
@@ -114,7 +105,8 @@ fn list(errors: &[FileError]) -> String {
     out
 }
 
-/// Read every `*.json` file under `dir` (recursively, in path order) into a model.
+/// Read every `*.json` file under `dir` (recursively) into a model. Files are parsed on all
+/// cores; they are merged in path order, so the result does not depend on scheduling.
 pub fn read_bundle(dir: &Path, options: &ReadOptions) -> Result<Bundle, ReadError> {
     if !dir.exists() {
         return Err(ReadError::NotFound(dir.to_path_buf()));
@@ -125,42 +117,56 @@ pub fn read_bundle(dir: &Path, options: &ReadOptions) -> Result<Bundle, ReadErro
     let mut files = Vec::new();
     walk(dir, &mut files)?;
     files.sort();
-    let inputs: Vec<(PathBuf, Result<Vec<u8>, FileError>)> = files
-        .into_iter()
-        .map(|file| {
-            let bytes = read_file(&file, options.max_file_bytes);
-            (file, bytes)
-        })
-        .collect();
-    read_contents(
-        inputs
-            .iter()
-            .map(|(file, bytes)| (file.as_path(), bytes.as_deref().map_err(Clone::clone))),
-        options,
-    )
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parsed: Vec<(usize, Result<Parsed, FileError>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let position = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(position) else {
+                            break;
+                        };
+                        let result = read_file(file, options.max_file_bytes).and_then(|bytes| parse_file(file, &bytes));
+                        done.push((position, result));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|worker| worker.join().unwrap_or_default()).collect()
+    });
+    parsed.sort_by_key(|(position, _)| *position);
+    fold(parsed.into_iter().map(|(position, result)| (files[position].as_path(), result)), options)
 }
 
-/// Read already-loaded files (used by the fuzz targets and tests; `read_bundle` is a thin wrapper).
+/// Read already-loaded files (used by the fuzz targets and tests; `read_bundle` does the same
+/// from disk, in parallel).
 pub fn read_contents<'a>(
     files: impl Iterator<Item = (&'a Path, Result<&'a [u8], FileError>)>,
     options: &ReadOptions,
 ) -> Result<Bundle, ReadError> {
+    let parsed: Vec<(&Path, Result<Parsed, FileError>)> =
+        files.map(|(file, bytes)| (file, bytes.and_then(|bytes| parse_file(file, bytes)))).collect();
+    fold(parsed.into_iter(), options)
+}
+
+/// Merge parsed files, in order, into one model; collect every error.
+fn fold<'a>(parsed: impl Iterator<Item = (&'a Path, Result<Parsed, FileError>)>, options: &ReadOptions) -> Result<Bundle, ReadError> {
     let mut builder = Builder::default();
     let mut errors = Vec::new();
     let mut files_read = 0;
-    for (file, bytes) in files {
+    for (file, result) in parsed {
         files_read += 1;
-        let result = bytes.and_then(|bytes| parse_file(file, bytes));
         match result {
             Ok(Parsed::Unrecognised(reason)) if options.strict => errors.push(FileError {
                 file: file.to_path_buf(),
                 json_path: String::new(),
                 message: format!("not a recognised kind ({reason}); --strict makes this an error"),
             }),
-            Ok(Parsed::Unrecognised(reason)) => builder.skipped.push(Skipped {
-                file: file.to_path_buf(),
-                reason,
-            }),
+            Ok(Parsed::Unrecognised(reason)) => builder.skipped.push(Skipped { file: file.to_path_buf(), reason }),
             Ok(parsed) => builder.add(file, parsed),
             Err(error) => errors.push(error),
         }
@@ -172,26 +178,14 @@ pub fn read_contents<'a>(
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ReadError::Walk {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| ReadError::Walk { path: dir.to_path_buf(), message: e.to_string() })?;
     for entry in entries {
-        let entry = entry.map_err(|e| ReadError::Walk {
-            path: dir.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let entry = entry.map_err(|e| ReadError::Walk { path: dir.to_path_buf(), message: e.to_string() })?;
         let path = entry.path();
-        let file_type = entry.file_type().map_err(|e| ReadError::Walk {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let file_type = entry.file_type().map_err(|e| ReadError::Walk { path: path.clone(), message: e.to_string() })?;
         if file_type.is_dir() || (file_type.is_symlink() && path.is_dir()) {
             walk(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
-        {
+        } else if path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json")) {
             out.push(path);
         }
     }
@@ -199,18 +193,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
 }
 
 fn read_file(file: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
-    let error = |message: String| FileError {
-        file: file.to_path_buf(),
-        json_path: String::new(),
-        message,
-    };
-    let size = std::fs::metadata(file)
-        .map_err(|e| error(format!("cannot read: {e}")))?
-        .len();
+    let error = |message: String| FileError { file: file.to_path_buf(), json_path: String::new(), message };
+    let size = std::fs::metadata(file).map_err(|e| error(format!("cannot read: {e}")))?.len();
     if size > limit {
-        return Err(error(format!(
-            "is {size} bytes, more than the limit of {limit} bytes"
-        )));
+        return Err(error(format!("is {size} bytes, more than the limit of {limit} bytes")));
     }
     std::fs::read(file).map_err(|e| error(format!("cannot read: {e}")))
 }
@@ -218,11 +204,7 @@ fn read_file(file: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
 /// What one file held.
 enum Parsed {
     Vpcs(Vec<model::Vpc>),
-    VpcAttribute {
-        vpc_id: String,
-        dns_support: Option<bool>,
-        dns_hostnames: Option<bool>,
-    },
+    VpcAttribute { vpc_id: String, dns_support: Option<bool>, dns_hostnames: Option<bool> },
     Subnets(Vec<model::Subnet>),
     RouteTables(Vec<model::RouteTable>),
     NatGateways(Vec<model::NatGateway>),
@@ -268,57 +250,29 @@ fn typed<T: DeserializeOwned>(file: &Path, prefix: &str, value: &Value) -> Resul
         };
         FileError {
             file: file.to_path_buf(),
-            json_path: if json_path == "." {
-                String::new()
-            } else {
-                json_path
-            },
+            json_path: if json_path == "." { String::new() } else { json_path },
             message: error.into_inner().to_string(),
         }
     })
 }
 
 fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
-    let whole = |message: String| FileError {
-        file: file.to_path_buf(),
-        json_path: String::new(),
-        message,
-    };
+    let whole = |message: String| FileError { file: file.to_path_buf(), json_path: String::new(), message };
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(whole(
-            "the file is empty (an interrupted command or a failed redirect?)".into(),
-        ));
+        return Err(whole("the file is empty (an interrupted command or a failed redirect?)".into()));
     }
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        let what = if e.is_eof() {
-            "the JSON ends early (truncated?)"
-        } else {
-            "not valid JSON"
-        };
-        whole(format!(
-            "{what}: line {}, column {}: {}",
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
-        ))
+        let what = if e.is_eof() { "the JSON ends early (truncated?)" } else { "not valid JSON" };
+        whole(format!("{what}: line {}, column {}: {}", e.line(), e.column(), strip_position(&e.to_string())))
     })?;
     let Some(object) = value.as_object() else {
-        return Ok(Parsed::Unrecognised(format!(
-            "top-level JSON is {}, not an object",
-            kind_of(&value)
-        )));
+        return Ok(Parsed::Unrecognised(format!("top-level JSON is {}, not an object", kind_of(&value))));
     };
     let has = |key: &str| object.contains_key(key);
     let parsed = if has("kind") && (has("apiVersion") || has("items")) {
         parse_kubernetes(file, &value)?
     } else if has("Vpcs") {
-        Parsed::Vpcs(
-            typed::<aws::DescribeVpcs>(file, "", &value)?
-                .vpcs
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+        Parsed::Vpcs(typed::<aws::DescribeVpcs>(file, "", &value)?.vpcs.into_iter().map(Into::into).collect())
     } else if has("VpcId") && (has("EnableDnsSupport") || has("EnableDnsHostnames")) {
         let attribute: aws::VpcAttribute = typed(file, "", &value)?;
         Parsed::VpcAttribute {
@@ -327,66 +281,25 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
             dns_hostnames: attribute.enable_dns_hostnames.map(|a| a.value),
         }
     } else if has("Subnets") {
-        Parsed::Subnets(
-            typed::<aws::DescribeSubnets>(file, "", &value)?
-                .subnets
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+        Parsed::Subnets(typed::<aws::DescribeSubnets>(file, "", &value)?.subnets.into_iter().map(Into::into).collect())
     } else if has("RouteTables") {
-        Parsed::RouteTables(
-            typed::<aws::DescribeRouteTables>(file, "", &value)?
-                .route_tables
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+        Parsed::RouteTables(typed::<aws::DescribeRouteTables>(file, "", &value)?.route_tables.into_iter().map(Into::into).collect())
     } else if has("NatGateways") {
-        Parsed::NatGateways(
-            typed::<aws::DescribeNatGateways>(file, "", &value)?
-                .nat_gateways
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+        Parsed::NatGateways(typed::<aws::DescribeNatGateways>(file, "", &value)?.nat_gateways.into_iter().map(Into::into).collect())
     } else if has("InternetGateways") {
         let list = typed::<aws::DescribeInternetGateways>(file, "", &value)?.internet_gateways;
-        Parsed::InternetGateways(
-            list.into_iter().map(Into::into).collect(),
-            InputKind::InternetGateways,
-        )
+        Parsed::InternetGateways(list.into_iter().map(Into::into).collect(), InputKind::InternetGateways)
     } else if has("EgressOnlyInternetGateways") {
-        let list = typed::<aws::DescribeEgressOnlyInternetGateways>(file, "", &value)?
-            .egress_only_internet_gateways;
-        Parsed::InternetGateways(
-            list.into_iter().map(Into::into).collect(),
-            InputKind::EgressOnlyInternetGateways,
-        )
+        let list = typed::<aws::DescribeEgressOnlyInternetGateways>(file, "", &value)?.egress_only_internet_gateways;
+        Parsed::InternetGateways(list.into_iter().map(Into::into).collect(), InputKind::EgressOnlyInternetGateways)
     } else if has("VpcEndpoints") {
-        Parsed::VpcEndpoints(
-            typed::<aws::DescribeVpcEndpoints>(file, "", &value)?
-                .vpc_endpoints
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+        Parsed::VpcEndpoints(typed::<aws::DescribeVpcEndpoints>(file, "", &value)?.vpc_endpoints.into_iter().map(Into::into).collect())
     } else if has("SecurityGroups") {
         Parsed::SecurityGroups(
-            typed::<aws::DescribeSecurityGroups>(file, "", &value)?
-                .security_groups
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            typed::<aws::DescribeSecurityGroups>(file, "", &value)?.security_groups.into_iter().map(Into::into).collect(),
         )
     } else if has("NetworkAcls") {
-        Parsed::NetworkAcls(
-            typed::<aws::DescribeNetworkAcls>(file, "", &value)?
-                .network_acls
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+        Parsed::NetworkAcls(typed::<aws::DescribeNetworkAcls>(file, "", &value)?.network_acls.into_iter().map(Into::into).collect())
     } else if has("Reservations") {
         let reservations = typed::<aws::DescribeInstances>(file, "", &value)?.reservations;
         Parsed::Instances(
@@ -394,46 +307,23 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
                 .into_iter()
                 .flat_map(|r| {
                     let owner = r.owner_id;
-                    r.instances
-                        .into_iter()
-                        .map(move |i| i.into_model(owner.clone()))
+                    r.instances.into_iter().map(move |i| i.into_model(owner.clone()))
                 })
                 .collect(),
         )
     } else if has("NetworkInterfaces") {
         Parsed::NetworkInterfaces(
-            typed::<aws::DescribeNetworkInterfaces>(file, "", &value)?
-                .network_interfaces
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            typed::<aws::DescribeNetworkInterfaces>(file, "", &value)?.network_interfaces.into_iter().map(Into::into).collect(),
         )
     } else if has("PrefixLists") {
-        let managed = object["PrefixLists"]
-            .as_array()
-            .and_then(|a| a.first())
-            .and_then(Value::as_object)
-            .is_some_and(|first| {
-                !first.contains_key("Cidrs")
-                    && (first.contains_key("AddressFamily")
-                        || first.contains_key("MaxEntries")
-                        || first.contains_key("PrefixListArn"))
-            });
+        let managed = object["PrefixLists"].as_array().and_then(|a| a.first()).and_then(Value::as_object).is_some_and(|first| {
+            !first.contains_key("Cidrs")
+                && (first.contains_key("AddressFamily") || first.contains_key("MaxEntries") || first.contains_key("PrefixListArn"))
+        });
         let lists = typed::<aws::DescribePrefixLists>(file, "", &value)?.prefix_lists;
-        let kind = if managed {
-            InputKind::ManagedPrefixLists
-        } else {
-            InputKind::PrefixLists
-        };
+        let kind = if managed { InputKind::ManagedPrefixLists } else { InputKind::PrefixLists };
         Parsed::PrefixLists(
-            lists
-                .into_iter()
-                .map(|p| model::PrefixList {
-                    id: p.prefix_list_id,
-                    name: p.prefix_list_name,
-                    cidrs: p.cidrs,
-                })
-                .collect(),
+            lists.into_iter().map(|p| model::PrefixList { id: p.prefix_list_id, name: p.prefix_list_name, cidrs: p.cidrs }).collect(),
             kind,
         )
     } else if has("Entries") {
@@ -444,20 +334,12 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
             ));
         };
         Parsed::PrefixLists(
-            vec![model::PrefixList {
-                id,
-                name: None,
-                cidrs: Some(entries.entries.into_iter().map(|e| e.cidr).collect()),
-            }],
+            vec![model::PrefixList { id, name: None, cidrs: Some(entries.entries.into_iter().map(|e| e.cidr).collect()) }],
             InputKind::PrefixListEntries,
         )
     } else if has("VpcPeeringConnections") {
         Parsed::Peering(
-            typed::<aws::DescribePeeringConnections>(file, "", &value)?
-                .vpc_peering_connections
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            typed::<aws::DescribePeeringConnections>(file, "", &value)?.vpc_peering_connections.into_iter().map(Into::into).collect(),
         )
     } else if has("TransitGatewayAttachments") {
         Parsed::TransitGatewayAttachments(
@@ -471,20 +353,12 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
         let repositories = typed::<aws::DescribeRepositories>(file, "", &value)?.repositories;
         let mut out = Vec::new();
         for (position, repository) in repositories.into_iter().enumerate() {
-            let region = repository
-                .repository_arn
-                .split(':')
-                .nth(3)
-                .filter(|r| !r.is_empty())
-                .map(str::to_string);
+            let region = repository.repository_arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_string);
             let Some(region) = region else {
                 return Err(FileError {
                     file: file.to_path_buf(),
                     json_path: format!("repositories[{position}].repositoryArn"),
-                    message: format!(
-                        "`{}` is not an ECR repository ARN",
-                        repository.repository_arn
-                    ),
+                    message: format!("`{}` is not an ECR repository ARN", repository.repository_arn),
                 });
             };
             out.push(model::EcrRepository {
@@ -525,34 +399,17 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
         })
     } else if has("RoleDetailList") || (has("Policies") && has("UserDetailList")) {
         Parsed::Iam(typed(file, "", &value)?)
-    } else if has("Events")
-        && object["Events"]
-            .as_array()
-            .is_some_and(|events| events.iter().all(|e| e.get("EventId").is_some()))
-    {
-        Parsed::TrailEvents(
-            typed::<aws::LookupEvents>(file, "", &value)?
-                .events
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+    } else if has("Events") && object["Events"].as_array().is_some_and(|events| events.iter().all(|e| e.get("EventId").is_some())) {
+        Parsed::TrailEvents(typed::<aws::LookupEvents>(file, "", &value)?.events.into_iter().map(Into::into).collect())
     } else if has("Account") && has("Arn") && has("UserId") {
         let identity: aws::CallerIdentity = typed(file, "", &value)?;
-        Parsed::CallerIdentity(model::CallerIdentity {
-            account: identity.account,
-            arn: identity.arn,
-        })
+        Parsed::CallerIdentity(model::CallerIdentity { account: identity.account, arn: identity.arn })
     } else {
         let mut keys: Vec<&str> = object.keys().map(String::as_str).take(5).collect();
         keys.sort_unstable();
         Parsed::Unrecognised(format!(
             "no recognised top-level key (found: {})",
-            if keys.is_empty() {
-                "none".to_string()
-            } else {
-                keys.join(", ")
-            }
+            if keys.is_empty() { "none".to_string() } else { keys.join(", ") }
         ))
     };
     Ok(parsed)
@@ -560,10 +417,7 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
 
 /// serde_json appends " at line X column Y"; we print the position ourselves.
 fn strip_position(message: &str) -> &str {
-    message
-        .rfind(" at line ")
-        .map(|i| &message[..i])
-        .unwrap_or(message)
+    message.rfind(" at line ").map(|i| &message[..i]).unwrap_or(message)
 }
 
 fn kind_of(value: &Value) -> &'static str {
@@ -580,18 +434,12 @@ fn kind_of(value: &Value) -> &'static str {
 fn prefix_list_id_in_name(file: &Path) -> Option<String> {
     let name = file.file_name()?.to_str()?;
     let start = name.find("pl-")?;
-    let id: String = name[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .collect();
+    let id: String = name[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     (id.len() > 3).then_some(id)
 }
 
 fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
-    let list_kind = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let list_kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
     let mut objects = Vec::new();
     let mut skipped_kinds = Vec::new();
     if let Some(items) = value.get("items") {
@@ -604,73 +452,39 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
         };
         // `PodList` items carry no kind when they come straight from the API.
         let implied = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
-        let list_api = value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let list_api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         for (position, item) in items.iter().enumerate() {
-            let kind = item
-                .get("kind")
-                .and_then(Value::as_str)
-                .or(implied)
-                .unwrap_or_default();
-            let api = item
-                .get("apiVersion")
-                .and_then(Value::as_str)
-                .unwrap_or(list_api);
+            let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
+            let api = item.get("apiVersion").and_then(Value::as_str).unwrap_or(list_api);
             match parse_object(file, &format!("items[{position}]"), kind, api, item)? {
                 Some(object) => objects.push(object),
                 None => skipped_kinds.push(kind.to_string()),
             }
         }
     } else {
-        let api = value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         match parse_object(file, "", list_kind, api, value)? {
             Some(object) => objects.push(object),
             None => {
-                return Ok(Parsed::Unrecognised(format!(
-                    "Kubernetes kind `{list_kind}` ({api}) is not one pulldoctor reads"
-                )));
+                return Ok(Parsed::Unrecognised(format!("Kubernetes kind `{list_kind}` ({api}) is not one pulldoctor reads")));
             }
         }
     }
     Ok(Parsed::Kubernetes(objects, skipped_kinds))
 }
 
-fn parse_object(
-    file: &Path,
-    at: &str,
-    kind: &str,
-    api: &str,
-    value: &Value,
-) -> Result<Option<K8sObject>, FileError> {
+fn parse_object(file: &Path, at: &str, kind: &str, api: &str, value: &Value) -> Result<Option<K8sObject>, FileError> {
     let object = match (kind, api) {
-        ("Pod", _) => typed::<k8s::Pod>(file, at, value)?
-            .into_model()
-            .map(K8sObject::Pod),
-        ("Event", _) => Some(K8sObject::Event(
-            typed::<k8s::Event>(file, at, value)?.into(),
-        )),
-        ("Node", _) => typed::<k8s::Node>(file, at, value)?
-            .into_model()
-            .map(K8sObject::Node),
+        ("Pod", _) => typed::<k8s::Pod>(file, at, value)?.into_model().map(K8sObject::Pod),
+        ("Event", _) => Some(K8sObject::Event(typed::<k8s::Event>(file, at, value)?.into())),
+        ("Node", _) => typed::<k8s::Node>(file, at, value)?.into_model().map(K8sObject::Node),
         ("ServiceAccount", _) => {
             let account: k8s::ServiceAccount = typed(file, at, value)?;
             account.metadata.name.clone().map(|name| {
                 K8sObject::ServiceAccount(model::ServiceAccount {
-                    namespace: account
-                        .metadata
-                        .namespace
-                        .unwrap_or_else(|| "default".into()),
+                    namespace: account.metadata.namespace.unwrap_or_else(|| "default".into()),
                     name,
-                    image_pull_secrets: account
-                        .image_pull_secrets
-                        .into_iter()
-                        .filter_map(|r| r.name)
-                        .collect(),
+                    image_pull_secrets: account.image_pull_secrets.into_iter().filter_map(|r| r.name).collect(),
                 })
             })
         }
@@ -679,10 +493,7 @@ fn parse_object(
             let policy: k8s::NetworkPolicy = typed(file, at, value)?;
             policy.metadata.name.clone().map(|name| {
                 K8sObject::NetworkPolicy(model::NetworkPolicy {
-                    namespace: policy
-                        .metadata
-                        .namespace
-                        .unwrap_or_else(|| "default".into()),
+                    namespace: policy.metadata.namespace.unwrap_or_else(|| "default".into()),
                     name,
                     policy_types: policy.spec.policy_types,
                 })
@@ -690,27 +501,21 @@ fn parse_object(
         }
         ("Namespace", _) => {
             let namespace: k8s::Namespace = typed(file, at, value)?;
-            namespace.metadata.name.map(|name| {
-                K8sObject::Namespace(model::Namespace {
-                    name,
-                    created: namespace.metadata.creation_timestamp,
-                })
-            })
+            namespace
+                .metadata
+                .name
+                .map(|name| K8sObject::Namespace(model::Namespace { name, created: namespace.metadata.creation_timestamp }))
         }
-        ("Proxy", api) if api.starts_with("config.openshift.io") => Some(K8sObject::Proxy(
-            typed::<k8s::Proxy>(file, at, value)?.into(),
-        )),
-        ("Image", api) if api.starts_with("config.openshift.io") => Some(K8sObject::ImagePolicy(
-            typed::<k8s::ImageConfig>(file, at, value)?.into(),
-        )),
-        ("ImageContentSourcePolicy", _) => Some(K8sObject::Mirrors(
-            typed::<k8s::MirrorSet>(file, at, value)?.into_rules(kind),
-            InputKind::ImageContentSourcePolicies,
-        )),
-        ("ImageDigestMirrorSet" | "ImageTagMirrorSet", _) => Some(K8sObject::Mirrors(
-            typed::<k8s::MirrorSet>(file, at, value)?.into_rules(kind),
-            InputKind::ImageDigestMirrorSets,
-        )),
+        ("Proxy", api) if api.starts_with("config.openshift.io") => Some(K8sObject::Proxy(typed::<k8s::Proxy>(file, at, value)?.into())),
+        ("Image", api) if api.starts_with("config.openshift.io") => {
+            Some(K8sObject::ImagePolicy(typed::<k8s::ImageConfig>(file, at, value)?.into()))
+        }
+        ("ImageContentSourcePolicy", _) => {
+            Some(K8sObject::Mirrors(typed::<k8s::MirrorSet>(file, at, value)?.into_rules(kind), InputKind::ImageContentSourcePolicies))
+        }
+        ("ImageDigestMirrorSet" | "ImageTagMirrorSet", _) => {
+            Some(K8sObject::Mirrors(typed::<k8s::MirrorSet>(file, at, value)?.into_rules(kind), InputKind::ImageDigestMirrorSets))
+        }
         _ => return Ok(None),
     };
     Ok(object)
@@ -723,6 +528,8 @@ struct Builder {
     notes: Vec<String>,
     vpc_attributes: Vec<(String, Option<bool>, Option<bool>)>,
     skipped_kinds: BTreeMap<String, usize>,
+    trail_event_ids: std::collections::HashSet<String>,
+    network_policy_keys: std::collections::HashSet<(String, String)>,
 }
 
 fn merge<T>(map: &mut BTreeMap<String, T>, items: Vec<T>, key: impl Fn(&T) -> String) {
@@ -740,19 +547,14 @@ impl Builder {
                 inputs.insert(InputKind::Vpcs);
                 merge(&mut model.vpcs, list, |v| v.id.clone());
             }
-            Parsed::VpcAttribute {
-                vpc_id,
-                dns_support,
-                dns_hostnames,
-            } => {
+            Parsed::VpcAttribute { vpc_id, dns_support, dns_hostnames } => {
                 if dns_support.is_some() {
                     inputs.insert(InputKind::VpcDnsSupport);
                 }
                 if dns_hostnames.is_some() {
                     inputs.insert(InputKind::VpcDnsHostnames);
                 }
-                self.vpc_attributes
-                    .push((vpc_id, dns_support, dns_hostnames));
+                self.vpc_attributes.push((vpc_id, dns_support, dns_hostnames));
             }
             Parsed::Subnets(list) => {
                 inputs.insert(InputKind::Subnets);
@@ -793,14 +595,11 @@ impl Builder {
             Parsed::PrefixLists(list, kind) => {
                 inputs.insert(kind);
                 for list in list {
-                    let entry = model
-                        .prefix_lists
-                        .entry(list.id.clone())
-                        .or_insert_with(|| model::PrefixList {
-                            id: list.id.clone(),
-                            name: None,
-                            cidrs: None,
-                        });
+                    let entry = model.prefix_lists.entry(list.id.clone()).or_insert_with(|| model::PrefixList {
+                        id: list.id.clone(),
+                        name: None,
+                        cidrs: None,
+                    });
                     if list.name.is_some() {
                         entry.name = list.name;
                     }
@@ -815,23 +614,16 @@ impl Builder {
             }
             Parsed::TransitGatewayAttachments(list) => {
                 inputs.insert(InputKind::TransitGatewayAttachments);
-                merge(&mut model.transit_gateway_attachments, list, |a| {
-                    a.id.clone()
-                });
+                merge(&mut model.transit_gateway_attachments, list, |a| a.id.clone());
             }
             Parsed::Repositories(list) => {
                 inputs.insert(InputKind::EcrRepositories);
-                merge(&mut model.ecr_repositories, list, |r| {
-                    format!("{}/{}/{}", r.account, r.region, r.name)
-                });
+                merge(&mut model.ecr_repositories, list, |r| format!("{}/{}/{}", r.account, r.region, r.name));
             }
             Parsed::Images(list) => {
                 inputs.insert(InputKind::EcrImages);
                 for image in list {
-                    let images = model
-                        .ecr_images
-                        .entry(format!("{}/{}", image.account, image.repository))
-                        .or_default();
+                    let images = model.ecr_images.entry(format!("{}/{}", image.account, image.repository)).or_default();
                     if let Some(existing) = images.iter_mut().find(|i| i.digest == image.digest) {
                         *existing = image;
                     } else {
@@ -841,9 +633,7 @@ impl Builder {
             }
             Parsed::RepositoryPolicy(policy) => {
                 inputs.insert(InputKind::EcrRepositoryPolicy);
-                model
-                    .repository_policies
-                    .insert(format!("{}/{}", policy.account, policy.repository), policy);
+                model.repository_policies.insert(format!("{}/{}", policy.account, policy.repository), policy);
             }
             Parsed::Iam(details) => {
                 inputs.insert(InputKind::IamAuthorizationDetails);
@@ -852,7 +642,7 @@ impl Builder {
             Parsed::TrailEvents(list) => {
                 inputs.insert(InputKind::CloudTrailEvents);
                 for event in list {
-                    if !model.trail_events.iter().any(|e| e.id == event.id) {
+                    if self.trail_event_ids.insert(event.id.clone()) {
                         model.trail_events.push(event);
                     }
                 }
@@ -871,10 +661,7 @@ impl Builder {
                     self.add_kubernetes(object);
                 }
             }
-            Parsed::Unrecognised(reason) => self.skipped.push(Skipped {
-                file: file.to_path_buf(),
-                reason,
-            }),
+            Parsed::Unrecognised(reason) => self.skipped.push(Skipped { file: file.to_path_buf(), reason }),
         }
     }
 
@@ -896,9 +683,7 @@ impl Builder {
             }
             K8sObject::ServiceAccount(account) => {
                 inputs.insert(InputKind::ServiceAccounts);
-                model
-                    .service_accounts
-                    .insert(format!("{}/{}", account.namespace, account.name), account);
+                model.service_accounts.insert(format!("{}/{}", account.namespace, account.name), account);
             }
             K8sObject::Secret(secret) => {
                 inputs.insert(InputKind::Secrets);
@@ -906,11 +691,7 @@ impl Builder {
             }
             K8sObject::NetworkPolicy(policy) => {
                 inputs.insert(InputKind::NetworkPolicies);
-                if !model
-                    .network_policies
-                    .iter()
-                    .any(|p| p.namespace == policy.namespace && p.name == policy.name)
-                {
+                if self.network_policy_keys.insert((policy.namespace.clone(), policy.name.clone())) {
                     model.network_policies.push(policy);
                 }
             }
@@ -954,24 +735,13 @@ impl Builder {
                 role.arn.clone(),
                 model::IamRole {
                     name: role.role_name,
-                    instance_profile_arns: role
-                        .instance_profile_list
-                        .into_iter()
-                        .map(|p| p.arn)
-                        .collect(),
+                    instance_profile_arns: role.instance_profile_list.into_iter().map(|p| p.arn).collect(),
                     inline_policies: role
                         .role_policy_list
                         .into_iter()
-                        .map(|p| model::InlinePolicy {
-                            name: p.policy_name,
-                            document: p.policy_document,
-                        })
+                        .map(|p| model::InlinePolicy { name: p.policy_name, document: p.policy_document })
                         .collect(),
-                    attached_policy_arns: role
-                        .attached_managed_policies
-                        .into_iter()
-                        .map(|p| p.policy_arn)
-                        .collect(),
+                    attached_policy_arns: role.attached_managed_policies.into_iter().map(|p| p.policy_arn).collect(),
                     arn: role.arn,
                 },
             );
@@ -980,19 +750,11 @@ impl Builder {
             let default_document = policy
                 .policy_version_list
                 .iter()
-                .find(|v| {
-                    v.is_default_version
-                        || (v.version_id.is_some() && v.version_id == policy.default_version_id)
-                })
+                .find(|v| v.is_default_version || (v.version_id.is_some() && v.version_id == policy.default_version_id))
                 .and_then(|v| v.document.clone());
-            model.managed_policies.insert(
-                policy.arn.clone(),
-                model::ManagedPolicy {
-                    arn: policy.arn,
-                    name: policy.policy_name,
-                    default_document,
-                },
-            );
+            model
+                .managed_policies
+                .insert(policy.arn.clone(), model::ManagedPolicy { arn: policy.arn, name: policy.policy_name, default_document });
         }
     }
 
@@ -1016,18 +778,9 @@ impl Builder {
                 if *count == 1 { "" } else { "s" }
             ));
         }
-        self.model
-            .events
-            .sort_by(|a, b| (a.last_seen, &a.name).cmp(&(b.last_seen, &b.name)));
-        self.model
-            .events
-            .dedup_by(|a, b| a.name.is_some() && a.name == b.name && a.namespace == b.namespace);
+        self.model.events.sort_by(|a, b| (a.last_seen, &a.name).cmp(&(b.last_seen, &b.name)));
+        self.model.events.dedup_by(|a, b| a.name.is_some() && a.name == b.name && a.namespace == b.namespace);
         self.model.build_index();
-        Bundle {
-            model: self.model,
-            files_read,
-            skipped: self.skipped,
-            notes: self.notes,
-        }
+        Bundle { model: self.model, files_read, skipped: self.skipped, notes: self.notes }
     }
 }

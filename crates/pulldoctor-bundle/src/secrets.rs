@@ -33,10 +33,7 @@ struct AuthEntry {
 
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let trimmed = text.trim();
-    STANDARD
-        .decode(trimmed)
-        .or_else(|_| STANDARD_NO_PAD.decode(trimmed.trim_end_matches('=')))
-        .ok()
+    STANDARD.decode(trimmed).or_else(|_| STANDARD_NO_PAD.decode(trimmed.trim_end_matches('='))).ok()
 }
 
 /// The `expiration` of an ECR password, when the password is one.
@@ -44,9 +41,7 @@ pub fn ecr_token_expiry(password: &str) -> Option<DateTime<Utc>> {
     let decoded = decode_base64(password)?;
     let value: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
     let expiration = value.get("expiration")?;
-    let seconds = expiration
-        .as_f64()
-        .or_else(|| expiration.as_str().and_then(|s| s.parse().ok()))?;
+    let seconds = expiration.as_f64().or_else(|| expiration.as_str().and_then(|s| s.parse().ok()))?;
     crate::time::from_epoch(seconds)
 }
 
@@ -66,38 +61,21 @@ fn credential(key: &str, entry: AuthEntry) -> model::RegistryCredential {
         }
     }
     let has_secret = password.as_deref().is_some_and(|p| !p.is_empty())
-        || entry
-            .identitytoken
-            .as_deref()
-            .is_some_and(|t| !t.is_empty())
-        || entry
-            .registrytoken
-            .as_deref()
-            .is_some_and(|t| !t.is_empty());
+        || entry.identitytoken.as_deref().is_some_and(|t| !t.is_empty())
+        || entry.registrytoken.as_deref().is_some_and(|t| !t.is_empty());
     let host = model::normalise_registry_key(key);
     let is_ecr = model::parse_ecr_host(host.split(':').next().unwrap_or(&host)).is_some();
     let ecr_expires_at = password.as_deref().and_then(ecr_token_expiry);
-    if is_ecr && username.as_deref() == Some("AWS") && ecr_expires_at.is_none() && problem.is_none()
-    {
+    if is_ecr && username.as_deref() == Some("AWS") && ecr_expires_at.is_none() && problem.is_none() {
         problem = Some("the ECR password does not carry a readable `expiration`".to_string());
     }
-    model::RegistryCredential {
-        key: key.to_string(),
-        host,
-        username,
-        has_secret,
-        ecr_expires_at,
-        problem,
-    }
+    model::RegistryCredential { key: key.to_string(), host, username, has_secret, ecr_expires_at, problem }
 }
 
 /// Reduce a Secret to facts. Secrets of other types keep their name and type only.
 pub fn facts(secret: Secret) -> Option<model::SecretFacts> {
     let name = secret.metadata.name?;
-    let namespace = secret
-        .metadata
-        .namespace
-        .unwrap_or_else(|| "default".into());
+    let namespace = secret.metadata.namespace.unwrap_or_else(|| "default".into());
     let secret_type = secret.secret_type.unwrap_or_else(|| "Opaque".into());
     let (field, legacy) = match secret_type.as_str() {
         "kubernetes.io/dockerconfigjson" => (".dockerconfigjson", false),
@@ -121,18 +99,13 @@ pub fn facts(secret: Secret) -> Option<model::SecretFacts> {
             None => problem = Some(format!("`data.{field}` is not valid base64")),
             Some(bytes) => {
                 let parsed = if legacy {
-                    serde_json::from_slice::<BTreeMap<String, AuthEntry>>(&bytes)
-                        .map(|auths| DockerConfig { auths })
+                    serde_json::from_slice::<BTreeMap<String, AuthEntry>>(&bytes).map(|auths| DockerConfig { auths })
                 } else {
                     serde_json::from_slice::<DockerConfig>(&bytes)
                 };
                 match parsed {
                     Ok(config) => {
-                        credentials = config
-                            .auths
-                            .into_iter()
-                            .map(|(key, entry)| credential(&key, entry))
-                            .collect();
+                        credentials = config.auths.into_iter().map(|(key, entry)| credential(&key, entry)).collect();
                         if credentials.is_empty() {
                             problem = Some("the docker config lists no registries".to_string());
                         }
@@ -149,14 +122,7 @@ pub fn facts(secret: Secret) -> Option<model::SecretFacts> {
             }
         },
     }
-    Some(model::SecretFacts {
-        namespace,
-        name,
-        secret_type,
-        created: secret.metadata.creation_timestamp,
-        credentials,
-        problem,
-    })
+    Some(model::SecretFacts { namespace, name, secret_type, created: secret.metadata.creation_timestamp, credentials, problem })
 }
 
 #[cfg(test)]
@@ -182,32 +148,15 @@ mod tests {
     fn ecr_expiry_is_decoded_and_the_password_is_dropped() {
         let password = ecr_password(1756156440);
         let auth = STANDARD.encode(format!("AWS:{password}"));
-        let config = format!(
-            r#"{{"auths":{{"https://818140567777.dkr.ecr.us-east-1.amazonaws.com":{{"auth":"{auth}"}}}}}}"#
-        );
-        let facts = facts(secret(
-            "kubernetes.io/dockerconfigjson",
-            ".dockerconfigjson",
-            &config,
-        ))
-        .unwrap();
+        let config = format!(r#"{{"auths":{{"https://818140567777.dkr.ecr.us-east-1.amazonaws.com":{{"auth":"{auth}"}}}}}}"#);
+        let facts = facts(secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", &config)).unwrap();
         let credential = &facts.credentials[0];
-        assert_eq!(
-            credential.host,
-            "818140567777.dkr.ecr.us-east-1.amazonaws.com"
-        );
+        assert_eq!(credential.host, "818140567777.dkr.ecr.us-east-1.amazonaws.com");
         assert_eq!(credential.username.as_deref(), Some("AWS"));
         assert!(credential.has_secret);
-        assert_eq!(
-            credential.ecr_expires_at.unwrap().to_rfc3339(),
-            "2025-08-25T21:14:00+00:00"
-        );
+        assert_eq!(credential.ecr_expires_at.unwrap().to_rfc3339(), "2025-08-25T21:14:00+00:00");
         let printed = format!("{facts:?}") + &serde_json::to_string(&facts).unwrap();
-        assert!(
-            !printed.contains(&password)
-                && !printed.contains(&auth)
-                && !printed.contains("c2VjcmV0")
-        );
+        assert!(!printed.contains(&password) && !printed.contains(&auth) && !printed.contains("c2VjcmV0"));
     }
 
     #[test]
@@ -220,12 +169,7 @@ mod tests {
         .unwrap();
         assert_eq!(facts.credentials[0].host, "docker.io");
         assert!(facts.credentials[0].ecr_expires_at.is_none());
-        let broken = super::facts(secret(
-            "kubernetes.io/dockerconfigjson",
-            ".dockerconfigjson",
-            "{\"auths\": hunter2",
-        ))
-        .unwrap();
+        let broken = super::facts(secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", "{\"auths\": hunter2")).unwrap();
         assert!(broken.problem.unwrap().contains("not a docker config"));
         assert!(!format!("{:?}", broken.credentials).contains("hunter2"));
     }

@@ -416,7 +416,7 @@ capture() {
     local f="$OUT/$sc.$tool.txt"
     {
         echo "\$ $*"
-        timeout 150 bash -c "$(declare -f in_ns); in_ns $NS_C \"\$@\"" _ "$@" 2>&1
+        timeout "${CAPTURE_TIMEOUT:-150}" bash -c "$(declare -f in_ns); in_ns $NS_C \"\$@\"" _ "$@" 2>&1
         echo "exit=$?"
     } >"$f" 2>&1
 }
@@ -424,13 +424,15 @@ capture() {
 # every client against one image reference, in parallel; CREDS="user:pass" optional
 all_tools() {
     local sc=$1 ref=$2
-    local cr=() ccr=() dcr=()
+    local cr=() ccr=()
+    local scr=()
     if [ -n "${CREDS:-}" ]; then
         cr=(--creds "$CREDS")
+        scr=(--src-creds "$CREDS")
         ccr=(--user "$CREDS")
     fi
     bg capture "$sc" skopeo skopeo --command-timeout 120s inspect "${cr[@]}" "docker://$ref"
-    bg capture "$sc" skopeo-copy skopeo --command-timeout 120s copy "${cr[@]}" "docker://$ref" "dir:$LAB/tmp-copy-$sc"
+    bg capture "$sc" skopeo-copy skopeo --command-timeout 120s copy "${scr[@]}" "docker://$ref" "dir:$LAB/tmp-copy-$sc"
     bg capture "$sc" podman podman --root "$LAB/podman/root" --runroot "$LAB/podman/run" --storage-driver vfs \
         --cgroup-manager cgroupfs --events-backend none pull "${cr[@]}" "docker://$ref"
     bg capture "$sc" ctr ctr --timeout 100s -a "$LAB/containerd/containerd.sock" -n lab images pull --snapshotter native "${ccr[@]}" "$ref"
@@ -470,18 +472,30 @@ scenarios() {
     want dns-nxdomain && CREDS= all_tools dns-nxdomain "nosuch-registry.lab.test/demo/app:1.0"
     want dns-servfail && CREDS= all_tools dns-servfail "servfail-registry.lab.test/demo/app:1.0"
     if want dns-timeout; then
-        ipt -A OUTPUT -p udp --dport 53 -j DROP
+        # the DNS server's side drops the queries: the client sees a lookup timeout
+        ip netns exec "$NS_S" iptables -A INPUT -p udp --dport 53 -j DROP
         CREDS= all_tools dns-timeout "nosuch-registry.lab.test/demo/app:1.0"
+        ip netns exec "$NS_S" iptables -D INPUT -p udp --dport 53 -j DROP
+    fi
+    if want dns-local-drop; then
+        # the node's own firewall drops outgoing DNS: Go reports EPERM from the local netfilter
+        ipt -A OUTPUT -p udp --dport 53 -j DROP
+        CREDS= all_tools dns-local-drop "nosuch-registry.lab.test/demo/app:1.0"
         ipt -D OUTPUT -p udp --dport 53 -j DROP
     fi
     if want dns-refused; then
-        ipt -A OUTPUT -p udp --dport 53 -j REJECT --reject-with icmp-port-unreachable
+        # resolv.conf names an address where nothing listens on 53 (ICMP port unreachable);
+        # rewritten in place so that the running daemons see it too
+        printf 'nameserver 10.200.1.3\noptions timeout:2 attempts:1\n' >"$LAB/ns/resolv.conf"
+        sleep 6
         CREDS= all_tools dns-refused "nosuch-registry.lab.test/demo/app:1.0"
-        ipt -D OUTPUT -p udp --dport 53 -j REJECT --reject-with icmp-port-unreachable
+        printf 'nameserver 10.200.1.2\noptions timeout:2 attempts:1\n' >"$LAB/ns/resolv.conf"
+        sleep 6
     fi
     if want tcp-drop; then
         ipt -A OUTPUT -d 10.200.1.2 -p tcp --dport 443 -j DROP
-        CREDS=$GOOD all_tools tcp-drop "$ECR/harness-delegate:latest"
+        # podman retries three times, 30 s+ each: give it the time to print its final error
+        CAPTURE_TIMEOUT=320 CREDS=$GOOD all_tools tcp-drop "$ECR/harness-delegate:latest"
         ipt -D OUTPUT -d 10.200.1.2 -p tcp --dport 443 -j DROP
     fi
     want blackhole && CREDS= all_tools blackhole "blackhole.lab.test/demo/app:1.0"
@@ -493,7 +507,8 @@ scenarios() {
     fi
     if want s3-drop; then
         ipt -A OUTPUT -d 10.200.1.3 -p tcp --dport 443 -j DROP
-        CREDS=$GOOD all_tools s3-drop "$ECR/harness-delegate:latest"
+        # dockerd retries layer downloads with back-off: give it longer
+        CAPTURE_TIMEOUT=420 CREDS=$GOOD all_tools s3-drop "$ECR/harness-delegate:latest"
         ipt -D OUTPUT -d 10.200.1.3 -p tcp --dport 443 -j DROP
     fi
     want tls-hang && CREDS= all_tools tls-hang "hang.lab.test/demo/app:1.0"
@@ -517,6 +532,30 @@ scenarios() {
         HTTPS_PROXY=http://10.200.1.2:3130 CREDS= all_tools_proxy proxy-403 "registry.lab.test:5005/demo/app:1.0"
     fi
     want disk && disk_full
+    want policy && policy_scenarios
+}
+
+# containers/image policy.json and registries.conf: the same files CRI-O enforces on OpenShift
+# (image.config.openshift.io blockedRegistries / ClusterImagePolicy end up in them).
+policy_scenarios() {
+    local ref=registry.lab.test:5005/demo/app:1.0
+    echo '{"default":[{"type":"reject"}]}' >"$LAB/policy-reject.json"
+    : >"$LAB/empty-key.gpg"
+    printf '{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{"registry.lab.test:5005":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"%s"}]}}}\n' \
+        "$LAB/empty-key.gpg" >"$LAB/policy-signed.json"
+    printf 'unqualified-search-registries = []\n[[registry]]\nlocation = "registry.lab.test:5005"\nblocked = true\n' >"$LAB/registries-blocked.conf"
+    local p
+    for p in reject signed; do
+        bg capture "policy-$p" skopeo-copy skopeo --policy "$LAB/policy-$p.json" copy "docker://$ref" "dir:$LAB/tmp-copy-policy-$p"
+        bg capture "policy-$p" podman podman --root "$LAB/podman/root" --runroot "$LAB/podman/run" --storage-driver vfs \
+            --cgroup-manager cgroupfs --events-backend none pull --signature-policy "$LAB/policy-$p.json" "docker://$ref"
+    done
+    bg capture registry-blocked skopeo-copy skopeo --registries-conf "$LAB/registries-blocked.conf" copy "docker://$ref" "dir:$LAB/tmp-copy-blocked"
+    bg capture registry-blocked podman env CONTAINERS_REGISTRIES_CONF="$LAB/registries-blocked.conf" \
+        podman --root "$LAB/podman/root" --runroot "$LAB/podman/run" --storage-driver vfs \
+        --cgroup-manager cgroupfs --events-backend none pull "docker://$ref"
+    waitjobs
+    rm -rf "$LAB"/tmp-copy-policy-* "$LAB/tmp-copy-blocked"
 }
 
 # proxies: the daemons would need a restart with the proxy in their environment, so only the

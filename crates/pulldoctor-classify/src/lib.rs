@@ -15,6 +15,8 @@
 //! pattern matches the normalised message decides. More specific rules come first, so that for
 //! example `lookup X on 10.0.0.2:53: ... i/o timeout` is a DNS failure and not a network timeout.
 
+#![warn(missing_docs)]
+
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -133,14 +135,7 @@ pub struct UnknownName {
 impl FromStr for ErrorClass {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ALL_CLASSES
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                kind: "class",
-                name: s.to_string(),
-            })
+        ALL_CLASSES.iter().copied().find(|c| c.as_str() == s).ok_or_else(|| UnknownName { kind: "class", name: s.to_string() })
     }
 }
 
@@ -215,14 +210,7 @@ impl fmt::Display for PullStep {
 impl FromStr for PullStep {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ALL_STEPS
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                kind: "step",
-                name: s.to_string(),
-            })
+        ALL_STEPS.iter().copied().find(|c| c.as_str() == s).ok_or_else(|| UnknownName { kind: "step", name: s.to_string() })
     }
 }
 
@@ -320,6 +308,13 @@ const RULES: &[Rule] = &[
         note: "The HTTP proxy answered 407: it wants credentials the runtime's proxy settings do not carry.",
     },
     Rule {
+        id: "proxy.connect-status",
+        class: C::Proxy,
+        pattern: r#"\b(?:get|head|post) "?https?://[^\s"]+"?: (?:forbidden|bad gateway|service unavailable|gateway time-?out|bad request|method not allowed|internal server error)(?:$|["\s])"#,
+        ambiguous: &[C::AuthDenied],
+        note: "The request to {host} failed with a bare HTTP reason phrase and no status code: that is how Go reports an HTTP(S) proxy refusing the CONNECT. A proxy ACL that does not allow the registry (Forbidden), or a proxy that cannot reach it (Bad Gateway / Service Unavailable / Gateway Timeout).",
+    },
+    Rule {
         id: "disk.no-space",
         class: C::DiskPressure,
         pattern: r"no space left on device|disk quota exceeded|not enough (free )?space|insufficient (disk )?space",
@@ -371,7 +366,7 @@ const RULES: &[Rule] = &[
     Rule {
         id: "ratelimit.toomanyrequests",
         class: C::RateLimit,
-        pattern: r"toomanyrequests|too many requests|\b429\b|rate limit|ratelimit|rate exceeded|throttlingexception|throttled|pull qps exceeded",
+        pattern: r"toomanyrequests|too many requests|(?:status(?: code)?:? |\bhttp |: )429\b|rate limit|ratelimit|rate exceeded|throttlingexception|throttled|pull qps exceeded",
         ambiguous: &[],
         note: "The registry ({host}) is throttling pulls: anonymous Docker Hub pulls are limited per source IP (all nodes behind one NAT share it), and ECR limits API calls per account.",
     },
@@ -427,28 +422,28 @@ const RULES: &[Rule] = &[
     Rule {
         id: "auth.unauthorized",
         class: C::AuthMissing,
-        pattern: r"unauthorized|authentication required|\b401\b|unauthenticated|no credentials|credentials (were )?not (found|provided)|basic auth required",
+        pattern: r"unauthorized|authentication required|(?:status(?: code)?:? |\bhttp |: )401\b|unauthenticated|no credentials|credentials (were )?not (found|provided)|basic auth required",
         ambiguous: &[C::AuthDenied, C::AuthExpired],
         note: "The registry {host} answered 401: no credentials were sent, or the ones sent were not accepted (wrong, or expired).",
     },
     Rule {
         id: "auth.forbidden",
         class: C::AuthDenied,
-        pattern: r"\b403\b|forbidden|\bdenied: |access denied|access is denied",
+        pattern: r"(?:status(?: code)?:? |\bhttp |: )403\b|forbidden|\bdenied: |access denied|access is denied",
         ambiguous: &[C::AuthExpired],
         note: "The registry {host} answered 403: it knows who is asking and refuses (no pull permission, a repository or endpoint policy, or an expired ECR token).",
     },
     Rule {
         id: "notfound.manifest",
         class: C::ImageNotFound,
-        pattern: r"manifest unknown|manifest_unknown|name unknown|name_unknown|repository name not known|manifest for \S+ not found|\b404\b|code = notfound|: not found(\W|$)|no such image|image not found|repository does not exist|does not exist in the registry|blob unknown|blob_unknown",
+        pattern: r"manifest unknown|manifest_unknown|name unknown|name_unknown|repository name not known|manifest for \S+ not found|(?:status(?: code)?:? |\bhttp |: )404\b|statuscode: 404|code = notfound|: not found(\W|$)|no such image|image not found|repository does not exist|does not exist in the registry|blob unknown|blob_unknown",
         ambiguous: &[],
         note: "The registry {host} answered that {image} does not exist: wrong repository name, a tag that was never pushed or was deleted (lifecycle policy), or the wrong registry or account.",
     },
     Rule {
         id: "server.5xx",
         class: C::RegistryServerError,
-        pattern: r"\b50[0-4]\b|internal server error|bad gateway|service unavailable|gateway time-?out|received unexpected http status: 5|server error",
+        pattern: r"(?:status(?: code)?:? |\bhttp |: |registry )50[0-4]\b|internal server error|bad gateway|service unavailable|gateway time-?out|received unexpected http status: 5|server error",
         ambiguous: &[],
         note: "{host} answered with a server error (5xx): the registry, or a load balancer / proxy / mirror in front of it, is failing. The request did reach it.",
     },
@@ -483,7 +478,7 @@ const RULES: &[Rule] = &[
     Rule {
         id: "conn.refused",
         class: C::ConnectionRefused,
-        pattern: r"connection refused|econnrefused",
+        pattern: r"connection refused|econnrefused|actively refused",
         ambiguous: &[],
         note: "{addr} answered with a TCP reset: the host is reachable but nothing listens on that port (registry down, wrong port, or a firewall that rejects instead of dropping).",
     },
@@ -561,12 +556,7 @@ pub fn rule_ids() -> Vec<&'static str> {
 
 fn compiled_rules() -> &'static [Regex] {
     static RES: OnceLock<Vec<Regex>> = OnceLock::new();
-    RES.get_or_init(|| {
-        RULES
-            .iter()
-            .map(|r| Regex::new(r.pattern).expect("rule pattern is a valid regex"))
-            .collect()
-    })
+    RES.get_or_init(|| RULES.iter().map(|r| Regex::new(r.pattern).expect("rule pattern is a valid regex")).collect())
 }
 
 macro_rules! re {
@@ -592,10 +582,7 @@ fn normalize(message: &str) -> String {
         s = &s[..end];
     }
     // Logs escape quotes and newlines (`msg="... \"X\" ..."`); undo that, then fold whitespace.
-    let s = s
-        .replace("\\\"", "\"")
-        .replace("\\n", " ")
-        .replace("\\t", " ");
+    let s = s.replace("\\\"", "\"").replace("\\n", " ").replace("\\t", " ");
     let mut out = String::with_capacity(s.len());
     let mut last_space = true;
     for ch in s.chars() {
@@ -636,7 +623,7 @@ struct Facts {
 }
 
 fn parse_sockaddr(s: &str) -> Option<SocketAddr> {
-    let s = s.trim_end_matches(|c: char| c == ',' || c == '.' || c == ')');
+    let s = s.trim_end_matches([',', '.', ')']);
     s.parse::<SocketAddr>().ok()
 }
 
@@ -660,8 +647,7 @@ fn extract_image(text: &str) -> Option<String> {
         }
     }
     // c/image: `reading manifest TAG in REPO` / `Error reading manifest TAG in REPO`
-    if let Some(c) = re!(r"(?i)reading manifest (\S+) in ([^\s:]+(?::\d+)?[^\s:]*)").captures(text)
-    {
+    if let Some(c) = re!(r"(?i)reading manifest (\S+) in ([^\s:]+(?::\d+)?[^\s:]*)").captures(text) {
         let tag = &c[1];
         let sep = if tag.starts_with("sha256:") { "@" } else { ":" };
         return Some(format!("{}{}{}", &c[2], sep, tag));
@@ -702,11 +688,7 @@ fn extract_url(text: &str) -> Option<(String, UrlKind)> {
         path = path.trim_end_matches(':');
         let kind = url_kind(&host, path);
         let port = c.get(3).map(|m| m.as_str()).unwrap_or("");
-        let shown = if port.is_empty() || port == ":443" {
-            host.clone()
-        } else {
-            format!("{host}{port}")
-        };
+        let shown = if port.is_empty() || port == ":443" { host.clone() } else { format!("{host}{port}") };
         best = Some((shown, kind));
     }
     if best.is_some() {
@@ -719,11 +701,7 @@ fn extract_url(text: &str) -> Option<(String, UrlKind)> {
     ];
     for (i, r) in hosts.iter().enumerate() {
         if let Some(c) = r.captures(text) {
-            let kind = if i == 1 {
-                UrlKind::Ping
-            } else {
-                UrlKind::Other
-            };
+            let kind = if i == 1 { UrlKind::Ping } else { UrlKind::Other };
             return Some((c[1].to_ascii_lowercase(), kind));
         }
     }
@@ -740,10 +718,7 @@ fn registry_of(image: &str) -> String {
 }
 
 fn extract_facts(text: &str) -> Facts {
-    let mut f = Facts {
-        image: extract_image(text),
-        ..Facts::default()
-    };
+    let mut f = Facts { image: extract_image(text), ..Facts::default() };
     if let Some((h, k)) = extract_url(text) {
         f.url_host = Some(h);
         f.url_kind = Some(k);
@@ -756,13 +731,9 @@ fn extract_facts(text: &str) -> Facts {
         }
     }
     // The TCP peer: `dial tcp 1.2.3.4:443:`, `dial tcp [2600::1]:443:`, `read tcp A->B: ...`
-    if let Some(c) =
-        re!(r"(?i)dial tcp (\d{1,3}(?:\.\d{1,3}){3}:\d+|\[[0-9a-f:.%a-z]+\]:\d+)").captures(text)
-    {
+    if let Some(c) = re!(r"(?i)dial tcp (\d{1,3}(?:\.\d{1,3}){3}:\d+|\[[0-9a-f:.%a-z]+\]:\d+)").captures(text) {
         f.dialled = parse_sockaddr(&c[1]);
-    } else if let Some(c) =
-        re!(r"(?i)\btcp \S+->(\d{1,3}(?:\.\d{1,3}){3}:\d+|\[[0-9a-f:.]+\]:\d+)").captures(text)
-    {
+    } else if let Some(c) = re!(r"(?i)\btcp \S+->(\d{1,3}(?:\.\d{1,3}){3}:\d+|\[[0-9a-f:.]+\]:\d+)").captures(text) {
         f.dialled = parse_sockaddr(&c[1]);
     }
     f.http_status = extract_status(text);
@@ -771,25 +742,31 @@ fn extract_facts(text: &str) -> Facts {
 
 fn extract_status(text: &str) -> Option<u16> {
     const REASONS: &str = r"(?i)\b(4\d\d|5\d\d) (?:unauthorized|forbidden|not found|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out|proxy authentication required|bad request|method not allowed|request timeout|conflict|not implemented)";
-    let explicit: [&Regex; 6] = [
+    let explicit: [&Regex; 7] = [
         re!(REASONS),
         re!(r"(?i)status(?: code)?:? (\d{3})\b"),
         re!(r"(?i)\bstatus (\d{3}) "),
         re!(r"(?i)http code:? (\d{3})\b"),
         re!(r"(?i)\bhttp (\d{3}) response"),
+        re!(
+            r"(?i)\b([45]\d\d) \((?:unauthorized|forbidden|not found|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\)"
+        ),
         re!(r"(?i)https?://\S+: (\d{3})(?:\s|$)"),
     ];
     for r in explicit {
-        if let Some(c) = r.captures(text) {
-            if let Ok(n) = c[1].parse::<u16>() {
-                if (100..600).contains(&n) {
-                    return Some(n);
-                }
-            }
+        if let Some(c) = r.captures(text)
+            && let Ok(n) = c[1].parse::<u16>()
+            && (100..600).contains(&n)
+        {
+            return Some(n);
         }
     }
-    // registry error codes (distribution spec) imply the status
     let lower = text.to_ascii_lowercase();
+    // Go's CONNECT failure: `Get "https://...": Proxy Authentication Required` (phrase only)
+    if lower.contains(": proxy authentication required") {
+        return Some(407);
+    }
+    // registry error codes (distribution spec) imply the status
     let implied: [(&str, u16); 8] = [
         ("toomanyrequests", 429),
         ("manifest unknown", 404),
@@ -800,10 +777,7 @@ fn extract_status(text: &str) -> Option<u16> {
         ("denied: ", 403),
         ("requested access to the resource is denied", 403),
     ];
-    implied
-        .iter()
-        .find(|(k, _)| lower.contains(k))
-        .map(|&(_, n)| n)
+    implied.iter().find(|(k, _)| lower.contains(k)).map(|&(_, n)| n)
 }
 
 /// RFC 1918, RFC 6598 (shared address space, used by some VPC setups), loopback, link-local,
@@ -812,10 +786,7 @@ fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
+            v4.is_private() || v4.is_loopback() || v4.is_link_local() || (o[0] == 100 && (64..128).contains(&o[1]))
         }
         IpAddr::V6(v6) => {
             let s = v6.segments();
@@ -826,8 +797,7 @@ fn is_private(ip: IpAddr) -> bool {
 
 /// `(account, region)` for `<account>.dkr.ecr.<region>.amazonaws.com`.
 fn ecr_registry(host: &str) -> Option<(String, String)> {
-    let c = re!(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::\d+)?$")
-        .captures(host)?;
+    let c = re!(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::\d+)?$").captures(host)?;
     Some((c[1].to_string(), c[2].to_string()))
 }
 
@@ -837,28 +807,26 @@ fn s3_host(host: &str) -> Option<Option<String>> {
     if !(host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn")) {
         return None;
     }
-    if let Some(c) = re!(r"starport-layer-bucket|(?:^|\.)s3[.-]").find(host) {
-        let _ = c;
-        let region = re!(r"(?:^|\.)s3[.-](?:dualstack\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.")
-            .captures(host)
-            .map(|c| c[1].to_string())
-            .or_else(|| {
-                re!(r"prod-([a-z]{2}(?:-gov)?-[a-z]+-\d)-starport")
-                    .captures(host)
-                    .map(|c| c[1].to_string())
-            });
-        return Some(region);
+    if !re!(r"starport-layer-bucket|(?:^|\.)s3[.-]").is_match(host) {
+        return None;
     }
-    None
+    let region = re!(r"(?:^|\.)s3[.-](?:dualstack\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.")
+        .captures(host)
+        .or_else(|| re!(r"prod-([a-z]{2}(?:-gov)?-[a-z]+-\d)-starport").captures(host))
+        .map(|c| c[1].to_string());
+    Some(region)
 }
 
+/// Hosts that serve layers for registries (S3 for ECR and Quay, CDNs for Docker Hub, GCR, GHCR).
 fn is_layer_storage_host(host: &str) -> bool {
     s3_host(host).is_some()
         || host.ends_with(".cloudfront.net")
         || host.ends_with("cloudflare.docker.com")
+        || host.ends_with(".r2.cloudflarestorage.com")
         || host == "storage.googleapis.com"
         || host.ends_with(".blob.core.windows.net")
-        || host.ends_with(".pkg.dev") && host.contains("storage")
+        || host.ends_with(".githubusercontent.com")
+        || (host.starts_with("cdn") && host.ends_with(".quay.io"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -873,21 +841,10 @@ pub fn classify(message: &str) -> Classification {
     let facts = extract_facts(&text);
 
     let res = compiled_rules();
-    let hit = RULES
-        .iter()
-        .zip(res.iter())
-        .find(|(_, r)| r.is_match(&lower))
-        .map(|(rule, _)| rule);
+    let hit = RULES.iter().zip(res.iter()).find(|(_, r)| r.is_match(&lower)).map(|(rule, _)| rule);
 
     match hit {
-        Some(rule) => build(
-            rule.id,
-            rule.class,
-            rule.ambiguous,
-            rule.note,
-            &lower,
-            facts,
-        ),
+        Some(rule) => build(rule.id, rule.class, rule.ambiguous, rule.note, &lower, facts),
         None => build(
             "fallback.other",
             C::Other,
@@ -918,10 +875,9 @@ pub fn classify_with_reason(reason: Option<&str>, message: &str) -> Classificati
     let r = reason.to_ascii_lowercase();
     let text = normalize(message);
     let lower = text.to_ascii_lowercase();
-    let redo =
-        |id: &'static str, class: ErrorClass, amb: &'static [ErrorClass], note: &'static str| {
-            build(id, class, amb, note, &lower, extract_facts(&text))
-        };
+    let redo = |id: &'static str, class: ErrorClass, amb: &'static [ErrorClass], note: &'static str| {
+        build(id, class, amb, note, &lower, extract_facts(&text))
+    };
     match r.as_str() {
         "errimageneverpull" if c.class != C::NeverPull => redo(
             "kubelet.reason-never-pull",
@@ -991,15 +947,9 @@ fn step_for(class: ErrorClass, facts: &Facts, lower: &str, rule_id: &str) -> Pul
                 PullStep::TokenExchange
             } else if rule_id == "net.tls-handshake-timeout" {
                 PullStep::TlsHandshake
-            } else if lower.contains("awaiting headers")
-                && !lower.contains("waiting for connection")
-            {
+            } else if lower.contains("awaiting headers") && !lower.contains("waiting for connection") {
                 PullStep::Manifest
-            } else if facts.url_host.is_none()
-                && facts.dialled.is_none()
-                && !lower.contains("dial tcp")
-                && !lower.contains("connect:")
-            {
+            } else if facts.url_host.is_none() && facts.dialled.is_none() && !lower.contains("dial tcp") && !lower.contains("connect:") {
                 // a bare `context deadline exceeded`: nothing says where the time went
                 PullStep::Unknown
             } else {
@@ -1013,9 +963,7 @@ fn step_for(class: ErrorClass, facts: &Facts, lower: &str, rule_id: &str) -> Pul
                 PullStep::TokenExchange
             }
         }
-        C::AuthDenied | C::RateLimit | C::RegistryServerError | C::ImageNotFound => {
-            by_request(PullStep::Manifest)
-        }
+        C::AuthDenied | C::RateLimit | C::RegistryServerError | C::ImageNotFound => by_request(PullStep::Manifest),
         C::PlatformMismatch => {
             if rule_id == "platform.exec-format" {
                 PullStep::Unknown
@@ -1047,13 +995,12 @@ fn build(
         facts.url_host.clone()
     }
     .or_else(|| {
+        if step == PullStep::Blob {
+            // the layer host is usually not the registry (S3, a CDN): do not guess it
+            return None;
+        }
         facts.image.as_deref().and_then(|i| match class {
-            C::InvalidReference
-            | C::NeverPull
-            | C::PlatformMismatch
-            | C::DiskPressure
-            | C::Policy
-            | C::Other => None,
+            C::InvalidReference | C::NeverPull | C::PlatformMismatch | C::DiskPressure | C::Policy | C::Other => None,
             _ => Some(registry_of(i)),
         })
     });
@@ -1112,21 +1059,24 @@ struct Ctx<'a> {
     dns: Option<SocketAddr>,
 }
 
+/// The S3 layer host of a blob failure: the host named in the text, or, when the text names only
+/// an address (Docker: `error pulling image configuration: ...: dial tcp A: i/o timeout`), the
+/// S3 bucket ECR serves layers from, derived from the image's ECR registry.
+fn layer_s3(c: &Ctx<'_>) -> Option<(String, Option<String>)> {
+    if let Some(h) = c.host {
+        return s3_host(h).map(|region| (h.to_string(), region));
+    }
+    let registry = registry_of(c.image?);
+    let (_, region) = ecr_registry(&registry)?;
+    Some((format!("prod-{region}-starport-layer-bucket.s3.{region}.amazonaws.com, where ECR serves layers from"), Some(region)))
+}
+
 fn fill(note: &str, c: &Ctx<'_>) -> String {
     let host = c.host.unwrap_or("the registry");
-    let addr = c
-        .dialled
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| c.host.unwrap_or("the registry").to_string());
-    let image = c
-        .image
-        .map(|i| format!("\"{i}\""))
-        .unwrap_or_else(|| "the image".to_string());
+    let addr = c.dialled.map(|a| a.to_string()).unwrap_or_else(|| c.host.unwrap_or("the registry").to_string());
+    let image = c.image.map(|i| format!("\"{i}\"")).unwrap_or_else(|| "the image".to_string());
     let dns_on = c.dns.map(|d| format!(" ({d})")).unwrap_or_default();
-    note.replace("{host}", host)
-        .replace("{addr}", &addr)
-        .replace("{image}", &image)
-        .replace("{dns_on}", &dns_on)
+    note.replace("{host}", host).replace("{addr}", &addr).replace("{image}", &image).replace("{dns_on}", &dns_on)
 }
 
 fn extra_explanation(c: &Ctx<'_>) -> String {
@@ -1134,21 +1084,20 @@ fn extra_explanation(c: &Ctx<'_>) -> String {
     let host = c.host.unwrap_or("the registry");
     if c.class == C::NetworkTimeout && c.rule_id == "net.io-timeout" {
         match (c.step, c.dialled) {
-            (PullStep::Blob, _) => {
-                if let Some(Some(region)) = c.host.and_then(s3_host) {
-                    parts.push(format!(
-                        "The manifest was fetched, so the registry is reachable; the layer download from S3 ({host}) is what times out. From a private subnet that path needs an S3 gateway endpoint (com.amazonaws.{region}.s3) in the node subnet's route table, or a NAT route, and security groups / NACLs that allow 443 to the S3 prefix list."
-                    ));
-                } else if c.host.is_some_and(|h| s3_host(h).is_some()) {
-                    parts.push(format!(
-                        "The manifest was fetched, so the registry is reachable; the layer download from S3 ({host}) is what times out: check the S3 gateway endpoint route or NAT route of the node's subnet and that security groups / NACLs allow 443 to the S3 prefix list."
-                    ));
-                } else {
-                    parts.push(format!(
-                        "The manifest step passed; fetching a layer or the image config from {host} (the registry's blob storage or CDN) is what times out, so that host is not reachable from the node."
-                    ));
-                }
-            }
+            (PullStep::Blob, _) => match layer_s3(c) {
+                Some((s3, Some(region))) => parts.push(format!(
+                    "The manifest was fetched, so the registry is reachable; the layer download from S3 ({s3}) is what times out. From a private subnet that path needs an S3 gateway endpoint (com.amazonaws.{region}.s3) in the node subnet's route table, or a NAT route, and security groups / NACLs that allow 443 to the S3 prefix list."
+                )),
+                Some((s3, None)) => parts.push(format!(
+                    "The manifest was fetched, so the registry is reachable; the layer download from S3 ({s3}) is what times out: check the S3 gateway endpoint route or NAT route of the node's subnet and that security groups / NACLs allow 443 to the S3 prefix list."
+                )),
+                None => parts.push(match c.host {
+                    Some(h) => format!(
+                        "The manifest step passed; fetching a layer or the image config from {h} (the registry's blob storage or CDN) is what times out, so that host is not reachable from the node."
+                    ),
+                    None => "The manifest step passed; fetching a layer or the image config is what times out (the text names no host). Registries often serve layers from another host (S3, a CDN) that the node cannot reach.".to_string(),
+                }),
+            },
             (PullStep::TokenExchange, _) => parts.push(format!(
                 "The token service {host} (the registry's auth realm) is what cannot be reached."
             )),
@@ -1173,7 +1122,9 @@ fn extra_explanation(c: &Ctx<'_>) -> String {
         if c.lower.contains("vpc endpoint policy") {
             parts.push("The denial names a VPC endpoint policy: the request went through an ECR interface endpoint (com.amazonaws.<region>.ecr.dkr / ecr.api) whose endpoint policy does not allow this action for this principal or repository. The node role's IAM policy may well be fine.".to_string());
         } else if c.lower.contains("service control polic") {
-            parts.push("The denial names a service control policy (AWS Organizations): an SCP blocks the action for the account.".to_string());
+            parts.push(
+                "The denial names a service control policy (AWS Organizations): an SCP blocks the action for the account.".to_string(),
+            );
         } else if c.lower.contains("resource-based policy") {
             parts.push("The denial names a resource-based policy: the ECR repository policy does not grant pull to this principal (typical for cross-account pulls).".to_string());
         } else if c.lower.contains("identity-based policy") {
@@ -1209,67 +1160,61 @@ fn layers(c: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
     match c.class {
         C::NetworkTimeout => {
             if c.step == PullStep::Blob {
-                if let Some(Some(region)) = c.host.and_then(s3_host) {
-                    rin.push(format!(
-                        "layer path to S3 ({host}): an S3 gateway endpoint (com.amazonaws.{region}.s3) associated with the node subnet's route table, or a NAT route"
-                    ));
-                    rin.push("security group egress / network ACLs allowing TCP 443 to the S3 prefix list (pl-...)".to_string());
-                } else {
-                    rin.push(format!(
-                        "network path from the node to the layer storage host {host}"
-                    ));
+                match layer_s3(c) {
+                    Some((s3, region)) => {
+                        let endpoint =
+                            region.map(|r| format!("com.amazonaws.{r}.s3")).unwrap_or_else(|| "com.amazonaws.<region>.s3".to_string());
+                        rin.push(format!(
+                            "layer path to S3 ({s3}): an S3 gateway endpoint ({endpoint}) associated with the node subnet's route table, or a NAT route"
+                        ));
+                        rin.push("security group egress / network ACLs allowing TCP 443 to the S3 prefix list (pl-...)".to_string());
+                    }
+                    None => rin.push(match c.host {
+                        Some(h) => format!("network path from the node to the layer storage host {h}"),
+                        None => {
+                            "network path from the node to the registry's layer storage (an S3 bucket or CDN host, not named in the text)"
+                                .to_string()
+                        }
+                    }),
                 }
                 path_rules(&mut rin);
-                rout.push(
-                    "registry API reachability and credentials: the manifest request succeeded"
-                        .to_string(),
-                );
+                rout.push("registry API reachability and credentials: the manifest request succeeded".to_string());
                 rout.push("image name and tag: the manifest exists".to_string());
             } else if c.step == PullStep::TokenExchange {
-                rin.push(format!(
-                    "network path from the node to the token service {host}"
-                ));
+                rin.push(format!("network path from the node to the token service {host}"));
                 path_rules(&mut rin);
-                rout.push(
-                    "the credentials themselves: the token service was never reached".to_string(),
-                );
+                rout.push("the credentials themselves: the token service was never reached".to_string());
             } else {
                 path_rules(&mut rin);
                 if c.rule_id == "net.unreachable" {
                     rin.insert(0, "the node's routing: no route matches the destination (missing default route)".to_string());
                 } else if c.rule_id == "net.blackhole" {
-                    rin.insert(
-                        0,
-                        "a blackhole route on the node for that destination".to_string(),
-                    );
+                    rin.insert(0, "a blackhole route on the node for that destination".to_string());
                 } else if c.rule_id == "net.no-route-to-host" {
                     rin.insert(0, "a router or firewall answering host-unreachable, or no neighbour on the local subnet".to_string());
                 }
-                if c.private == Some(false) {
-                    if let Some((_, region)) = &ecr {
-                        rin.push(format!(
+                if c.private == Some(false)
+                    && let Some((_, region)) = &ecr
+                {
+                    rin.push(format!(
                             "if the VPC is meant to use ECR interface endpoints: {host} resolved to a public address, so the endpoint (com.amazonaws.{region}.ecr.dkr) with private DNS is not in effect for this node"
                         ));
-                    }
                 }
                 if c.rule_id == "net.tls-handshake-timeout" {
                     rin.push("a firewall or proxy that accepts TCP but stalls TLS; MTU / fragmentation on the path".to_string());
                 }
                 rout.push(never_reached.to_string());
                 rout.push(image_unchecked.to_string());
-                if c.dialled.is_some() {
-                    rout.push(format!(
-                        "DNS: {host} resolved (to {})",
-                        addr.as_deref().unwrap_or("")
-                    ));
+                if let Some(a) = c.dialled {
+                    rout.push(format!("DNS: {host} resolved (to {})", a.ip()));
                 }
             }
-            if let Some((_, region)) = &ecr {
-                if c.step != PullStep::Blob {
-                    rin.push(format!(
+            if let Some((_, region)) = &ecr
+                && c.step != PullStep::Blob
+            {
+                rin.push(format!(
                         "ECR needs three paths from the node: {host} (registry), api.ecr.{region}.amazonaws.com (tokens) and prod-{region}-starport-layer-bucket.s3.{region}.amazonaws.com (layers)"
                     ));
-                }
             }
         }
         C::Dns => {
@@ -1290,9 +1235,7 @@ fn layers(c: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
                 rin.push("security groups / network ACLs / firewall for UDP and TCP 53 from the node to the DNS server".to_string());
             }
             rout.push(never_reached.to_string());
-            rout.push(
-                "network path to the registry itself: no connection was attempted".to_string(),
-            );
+            rout.push("network path to the registry itself: no connection was attempted".to_string());
         }
         C::ConnectionRefused => {
             rin.push(format!(
@@ -1301,21 +1244,18 @@ fn layers(c: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
             ));
             rin.push("a host firewall rejecting (REJECT) the connection".to_string());
             if let Some(true) = c.private {
-                rin.push(format!(
-                    "{} is private: a proxy, mirror or VPC endpoint on the path",
-                    addr.as_deref().unwrap_or("")
-                ));
+                rin.push(format!("{} is private: a proxy, mirror or VPC endpoint on the path", addr.as_deref().unwrap_or("")));
             }
             rout.push("routing: the address answered".to_string());
             rout.push(never_reached.to_string());
         }
         C::Tls => {
             if c.rule_id == "tls.http-to-https" {
-                rin.push(format!("runtime registry configuration for {host}: mark it insecure (containerd hosts.toml / registries.conf) or serve TLS"));
-            } else {
                 rin.push(format!(
-                    "the node's trust store / runtime CA configuration for {host}"
+                    "runtime registry configuration for {host}: mark it insecure (containerd hosts.toml / registries.conf) or serve TLS"
                 ));
+            } else {
+                rin.push(format!("the node's trust store / runtime CA configuration for {host}"));
                 rin.push("a TLS-inspecting proxy or firewall on the path".to_string());
             }
             rout.push("routing and DNS: the connection was made".to_string());
@@ -1330,7 +1270,9 @@ fn layers(c: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
             rout.push("the registry itself: the request did not get past the proxy".to_string());
         }
         C::AuthMissing => {
-            rin.push(format!("the pull secret for {host}: imagePullSecrets on the pod or its service account, and its .dockerconfigjson host key"));
+            rin.push(format!(
+                "the pull secret for {host}: imagePullSecrets on the pod or its service account, and its .dockerconfigjson host key"
+            ));
             if let Some((_, region)) = &ecr {
                 rin.push(format!(
                     "the kubelet ECR credential provider (or node IAM role): in a private subnet the ECR API host api.ecr.{region}.amazonaws.com may be unreachable (no NAT route, no com.amazonaws.{region}.ecr.api endpoint), so the provider got no token and the runtime pulled without credentials"
@@ -1347,39 +1289,22 @@ fn layers(c: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
         C::AuthExpired => {
             rin.push(format!("the age of the credential for {host}: a static pull secret holding an ECR token (valid 12 hours) must be refreshed, or replaced by the credential provider"));
             rout.push("network path and TLS to the registry: it answered".to_string());
-            rout.push(
-                "IAM permissions: an expired token is refused before authorisation".to_string(),
-            );
+            rout.push("IAM permissions: an expired token is refused before authorisation".to_string());
         }
         C::AuthDenied => {
             if c.rule_id == "auth.ecr-iam-denied" {
                 if c.lower.contains("vpc endpoint policy") {
-                    rin.push(
-                        "the policy of the ECR interface VPC endpoint the request went through"
-                            .to_string(),
-                    );
+                    rin.push("the policy of the ECR interface VPC endpoint the request went through".to_string());
                 }
                 rin.push("the IAM policy of the node (or pod) role: ecr:BatchGetImage, ecr:GetDownloadUrlForLayer".to_string());
-                rin.push(
-                    "the ECR repository policy (cross-account pulls) and service control policies"
-                        .to_string(),
-                );
-            } else if matches!(
-                c.rule_id,
-                "auth.pull-access-denied" | "auth.requested-access-denied"
-            ) {
+                rin.push("the ECR repository policy (cross-account pulls) and service control policies".to_string());
+            } else if matches!(c.rule_id, "auth.pull-access-denied" | "auth.requested-access-denied") {
                 rin.push(format!(
                     "whether the repository of {} exists in {host}",
-                    c.image
-                        .map(|i| format!("\"{i}\""))
-                        .unwrap_or_else(|| "the image".into())
+                    c.image.map(|i| format!("\"{i}\"")).unwrap_or_else(|| "the image".into())
                 ));
-                rin.push(format!(
-                    "whether a pull secret for {host} is attached to the pod and valid"
-                ));
-                rin.push(
-                    "whether those credentials have pull rights on the repository".to_string(),
-                );
+                rin.push(format!("whether a pull secret for {host} is attached to the pod and valid"));
+                rin.push("whether those credentials have pull rights on the repository".to_string());
             } else {
                 rin.push(format!("the credentials in the pull secret for {host} and their permissions on the repository"));
             }
@@ -1388,53 +1313,32 @@ fn layers(c: &Ctx<'_>) -> (Vec<String>, Vec<String>) {
         C::ImageNotFound => {
             rin.push(format!(
                 "the repository and tag/digest of {} in {host}",
-                c.image
-                    .map(|i| format!("\"{i}\""))
-                    .unwrap_or_else(|| "the image".into())
+                c.image.map(|i| format!("\"{i}\"")).unwrap_or_else(|| "the image".into())
             ));
             if ecr.is_some() {
                 rin.push("ECR lifecycle policies that expire tags, and the account/region in the registry host".to_string());
             }
-            rout.push(
-                "network path, TLS and credentials: the registry answered the request".to_string(),
-            );
+            rout.push("network path, TLS and credentials: the registry answered the request".to_string());
         }
         C::RateLimit => {
-            rin.push(format!(
-                "pull volume against {host}: authenticate pulls, use a pull-through cache or mirror"
-            ));
-            rin.push(
-                "all nodes behind one NAT gateway share one source IP for anonymous limits"
-                    .to_string(),
-            );
+            rin.push(format!("pull volume against {host}: authenticate pulls, use a pull-through cache or mirror"));
+            rin.push("all nodes behind one NAT gateway share one source IP for anonymous limits".to_string());
             rout.push("network path, DNS and TLS: the registry answered".to_string());
         }
         C::PlatformMismatch => {
-            rin.push(
-                "the architectures published for the image versus the node's kubernetes.io/arch"
-                    .to_string(),
-            );
+            rin.push("the architectures published for the image versus the node's kubernetes.io/arch".to_string());
             rout.push("network path and credentials: the manifest was fetched".to_string());
         }
         C::InvalidReference => {
-            rin.push(
-                "the image field of the pod spec (upper-case, spaces, scheme, tag format)"
-                    .to_string(),
-            );
-            rout.push(
-                "everything on the network and the registry: nothing was contacted".to_string(),
-            );
+            rin.push("the image field of the pod spec (upper-case, spaces, scheme, tag format)".to_string());
+            rout.push("everything on the network and the registry: nothing was contacted".to_string());
         }
         C::DiskPressure => {
             rin.push("free space on the node's container storage (image garbage collection thresholds, root volume size)".to_string());
-            rout.push(
-                "network path, credentials and the image name: the download worked".to_string(),
-            );
+            rout.push("network path, credentials and the image name: the download worked".to_string());
         }
         C::RegistryServerError => {
-            rin.push(format!(
-                "health of {host} or of the load balancer / proxy / mirror in front of it"
-            ));
+            rin.push(format!("health of {host} or of the load balancer / proxy / mirror in front of it"));
             rout.push("node networking, DNS and TLS: a server answered".to_string());
         }
         C::Policy => {

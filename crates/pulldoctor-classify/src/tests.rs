@@ -5,13 +5,7 @@ use super::*;
 /// Classifies `message` and asserts class and step; returns the classification for more checks.
 fn check(message: &str, class: ErrorClass, step: PullStep) -> Classification {
     let c = classify(message);
-    assert_eq!(
-        (c.class, c.step),
-        (class, step),
-        "message: {message}\nrule: {}\nexplanation: {}",
-        c.rule,
-        c.explanation
-    );
+    assert_eq!((c.class, c.step), (class, step), "message: {message}\nrule: {}\nexplanation: {}", c.rule, c.explanation);
     c
 }
 
@@ -20,21 +14,11 @@ const SEED: &str = r#"Failed to pull image "818140567777.dkr.ecr.us-east-1.amazo
 #[test]
 fn seed_incident_is_a_tcp_timeout_to_a_public_address() {
     let c = check(SEED, ErrorClass::NetworkTimeout, PullStep::TcpConnect);
-    assert_eq!(
-        c.image.as_deref(),
-        Some("818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest")
-    );
-    assert_eq!(
-        c.host.as_deref(),
-        Some("818140567777.dkr.ecr.us-east-1.amazonaws.com")
-    );
+    assert_eq!(c.image.as_deref(), Some("818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest"));
+    assert_eq!(c.host.as_deref(), Some("818140567777.dkr.ecr.us-east-1.amazonaws.com"));
     assert_eq!(c.dialled, Some("52.207.2.251:443".parse().unwrap()));
     assert_eq!(c.dialled_is_private, Some(false));
-    assert!(
-        c.rules_in
-            .iter()
-            .any(|r| r.contains("NAT gateway") && r.contains("internet gateway"))
-    );
+    assert!(c.rules_in.iter().any(|r| r.contains("NAT gateway") && r.contains("internet gateway")));
     assert!(c.rules_out.iter().any(|r| r.starts_with("credentials")));
     assert_eq!(c.rule, "net.io-timeout");
 }
@@ -48,14 +32,8 @@ fn dns_lookup_timeout_is_dns_not_network_timeout() {
     );
     assert_eq!(c.rule, "dns.timeout");
     assert_eq!(c.dns_server, Some("10.0.0.2:53".parse().unwrap()));
-    assert_eq!(
-        c.dialled, None,
-        "the UDP peer is the DNS server, not a dialled registry"
-    );
-    assert_eq!(
-        c.host.as_deref(),
-        Some("818140567777.dkr.ecr.us-east-1.amazonaws.com")
-    );
+    assert_eq!(c.dialled, None, "the UDP peer is the DNS server, not a dialled registry");
+    assert_eq!(c.host.as_deref(), Some("818140567777.dkr.ecr.us-east-1.amazonaws.com"));
 }
 
 #[test]
@@ -65,31 +43,17 @@ fn s3_layer_timeout_after_manifest_is_blob_step() {
         ErrorClass::NetworkTimeout,
         PullStep::Blob,
     );
-    assert_eq!(
-        c.host.as_deref(),
-        Some("prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com")
-    );
-    assert!(
-        c.explanation.contains("S3 gateway endpoint"),
-        "{}",
-        c.explanation
-    );
+    assert_eq!(c.host.as_deref(), Some("prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"));
+    assert!(c.explanation.contains("S3 gateway endpoint"), "{}", c.explanation);
     assert!(c.rules_in.iter().any(|r| r.contains("prefix list")));
-    assert!(
-        c.rules_out
-            .iter()
-            .any(|r| r.contains("manifest request succeeded"))
-    );
+    assert!(c.rules_out.iter().any(|r| r.contains("manifest request succeeded")));
     // the old Docker form without an address, on the legacy global S3 name
     let c = check(
         r#"Failed to pull image "111111111111.dkr.ecr.us-east-1.amazonaws.com/my/container:e877": rpc error: code = Unknown desc = error pulling image configuration: Get https://prod-us-east-1-starport-layer-bucket.s3.amazonaws.com/c8f1/data: dial tcp: i/o timeout"#,
         ErrorClass::NetworkTimeout,
         PullStep::Blob,
     );
-    assert_eq!(
-        c.host.as_deref(),
-        Some("prod-us-east-1-starport-layer-bucket.s3.amazonaws.com")
-    );
+    assert_eq!(c.host.as_deref(), Some("prod-us-east-1-starport-layer-bucket.s3.amazonaws.com"));
     assert!(c.explanation.contains("S3"));
 }
 
@@ -100,13 +64,7 @@ fn no_basic_auth_credentials_mentions_ecr_api_reachability() {
         ErrorClass::AuthMissing,
         PullStep::TokenExchange,
     );
-    assert!(
-        c.rules_in
-            .iter()
-            .any(|r| r.contains("api.ecr.us-west-2.amazonaws.com") && r.contains("private subnet")),
-        "{:?}",
-        c.rules_in
-    );
+    assert!(c.rules_in.iter().any(|r| r.contains("api.ecr.us-west-2.amazonaws.com") && r.contains("private subnet")), "{:?}", c.rules_in);
     assert_eq!(c.http_status, Some(401));
 }
 
@@ -137,34 +95,15 @@ fn private_dialled_address_points_at_an_endpoint_public_at_nat() {
         PullStep::TcpConnect,
     );
     assert_eq!(private.dialled_is_private, Some(true));
-    assert!(
-        private
-            .rules_in
-            .iter()
-            .any(|r| r.contains("interface VPC endpoint"))
-    );
+    assert!(private.rules_in.iter().any(|r| r.contains("interface VPC endpoint")));
     assert!(!private.rules_in.iter().any(|r| r.contains("NAT gateway")));
     let public = check(SEED, ErrorClass::NetworkTimeout, PullStep::TcpConnect);
     assert!(public.rules_in.iter().any(|r| r.contains("NAT gateway")));
-    assert!(
-        public
-            .rules_in
-            .iter()
-            .any(|r| r.contains("private DNS is not in effect"))
-    );
+    assert!(public.rules_in.iter().any(|r| r.contains("private DNS is not in effect")));
     // IPv6 ULA and CGNAT count as private
-    assert_eq!(
-        classify("dial tcp [fd00:ec2::23]:443: i/o timeout").dialled_is_private,
-        Some(true)
-    );
-    assert_eq!(
-        classify("dial tcp 100.64.3.4:443: i/o timeout").dialled_is_private,
-        Some(true)
-    );
-    assert_eq!(
-        classify("dial tcp [2600:1f18::1]:443: i/o timeout").dialled_is_private,
-        Some(false)
-    );
+    assert_eq!(classify("dial tcp [fd00:ec2::23]:443: i/o timeout").dialled_is_private, Some(true));
+    assert_eq!(classify("dial tcp 100.64.3.4:443: i/o timeout").dialled_is_private, Some(true));
+    assert_eq!(classify("dial tcp [2600:1f18::1]:443: i/o timeout").dialled_is_private, Some(false));
 }
 
 #[test]
@@ -176,10 +115,7 @@ fn ecr_denials() {
     );
     assert_eq!(c.rule, "auth.ecr-iam-denied");
     assert!(c.explanation.contains("VPC endpoint policy"));
-    assert_eq!(
-        c.image.as_deref(),
-        Some("444455556666.dkr.ecr.us-east-1.amazonaws.com/payments/api:2.3.1")
-    );
+    assert_eq!(c.image.as_deref(), Some("444455556666.dkr.ecr.us-east-1.amazonaws.com/payments/api:2.3.1"));
     let c = check(
         "Error response from daemon: pull access denied for 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/api, repository does not exist or may require 'docker login': denied: Your authorization token has expired. Reauthenticate and try again.",
         ErrorClass::AuthExpired,
@@ -193,11 +129,7 @@ fn one_line_per_form() {
     use ErrorClass as C;
     use PullStep as S;
     let cases: &[(&str, C, S)] = &[
-        (
-            r#"Container image "nginx:1.27" is not present with pull policy of Never"#,
-            C::NeverPull,
-            S::Unknown,
-        ),
+        (r#"Container image "nginx:1.27" is not present with pull policy of Never"#, C::NeverPull, S::Unknown),
         (
             r#"Failed to apply default image tag "Nginx:latest": couldn't parse image reference "Nginx:latest": invalid reference format: repository name must be lowercase"#,
             C::InvalidReference,
@@ -233,11 +165,7 @@ fn one_line_per_form() {
             C::PlatformMismatch,
             S::Manifest,
         ),
-        (
-            "exec /usr/bin/app: exec format error",
-            C::PlatformMismatch,
-            S::Unknown,
-        ),
+        ("exec /usr/bin/app: exec format error", C::PlatformMismatch, S::Unknown),
         (
             r#"Error response from daemon: Get "https://registry.lab.test:5000/v2/": http: server gave HTTP response to HTTPS client"#,
             C::Tls,
@@ -248,26 +176,14 @@ fn one_line_per_form() {
             C::Tls,
             S::TlsHandshake,
         ),
-        (
-            r#"Get "https://r.example/v2/": x509: certificate has expired or is not yet valid"#,
-            C::Tls,
-            S::TlsHandshake,
-        ),
-        (
-            r#"Get "https://r.example/v2/": net/http: TLS handshake timeout"#,
-            C::NetworkTimeout,
-            S::TlsHandshake,
-        ),
+        (r#"Get "https://r.example/v2/": x509: certificate has expired or is not yet valid"#, C::Tls, S::TlsHandshake),
+        (r#"Get "https://r.example/v2/": net/http: TLS handshake timeout"#, C::NetworkTimeout, S::TlsHandshake),
         (
             r#"Error reading manifest latest in docker.io/library/busybox: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit"#,
             C::RateLimit,
             S::Manifest,
         ),
-        (
-            r#"unauthorized: authentication required"#,
-            C::AuthMissing,
-            S::TokenExchange,
-        ),
+        (r#"unauthorized: authentication required"#, C::AuthMissing, S::TokenExchange),
         (
             r#"failed to resolve reference "r.example/a:1": pulling from host r.example failed with status code [manifests 1]: 403 Forbidden"#,
             C::AuthDenied,
@@ -288,31 +204,11 @@ fn one_line_per_form() {
             C::RegistryServerError,
             S::Manifest,
         ),
-        (
-            r#"dial tcp: lookup nosuch.example on 10.0.0.2:53: no such host"#,
-            C::Dns,
-            S::DnsLookup,
-        ),
-        (
-            r#"dial tcp: lookup r.example on 10.0.0.2:53: server misbehaving"#,
-            C::Dns,
-            S::DnsLookup,
-        ),
-        (
-            r#"dial tcp 10.0.0.7:5000: connect: connection refused"#,
-            C::ConnectionRefused,
-            S::TcpConnect,
-        ),
-        (
-            r#"dial tcp 10.0.0.7:443: connect: network is unreachable"#,
-            C::NetworkTimeout,
-            S::TcpConnect,
-        ),
-        (
-            r#"dial tcp 10.0.0.7:443: connect: no route to host"#,
-            C::NetworkTimeout,
-            S::TcpConnect,
-        ),
+        (r#"dial tcp: lookup nosuch.example on 10.0.0.2:53: no such host"#, C::Dns, S::DnsLookup),
+        (r#"dial tcp: lookup r.example on 10.0.0.2:53: server misbehaving"#, C::Dns, S::DnsLookup),
+        (r#"dial tcp 10.0.0.7:5000: connect: connection refused"#, C::ConnectionRefused, S::TcpConnect),
+        (r#"dial tcp 10.0.0.7:443: connect: network is unreachable"#, C::NetworkTimeout, S::TcpConnect),
+        (r#"dial tcp 10.0.0.7:443: connect: no route to host"#, C::NetworkTimeout, S::TcpConnect),
         (
             r#"Get "https://r.example/v2/": net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)"#,
             C::NetworkTimeout,
@@ -328,11 +224,7 @@ fn one_line_per_form() {
             C::NetworkTimeout,
             S::TokenExchange,
         ),
-        (
-            r#"Back-off pulling image "nginx:1.27""#,
-            C::Other,
-            S::Unknown,
-        ),
+        (r#"Back-off pulling image "nginx:1.27""#, C::Other, S::Unknown),
         ("", C::Other, S::Unknown),
     ];
     for (m, c, s) in cases {
@@ -342,16 +234,9 @@ fn one_line_per_form() {
 
 #[test]
 fn backoff_only_says_how_to_get_the_cause_back() {
-    let c = check(
-        r#"Back-off pulling image "quay.io/acme/app:2""#,
-        ErrorClass::Other,
-        PullStep::Unknown,
-    );
+    let c = check(r#"Back-off pulling image "quay.io/acme/app:2""#, ErrorClass::Other, PullStep::Unknown);
     assert_eq!(c.rule, "kubelet.backoff-only");
-    assert!(
-        c.explanation
-            .contains("kubectl get events -n NS --field-selector involvedObject.name=POD")
-    );
+    assert!(c.explanation.contains("kubectl get events -n NS --field-selector involvedObject.name=POD"));
     assert!(c.explanation.contains("kubectl describe pod"));
     assert_eq!(c.image.as_deref(), Some("quay.io/acme/app:2"));
 }
@@ -360,10 +245,7 @@ fn backoff_only_says_how_to_get_the_cause_back() {
 fn reasons() {
     let c = classify_with_reason(Some("ErrImageNeverPull"), "something unclear");
     assert_eq!(c.class, ErrorClass::NeverPull);
-    let c = classify_with_reason(
-        Some("InvalidImageName"),
-        r#"Failed to apply default image tag "a b": couldn't parse"#,
-    );
+    let c = classify_with_reason(Some("InvalidImageName"), r#"Failed to apply default image tag "a b": couldn't parse"#);
     assert_eq!(c.class, ErrorClass::InvalidReference);
     let c = classify_with_reason(Some("SignatureValidationFailed"), "image rejected");
     assert_eq!((c.class, c.step), (ErrorClass::Policy, PullStep::Admission));
@@ -398,10 +280,7 @@ fn escaped_log_form_is_understood() {
     let c = classify(
         r#"error="failed to do request: Head \"https://r.example/v2/a/manifests/1\": dial tcp 52.1.2.3:443: i/o timeout" host=r.example"#,
     );
-    assert_eq!(
-        (c.class, c.step),
-        (ErrorClass::NetworkTimeout, PullStep::TcpConnect)
-    );
+    assert_eq!((c.class, c.step), (ErrorClass::NetworkTimeout, PullStep::TcpConnect));
     assert_eq!(c.host.as_deref(), Some("r.example"));
 }
 
@@ -412,4 +291,68 @@ fn deterministic_and_serialisable() {
     assert_eq!(a, b);
     assert!(a.contains(r#""class":"network-timeout""#));
     assert!(a.contains(r#""step":"tcp-connect""#));
+}
+
+#[test]
+fn status_numbers_in_tags_and_ports_do_not_decide() {
+    check(
+        r#"Failed to pull image "registry.example:5003/build:503": rpc error: code = Unknown desc = failed to pull and unpack image "registry.example:5003/build:503": failed to resolve reference "registry.example:5003/build:503": failed to do request: Head "https://registry.example:5003/v2/build/manifests/503": dial tcp 10.0.0.9:5003: i/o timeout"#,
+        ErrorClass::NetworkTimeout,
+        PullStep::TcpConnect,
+    );
+    check(
+        r#"Failed to pull image "app:429": rpc error: code = Unknown desc = Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.2:53: no such host"#,
+        ErrorClass::Dns,
+        PullStep::DnsLookup,
+    );
+}
+
+#[test]
+fn proxy_connect_refusal_is_proxy_not_registry_403() {
+    // Go prints only the proxy's reason phrase when a CONNECT is refused
+    let c = check(
+        r#"ctr: failed to resolve reference "registry.lab.test:5005/demo/app:1.0": failed to do request: Head "https://registry.lab.test:5005/v2/demo/app/manifests/1.0": Forbidden"#,
+        ErrorClass::Proxy,
+        PullStep::ProxyConnect,
+    );
+    assert_eq!(c.rule, "proxy.connect-status");
+    // a registry 403 carries the number
+    check(
+        r#"failed to resolve reference "r.example/a:1": pulling from host r.example failed with status code [manifests 1]: 403 Forbidden"#,
+        ErrorClass::AuthDenied,
+        PullStep::Manifest,
+    );
+    let c = check(
+        r#"initializing source docker://registry.lab.test:5005/demo/app:1.0: pinging container registry registry.lab.test:5005: Get "https://registry.lab.test:5005/v2/": Proxy Authentication Required"#,
+        ErrorClass::Proxy,
+        PullStep::ProxyConnect,
+    );
+    assert_eq!(c.http_status, Some(407));
+}
+
+#[test]
+fn docker_blob_timeout_without_host_names_ecr_s3() {
+    let c = check(
+        r#"Failed to pull image "818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest": rpc error: code = Unknown desc = error pulling image configuration: download failed after attempts=6: dial tcp 52.216.8.16:443: i/o timeout"#,
+        ErrorClass::NetworkTimeout,
+        PullStep::Blob,
+    );
+    assert_eq!(c.host, None, "the registry is not the host that timed out");
+    assert!(c.explanation.contains("prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"));
+    assert!(c.rules_in.iter().any(|r| r.contains("com.amazonaws.us-east-1.s3")));
+}
+
+#[test]
+fn local_dns_drop_and_refused_dns_are_dns() {
+    let c = check(
+        "dial tcp: lookup r.example on 10.0.0.2:53: write udp 10.0.1.5:33291->10.0.0.2:53: write: operation not permitted",
+        ErrorClass::Dns,
+        PullStep::DnsLookup,
+    );
+    assert_eq!(c.dialled, None);
+    check(
+        "dial tcp: lookup r.example on 10.0.0.2:53: read udp 10.0.1.5:50486->10.0.0.2:53: read: connection refused",
+        ErrorClass::Dns,
+        PullStep::DnsLookup,
+    );
 }

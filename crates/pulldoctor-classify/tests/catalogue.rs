@@ -34,15 +34,7 @@ struct Case {
     ambiguous_with: Option<Vec<String>>,
 }
 
-const RUNTIMES: &[&str] = &[
-    "cri-o",
-    "containerd",
-    "docker",
-    "podman",
-    "skopeo",
-    "kubelet",
-    "openshift",
-];
+const RUNTIMES: &[&str] = &["cri-o", "containerd", "docker", "podman", "skopeo", "kubelet", "openshift"];
 
 fn load() -> Vec<(String, Case)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogue");
@@ -67,26 +59,12 @@ fn load() -> Vec<(String, Case)> {
 #[test]
 fn every_catalogue_case_classifies_as_recorded() {
     let cases = load();
-    assert!(
-        cases.len() >= 80,
-        "catalogue has only {} cases",
-        cases.len()
-    );
+    assert!(cases.len() >= 80, "catalogue has only {} cases", cases.len());
     let mut failures = Vec::new();
     for (i, (file, c)) in cases.iter().enumerate() {
-        let want_class: ErrorClass = c
-            .class
-            .parse()
-            .unwrap_or_else(|e| panic!("{file} #{i}: {e}"));
-        let want_step: PullStep = c
-            .step
-            .parse()
-            .unwrap_or_else(|e| panic!("{file} #{i}: {e}"));
-        assert!(
-            RUNTIMES.contains(&c.runtime.as_str()),
-            "{file} #{i}: runtime {}",
-            c.runtime
-        );
+        let want_class: ErrorClass = c.class.parse().unwrap_or_else(|e| panic!("{file} #{i}: {e}"));
+        let want_step: PullStep = c.step.parse().unwrap_or_else(|e| panic!("{file} #{i}: {e}"));
+        assert!(RUNTIMES.contains(&c.runtime.as_str()), "{file} #{i}: runtime {}", c.runtime);
         assert!(!c.source.trim().is_empty(), "{file} #{i}: empty source");
         let got = match &c.reason {
             Some(r) => classify_with_reason(Some(r), &c.message),
@@ -94,48 +72,42 @@ fn every_catalogue_case_classifies_as_recorded() {
         };
         let mut errs = Vec::new();
         if got.class != want_class || got.step != want_step {
-            errs.push(format!(
-                "class/step {}/{} want {}/{} (rule {})",
-                got.class, got.step, want_class, want_step, got.rule
-            ));
+            errs.push(format!("class/step {}/{} want {}/{} (rule {})", got.class, got.step, want_class, want_step, got.rule));
         }
-        if let Some(h) = &c.host {
-            if got.host.as_deref() != Some(h.as_str()) {
-                errs.push(format!("host {:?} want {h:?}", got.host));
-            }
+        if let Some(h) = &c.host
+            && got.host.as_deref() != Some(h.as_str())
+        {
+            errs.push(format!("host {:?} want {h:?}", got.host));
         }
-        if let Some(im) = &c.image {
-            if got.image.as_deref() != Some(im.as_str()) {
-                errs.push(format!("image {:?} want {im:?}", got.image));
-            }
+        if let Some(im) = &c.image
+            && got.image.as_deref() != Some(im.as_str())
+        {
+            errs.push(format!("image {:?} want {im:?}", got.image));
         }
-        if let Some(d) = &c.dialled {
-            if got.dialled.map(|a| a.to_string()).as_deref() != Some(d.as_str()) {
-                errs.push(format!("dialled {:?} want {d:?}", got.dialled));
-            }
+        if let Some(d) = &c.dialled
+            && got.dialled.map(|a| a.to_string()).as_deref() != Some(d.as_str())
+        {
+            errs.push(format!("dialled {:?} want {d:?}", got.dialled));
         }
-        if let Some(p) = c.dialled_is_private {
-            if got.dialled_is_private != Some(p) {
-                errs.push(format!(
-                    "dialled_is_private {:?} want {p}",
-                    got.dialled_is_private
-                ));
-            }
+        if let Some(p) = c.dialled_is_private
+            && got.dialled_is_private != Some(p)
+        {
+            errs.push(format!("dialled_is_private {:?} want {p}", got.dialled_is_private));
         }
-        if let Some(d) = &c.dns_server {
-            if got.dns_server.map(|a| a.to_string()).as_deref() != Some(d.as_str()) {
-                errs.push(format!("dns_server {:?} want {d:?}", got.dns_server));
-            }
+        if let Some(d) = &c.dns_server
+            && got.dns_server.map(|a| a.to_string()).as_deref() != Some(d.as_str())
+        {
+            errs.push(format!("dns_server {:?} want {d:?}", got.dns_server));
         }
-        if let Some(s) = c.http_status {
-            if got.http_status != Some(s) {
-                errs.push(format!("http_status {:?} want {s}", got.http_status));
-            }
+        if let Some(s) = c.http_status
+            && got.http_status != Some(s)
+        {
+            errs.push(format!("http_status {:?} want {s}", got.http_status));
         }
-        if let Some(r) = &c.rule {
-            if got.rule != r {
-                errs.push(format!("rule {} want {r}", got.rule));
-            }
+        if let Some(r) = &c.rule
+            && got.rule != r
+        {
+            errs.push(format!("rule {} want {r}", got.rule));
         }
         if let Some(a) = &c.ambiguous_with {
             let got_a: Vec<&str> = got.ambiguous_with.iter().map(|c| c.as_str()).collect();
@@ -149,21 +121,10 @@ fn every_catalogue_case_classifies_as_recorded() {
             errs.push("empty explanation".into());
         }
         if !errs.is_empty() {
-            failures.push(format!(
-                "{file} #{i} [{}]: {}\n    {}",
-                c.runtime,
-                errs.join("; "),
-                c.message
-            ));
+            failures.push(format!("{file} #{i} [{}]: {}\n    {}", c.runtime, errs.join("; "), c.message));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} catalogue cases fail:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} catalogue cases fail:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 /// Prints the catalogue's size per class and per runtime (`cargo test -- --nocapture`).
@@ -181,10 +142,7 @@ fn catalogue_counts() {
     println!("by runtime: {by_runtime:?}");
     for class in ErrorClass::all() {
         if *class != ErrorClass::Other {
-            assert!(
-                by_class.contains_key(class.as_str()),
-                "no catalogue case for {class}"
-            );
+            assert!(by_class.contains_key(class.as_str()), "no catalogue case for {class}");
         }
     }
 }

@@ -48,17 +48,10 @@ pub struct Working<'m> {
 
 fn is_back_off_only(message: &str) -> bool {
     let trimmed = message.trim();
-    trimmed.starts_with("Back-off pulling image")
-        && !trimmed.contains(": ")
-        && !trimmed.contains("rpc error")
+    trimmed.starts_with("Back-off pulling image") && !trimmed.contains(": ") && !trimmed.contains("rpc error")
 }
 
-fn event_mentions_container(
-    field_path: Option<&str>,
-    container: &str,
-    image: &str,
-    message: &str,
-) -> bool {
+fn event_mentions_container(field_path: Option<&str>, container: &str, image: &str, message: &str) -> bool {
     match field_path {
         Some(path) if path.contains('{') => path.contains(&format!("{{{container}}}")),
         _ => message.contains(image),
@@ -69,43 +62,23 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
     let mut failures = Vec::new();
     let mut working = Vec::new();
     for pod in model.pods.values() {
-        let events: Vec<_> = model
-            .events_for(&pod.namespace, &pod.name)
-            .filter(|e| e.involved.kind.as_deref().is_none_or(|k| k == "Pod"))
-            .collect();
+        let events: Vec<_> =
+            model.events_for(&pod.namespace, &pod.name).filter(|e| e.involved.kind.as_deref().is_none_or(|k| k == "Pod")).collect();
         for status in &pod.statuses {
-            let spec = pod
-                .containers
-                .iter()
-                .find(|c| c.name == status.name && c.init == status.init);
-            let image = spec
-                .map(|c| c.image.clone())
-                .or_else(|| status.image.clone())
-                .unwrap_or_default();
+            let spec = pod.containers.iter().find(|c| c.name == status.name && c.init == status.init);
+            let image = spec.map(|c| c.image.clone()).or_else(|| status.image.clone()).unwrap_or_default();
             match &status.state {
                 ContainerState::Running { started_at } => {
-                    working.push(Working {
-                        pod,
-                        image_ref: parse_image(&image).ok(),
-                        started_at: *started_at,
-                    });
+                    working.push(Working { pod, image_ref: parse_image(&image).ok(), started_at: *started_at });
                 }
-                ContainerState::Waiting { reason, message }
-                    if reason.as_deref().is_some_and(|r| PULL_REASONS.contains(&r)) =>
-                {
+                ContainerState::Waiting { reason, message } if reason.as_deref().is_some_and(|r| PULL_REASONS.contains(&r)) => {
                     let pull_events: Vec<_> = events
                         .iter()
                         .filter(|e| {
                             let text = e.message.as_deref().unwrap_or_default();
                             e.reason.as_deref() == Some("Failed")
-                                && (text.starts_with("Failed to pull image")
-                                    || text.contains("rpc error"))
-                                && event_mentions_container(
-                                    e.involved.field_path.as_deref(),
-                                    &status.name,
-                                    &image,
-                                    text,
-                                )
+                                && (text.starts_with("Failed to pull image") || text.contains("rpc error"))
+                                && event_mentions_container(e.involved.field_path.as_deref(), &status.name, &image, text)
                         })
                         .collect();
                     let newest = pull_events.iter().max_by_key(|e| e.last_seen);
@@ -120,19 +93,13 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                         .filter_map(|e| e.last_seen)
                         .max();
                     let status_message = message.as_deref().filter(|m| !m.trim().is_empty());
-                    let (text, source) =
-                        match (newest.and_then(|e| e.message.as_deref()), status_message) {
-                            (Some(event), _) => (Some(event.to_string()), "event"),
-                            (None, Some(status)) if !is_back_off_only(status) => {
-                                (Some(status.to_string()), "container-status")
-                            }
-                            (None, Some(status)) => (Some(status.to_string()), "back-off-only"),
-                            (None, None) => (None, "none"),
-                        };
-                    let classification = classify_with_reason(
-                        reason.as_deref(),
-                        text.as_deref().unwrap_or_default(),
-                    );
+                    let (text, source) = match (newest.and_then(|e| e.message.as_deref()), status_message) {
+                        (Some(event), _) => (Some(event.to_string()), "event"),
+                        (None, Some(status)) if !is_back_off_only(status) => (Some(status.to_string()), "container-status"),
+                        (None, Some(status)) => (Some(status.to_string()), "back-off-only"),
+                        (None, None) => (None, "none"),
+                    };
+                    let classification = classify_with_reason(reason.as_deref(), text.as_deref().unwrap_or_default());
                     let missing_secret_event = events
                         .iter()
                         .find(|e| e.reason.as_deref() == Some("FailedToRetrieveImagePullSecret"))
@@ -160,12 +127,5 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
 
 /// Classes whose text says the request never got an answer from the registry.
 pub fn is_network_class(class: ErrorClass) -> bool {
-    matches!(
-        class,
-        ErrorClass::NetworkTimeout
-            | ErrorClass::Dns
-            | ErrorClass::ConnectionRefused
-            | ErrorClass::Proxy
-            | ErrorClass::Tls
-    )
+    matches!(class, ErrorClass::NetworkTimeout | ErrorClass::Dns | ErrorClass::ConnectionRefused | ErrorClass::Proxy | ErrorClass::Tls)
 }

@@ -8,36 +8,21 @@ use pulldoctor_net::{Address, Blocker, PathResult, route};
 use crate::report::{Command, Fix, FixOption, Safety};
 
 fn mutating(command: String, changes: impl Into<String>) -> Command {
-    Command {
-        command,
-        safety: Safety::Mutating,
-        changes: changes.into(),
-    }
+    Command { command, safety: Safety::Mutating, changes: changes.into() }
 }
 
 fn read_only(command: String, changes: impl Into<String>) -> Command {
-    Command {
-        command,
-        safety: Safety::ReadOnly,
-        changes: changes.into(),
-    }
+    Command { command, safety: Safety::ReadOnly, changes: changes.into() }
 }
 
 fn display(command: String, changes: impl Into<String>) -> Command {
-    Command {
-        command,
-        safety: Safety::DisplayOnly,
-        changes: changes.into(),
-    }
+    Command { command, safety: Safety::DisplayOnly, changes: changes.into() }
 }
 
 /// `aws ec2 ...` twice: once with `--dry-run` to check permissions, once for real.
 fn ec2(args: &str, changes: &str) -> Vec<Command> {
     vec![
-        read_only(
-            format!("aws ec2 {args} --dry-run"),
-            "checks that you may make the change (prints DryRunOperation) and changes nothing",
-        ),
+        read_only(format!("aws ec2 {args} --dry-run"), "checks that you may make the change (prints DryRunOperation) and changes nothing"),
         mutating(format!("aws ec2 {args}"), changes),
     ]
 }
@@ -52,25 +37,36 @@ fn target_flag(target: &str) -> String {
     }
 }
 
+/// A default route: the gateway should carry everything that leaves the VPC, not one address.
 fn destination_flag(address: Option<&Address>) -> String {
     match address {
-        Some(Address::Set { label, .. }) if label.starts_with("pl-") => {
-            format!("--destination-prefix-list-id {label}")
-        }
-        Some(address) if pulldoctor_net::address::is_v6(address) => {
-            "--destination-ipv6-cidr-block ::/0".to_string()
-        }
+        Some(address) if pulldoctor_net::address::is_v6(address) => "--destination-ipv6-cidr-block ::/0".to_string(),
         _ => "--destination-cidr-block 0.0.0.0/0".to_string(),
     }
 }
 
+/// Zones of the affected subnets that a NAT gateway in another zone would serve across zones.
+fn cross_zone_note(model: &Model, target: &str, subnets: &[String]) -> Option<String> {
+    let nat = model.nat_gateways.get(target)?;
+    let nat_zone = model.subnets.get(nat.subnet_id.as_deref()?)?.availability_zone.clone()?;
+    let mut other: Vec<String> = subnets
+        .iter()
+        .filter_map(|s| model.subnets.get(s).and_then(|s| s.availability_zone.clone()))
+        .filter(|zone| *zone != nat_zone)
+        .collect();
+    other.sort();
+    other.dedup();
+    (!other.is_empty()).then(|| {
+        format!(
+            "; {target} is in {nat_zone}, so traffic from {} crosses zones (inter-AZ data charges, and an outage of {nat_zone} cuts them off): a NAT gateway per zone is the resilient layout",
+            other.join(", ")
+        )
+    })
+}
+
 fn blast_radius(model: &Model, table: &str, affected_subnets: &[String]) -> (String, bool) {
     let users = model.subnets_using_route_table(table);
-    let others: Vec<&str> = users
-        .iter()
-        .copied()
-        .filter(|s| !affected_subnets.iter().any(|a| a == s))
-        .collect();
+    let others: Vec<&str> = users.iter().copied().filter(|s| !affected_subnets.iter().any(|a| a == s)).collect();
     let main = model.route_tables.get(table).is_some_and(|t| t.main);
     let text = if others.is_empty() {
         format!(
@@ -78,11 +74,7 @@ fn blast_radius(model: &Model, table: &str, affected_subnets: &[String]) -> (Str
             users.len(),
             if users.len() == 1 { "" } else { "s" },
             users.join(", "),
-            if main {
-                "; as the main table it also becomes the default for every subnet created later without an association"
-            } else {
-                ""
-            }
+            if main { "; as the main table it also becomes the default for every subnet created later without an association" } else { "" }
         )
     } else {
         format!(
@@ -90,11 +82,7 @@ fn blast_radius(model: &Model, table: &str, affected_subnets: &[String]) -> (Str
             others.len(),
             if others.len() == 1 { "" } else { "s" },
             others.join(", "),
-            if main {
-                " (as the VPC's main table it serves every subnet without an explicit association)"
-            } else {
-                ""
-            }
+            if main { " (as the VPC's main table it serves every subnet without an explicit association)" } else { "" }
         )
     };
     (text, others.is_empty())
@@ -125,13 +113,7 @@ fn verify_pods(pods: &[String]) -> Vec<Command> {
 }
 
 /// The fix for one network blocker, seen from one traced path.
-pub fn network(
-    model: &Model,
-    blocker: &Blocker,
-    path: &PathResult,
-    affected_subnets: &[String],
-    pods: &[String],
-) -> Fix {
+pub fn network(model: &Model, blocker: &Blocker, path: &PathResult, affected_subnets: &[String], pods: &[String]) -> Fix {
     let mut fix = Fix::default();
     let table = path.route_table_id.clone().unwrap_or_else(|| "RTB".into());
     let vpc = path.vpc_id.clone().unwrap_or_else(|| "VPC".into());
@@ -141,15 +123,15 @@ pub fn network(
         .as_ref()
         .and_then(|s| model.subnets.get(s))
         .and_then(|s| s.availability_zone.as_ref())
-        .map(|zone| {
-            zone.trim_end_matches(|c: char| c.is_ascii_lowercase())
-                .to_string()
-        })
+        .map(|zone| zone.trim_end_matches(|c: char| c.is_ascii_lowercase()).to_string())
         .unwrap_or_else(|| "REGION".into());
     match blocker.code {
         "route.no-route" | "route.blackhole" | "route.wrong-target" | "nat.unavailable" => {
             let destination = destination_flag(path.address.as_ref());
-            let (radius, only_affected) = blast_radius(model, &table, affected_subnets);
+            let (mut radius, only_affected) = blast_radius(model, &table, affected_subnets);
+            if let Some(note) = blocker.fix_target.as_deref().and_then(|t| cross_zone_note(model, t, affected_subnets)) {
+                radius.push_str(&note);
+            }
             let existing_route = blocker.code != "route.no-route";
             match &blocker.fix_target {
                 Some(target) => {
@@ -207,14 +189,14 @@ pub fn network(
         }
         "nat.no-internet-route" => {
             let nat_table = first.clone();
-            let igw = model
-                .internet_gateways_for_vpc(&vpc)
-                .find(|g| !g.egress_only && g.is_attached_to(&vpc))
-                .map(|g| g.id.clone());
+            let igw = model.internet_gateways_for_vpc(&vpc).find(|g| !g.egress_only && g.is_attached_to(&vpc)).map(|g| g.id.clone());
             let target = igw.clone().unwrap_or_else(|| "IGW".into());
             fix.options.push(FixOption {
                 title: format!("Route the NAT gateway's subnet to the internet gateway {target}"),
-                commands: ec2(&format!("create-route --route-table-id {nat_table} --destination-cidr-block 0.0.0.0/0 --gateway-id {target}"), "adds the NAT subnet's default route"),
+                commands: ec2(
+                    &format!("create-route --route-table-id {nat_table} --destination-cidr-block 0.0.0.0/0 --gateway-id {target}"),
+                    "adds the NAT subnet's default route",
+                ),
                 blast_radius: blast_radius(model, &nat_table, &[]).0,
                 preferred: true,
                 rationale: "a NAT gateway needs its own subnet to reach an internet gateway".into(),
@@ -225,16 +207,17 @@ pub fn network(
             fix.options.push(FixOption {
                 title: format!("Attach {first} to {vpc}"),
                 commands: ec2(
-                    &format!(
-                        "attach-internet-gateway --internet-gateway-id {first} --vpc-id {vpc}"
-                    ),
+                    &format!("attach-internet-gateway --internet-gateway-id {first} --vpc-id {vpc}"),
                     "attaches the gateway; routes to it turn active again",
                 ),
                 blast_radius: format!("every subnet of {vpc} whose table routes to {first}"),
                 preferred: true,
                 rationale: "the routes already point at this gateway".into(),
             });
-            fix.verify.push(read_only(format!("aws ec2 describe-internet-gateways --internet-gateway-ids {first} --query 'InternetGateways[0].Attachments'"), "shows the attachment"));
+            fix.verify.push(read_only(
+                format!("aws ec2 describe-internet-gateways --internet-gateway-ids {first} --query 'InternetGateways[0].Attachments'"),
+                "shows the attachment",
+            ));
         }
         "sg.egress-denied" => {
             let peer = match path.address.as_ref() {
@@ -259,21 +242,12 @@ pub fn network(
         }
         "nacl.egress-denied" | "nacl.return-denied" => {
             let acl = first.clone();
-            let (direction, ports) = if blocker.code == "nacl.egress-denied" {
-                ("--egress", "From=443,To=443")
-            } else {
-                ("--ingress", "From=1024,To=65535")
-            };
+            let (direction, ports) =
+                if blocker.code == "nacl.egress-denied" { ("--egress", "From=443,To=443") } else { ("--ingress", "From=1024,To=65535") };
             let rule_number = model
                 .network_acls
                 .get(&acl)
-                .and_then(|a| {
-                    a.entries
-                        .iter()
-                        .filter(|e| e.egress == (direction == "--egress"))
-                        .map(|e| e.rule_number)
-                        .min()
-                })
+                .and_then(|a| a.entries.iter().filter(|e| e.egress == (direction == "--egress")).map(|e| e.rule_number).min())
                 .map(|n| (n - 1).max(1))
                 .unwrap_or(90);
             fix.options.push(FixOption {
@@ -300,11 +274,7 @@ pub fn network(
             });
         }
         "endpoint.sg-denied" => {
-            let group = blocker
-                .resources
-                .get(1)
-                .cloned()
-                .unwrap_or_else(|| "SG".into());
+            let group = blocker.resources.get(1).cloned().unwrap_or_else(|| "SG".into());
             let cidr = path
                 .subnet_id
                 .as_ref()
@@ -314,7 +284,10 @@ pub fn network(
                 .unwrap_or_else(|| "NODE_CIDR".into());
             fix.options.push(FixOption {
                 title: format!("Admit HTTPS from the nodes in {group}"),
-                commands: ec2(&format!("authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 --cidr {cidr}"), "lets the nodes' subnet reach the endpoint"),
+                commands: ec2(
+                    &format!("authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 --cidr {cidr}"),
+                    "lets the nodes' subnet reach the endpoint",
+                ),
                 blast_radius: format!("every endpoint or interface that uses {group}"),
                 preferred: true,
                 rationale: "interface endpoints accept only what their security groups admit".into(),
@@ -322,9 +295,7 @@ pub fn network(
         }
         "endpoint.s3-unreachable" => {
             let command = if first.starts_with("vpce-") {
-                format!(
-                    "modify-vpc-endpoint --vpc-endpoint-id {first} --add-route-table-ids {table}"
-                )
+                format!("modify-vpc-endpoint --vpc-endpoint-id {first} --add-route-table-ids {table}")
             } else {
                 format!(
                     "create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{region}.s3 --route-table-ids {table}"
@@ -354,12 +325,9 @@ pub fn network(
             fix.options.push(FixOption {
                 title: "Create the ECR and S3 endpoints".into(),
                 commands,
-                blast_radius: format!(
-                    "all of {vpc}: private DNS makes every client use the endpoints"
-                ),
+                blast_radius: format!("all of {vpc}: private DNS makes every client use the endpoints"),
                 preferred: true,
-                rationale: "a private VPC needs ecr.api, ecr.dkr and S3 endpoints to pull from ECR"
-                    .into(),
+                rationale: "a private VPC needs ecr.api, ecr.dkr and S3 endpoints to pull from ECR".into(),
             });
         }
         "endpoint.policy-denied" => {
@@ -377,7 +345,10 @@ pub fn network(
         "dns.vpc-resolver-disabled" => {
             fix.options.push(FixOption {
                 title: format!("Turn the VPC resolver back on for {first}"),
-                commands: vec![mutating(format!("aws ec2 modify-vpc-attribute --vpc-id {first} --enable-dns-support '{{\"Value\":true}}'"), "re-enables the Amazon-provided DNS server")],
+                commands: vec![mutating(
+                    format!("aws ec2 modify-vpc-attribute --vpc-id {first} --enable-dns-support '{{\"Value\":true}}'"),
+                    "re-enables the Amazon-provided DNS server",
+                )],
                 blast_radius: format!("every instance in {first}"),
                 preferred: true,
                 rationale: "nodes resolve registry names through the VPC resolver unless DHCP options name other servers".into(),
@@ -408,11 +379,9 @@ fn working_table(model: &Model, vpc: &str, target: &str, main: &str) -> Option<S
         .values()
         .filter(|t| t.vpc_id == vpc && t.id != main && !t.main)
         .find(|t| {
-            route::select(model, t, &public).route.is_some_and(|r| {
-                r.state == RouteState::Active
-                    && r.target.id() == target
-                    && !matches!(r.target, RouteTarget::Local)
-            })
+            route::select(model, t, &public)
+                .route
+                .is_some_and(|r| r.state == RouteState::Active && r.target.id() == target && !matches!(r.target, RouteTarget::Local))
         })
         .map(|t| t.id.clone())
 }

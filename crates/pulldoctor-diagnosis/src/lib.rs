@@ -35,76 +35,37 @@ pub struct Options {
 
 impl Options {
     fn keeps(&self, failure: &affected::Failure) -> bool {
-        self.namespace
-            .as_ref()
-            .is_none_or(|n| *n == failure.pod.namespace)
-            && self
-                .pod
-                .as_ref()
-                .is_none_or(|p| *p == failure.pod.name || *p == failure.pod.key())
-            && self
-                .node
-                .as_ref()
-                .is_none_or(|n| failure.pod.node_name.as_ref() == Some(n))
-            && self
-                .image
-                .as_ref()
-                .is_none_or(|i| failure.image.contains(i.as_str()))
+        self.namespace.as_ref().is_none_or(|n| *n == failure.pod.namespace)
+            && self.pod.as_ref().is_none_or(|p| *p == failure.pod.name || *p == failure.pod.key())
+            && self.node.as_ref().is_none_or(|n| failure.pod.node_name.as_ref() == Some(n))
+            && self.image.as_ref().is_none_or(|i| failure.image.contains(i.as_str()))
     }
 }
 
 const ESSENTIAL: &[(InputKind, &str)] = &[
     (InputKind::Pods, "which pods fail and with what error"),
-    (
-        InputKind::Events,
-        "the pull error text (events keep it; the pod status often only says Back-off)",
-    ),
+    (InputKind::Events, "the pull error text (events keep it; the pod status often only says Back-off)"),
     (InputKind::Nodes, "which EC2 instance each node is"),
-    (
-        InputKind::Instances,
-        "each node's subnet, security groups and public address",
-    ),
+    (InputKind::Instances, "each node's subnet, security groups and public address"),
     (InputKind::Subnets, "each node's VPC and zone"),
     (InputKind::RouteTables, "where node traffic is routed"),
     (InputKind::NatGateways, "whether NAT gateways work"),
-    (
-        InputKind::InternetGateways,
-        "whether internet gateways are attached",
-    ),
-    (
-        InputKind::VpcEndpoints,
-        "whether registry traffic uses VPC endpoints",
-    ),
-    (
-        InputKind::SecurityGroups,
-        "whether the nodes may connect out on 443",
-    ),
-    (
-        InputKind::NetworkAcls,
-        "whether subnet ACLs pass the traffic both ways",
-    ),
+    (InputKind::InternetGateways, "whether internet gateways are attached"),
+    (InputKind::VpcEndpoints, "whether registry traffic uses VPC endpoints"),
+    (InputKind::SecurityGroups, "whether the nodes may connect out on 443"),
+    (InputKind::NetworkAcls, "whether subnet ACLs pass the traffic both ways"),
 ];
 
 pub fn diagnose(model: &Model, options: &Options) -> Report {
     let now = options.now.or_else(|| model.observed_at());
     let (failures, working) = affected::find(model);
     let failures: Vec<_> = failures.into_iter().filter(|f| options.keeps(f)).collect();
-    let cx = Context {
-        model,
-        engine: Engine::new(model),
-        failures,
-        working,
-        now,
-    };
+    let cx = Context { model, engine: Engine::new(model), failures, working, now };
     let mut findings = Findings::default();
     if !cx.failures.is_empty() {
         for (kind, why) in ESSENTIAL {
             if !model.inputs.contains(kind) {
-                findings.gap(
-                    format!("no {kind:?} in the bundle"),
-                    format!("needed to know {why}"),
-                    Some(kind.command().to_string()),
-                );
+                findings.gap(format!("no {kind:?} in the bundle"), format!("needed to know {why}"), Some(kind.command().to_string()));
             }
         }
         for check in CHECKS {
@@ -162,11 +123,7 @@ pub fn diagnose(model: &Model, options: &Options) -> Report {
 /// Put the error itself, its reading, and the scope at the head of each cause's evidence chain.
 fn attach_error_evidence(cx: &Context, findings: &mut Findings, scope: &report::Scope) {
     for cause in &mut findings.causes {
-        let Some(failure) = cx
-            .failures
-            .iter()
-            .find(|f| cause.pods.contains(&f.pod.key()))
-        else {
+        let Some(failure) = cx.failures.iter().find(|f| cause.pods.contains(&f.pod.key())) else {
             continue;
         };
         let mut head = Vec::new();
@@ -177,40 +134,23 @@ fn attach_error_evidence(cx: &Context, findings: &mut Findings, scope: &report::
                 .filter(|e| e.message.as_deref() == Some(message.as_str()))
                 .collect();
             let count: i64 = events.iter().filter_map(|e| e.count).sum();
-            let when = failure
-                .last_failure
-                .map(|t| format!(", last {}", t.format("%Y-%m-%d %H:%M UTC")))
-                .unwrap_or_default();
-            let times = if count > 1 {
-                format!(", {count} times")
-            } else {
-                String::new()
-            };
+            let when = failure.last_failure.map(|t| format!(", last {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
+            let times = if count > 1 { format!(", {count} times") } else { String::new() };
             head.push(Evidence {
                 source: failure.message_source.to_string(),
-                text: format!(
-                    "{}: {message} ({}{times}{when})",
-                    failure.pod.key(),
-                    failure.message_source
-                ),
+                text: format!("{}: {message} ({}{times}{when})", failure.pod.key(), failure.message_source),
             });
         }
         let class = &failure.classification;
         let mut reading = format!("{}: {}", class.class.as_str(), class.explanation);
-        if !class.rules_in.is_empty() {
-            reading.push_str(&format!(" Points at: {}.", class.rules_in.join("; ")));
+        if let Some(first) = class.rules_in.first() {
+            reading.push_str(&format!(" Points at: {}.", first.trim_end_matches('.')));
         }
-        head.push(Evidence {
-            source: "classifier".into(),
-            text: reading,
-        });
+        head.push(Evidence { source: "classifier".into(), text: reading });
         if cause.timing == Timing::Now
             && let Some(pattern) = scope.pattern.first()
         {
-            head.push(Evidence {
-                source: "scope".into(),
-                text: pattern.clone(),
-            });
+            head.push(Evidence { source: "scope".into(), text: pattern.clone() });
         }
         head.append(&mut cause.evidence);
         cause.evidence = head;
@@ -222,10 +162,7 @@ fn attach_error_evidence(cx: &Context, findings: &mut Findings, scope: &report::
 fn rank(causes: &mut [report::Cause]) {
     causes.sort_by(|a, b| {
         let key = |c: &report::Cause| (c.timing == Timing::Now, c.confidence, c.pods.len());
-        key(b)
-            .cmp(&key(a))
-            .then_with(|| a.code.cmp(b.code))
-            .then_with(|| a.resources.cmp(&b.resources))
+        key(b).cmp(&key(a)).then_with(|| a.code.cmp(b.code)).then_with(|| a.resources.cmp(&b.resources))
     });
 }
 
@@ -237,16 +174,9 @@ fn headline(model: &Model, affected: &[Affected], findings: &Findings) -> String
             "the input has no pods, so there is nothing to diagnose".to_string()
         };
     }
-    let mut pods: Vec<String> = affected
-        .iter()
-        .map(|a| format!("{}/{}", a.namespace, a.pod))
-        .collect();
+    let mut pods: Vec<String> = affected.iter().map(|a| format!("{}/{}", a.namespace, a.pod)).collect();
     pods.dedup();
-    let scope = format!(
-        "{} pod{}",
-        pods.len(),
-        if pods.len() == 1 { "" } else { "s" }
-    );
+    let scope = format!("{} pod{}", pods.len(), if pods.len() == 1 { "" } else { "s" });
     match findings.causes.first() {
         Some(top) if top.timing == Timing::Now => {
             let certainty = match top.confidence {
@@ -254,10 +184,7 @@ fn headline(model: &Model, affected: &[Affected], findings: &Findings) -> String
                 Confidence::Medium => "probably ",
                 Confidence::Low => "possibly ",
             };
-            format!(
-                "{certainty}{}: {} ({scope} affected)",
-                top.code, top.summary
-            )
+            format!("{certainty}{}: {} ({scope} affected)", top.code, top.summary)
         }
         _ => format!("{scope} fail to pull and no cause could be established; see the gaps"),
     }

@@ -9,11 +9,7 @@ use crate::report::{Scope, ScopeGroup};
 
 fn list(items: &BTreeSet<String>, limit: usize) -> String {
     let shown: Vec<&str> = items.iter().take(limit).map(String::as_str).collect();
-    if items.len() > limit {
-        format!("{} and {} more", shown.join(", "), items.len() - limit)
-    } else {
-        shown.join(", ")
-    }
+    if items.len() > limit { format!("{} and {} more", shown.join(", "), items.len() - limit) } else { shown.join(", ") }
 }
 
 pub fn scope(cx: &Context) -> Scope {
@@ -22,8 +18,7 @@ pub fn scope(cx: &Context) -> Scope {
     if cx.failures.is_empty() {
         return out;
     }
-    let mut groups: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<String>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut add = |by: &str, value: String, pod: String, failing: bool| {
         let entry = groups.entry((by.to_string(), value)).or_default();
         if failing {
@@ -33,39 +28,19 @@ pub fn scope(cx: &Context) -> Scope {
         };
     };
     let mut failing_registries = BTreeSet::new();
-    let (mut namespaces, mut nodes, mut subnets, mut tables) = (
-        BTreeSet::new(),
-        BTreeSet::new(),
-        BTreeSet::new(),
-        BTreeSet::new(),
-    );
+    let (mut namespaces, mut nodes, mut subnets, mut tables) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     let mut main_tables = BTreeSet::new();
     for failure in &cx.failures {
         let pod = failure.pod.key();
-        add(
-            "class",
-            failure.classification.class.as_str().to_string(),
-            pod.clone(),
-            true,
-        );
-        add(
-            "namespace",
-            failure.pod.namespace.clone(),
-            pod.clone(),
-            true,
-        );
+        add("class", failure.classification.class.as_str().to_string(), pod.clone(), true);
+        add("namespace", failure.pod.namespace.clone(), pod.clone(), true);
         add("image", failure.image.clone(), pod.clone(), true);
         namespaces.insert(failure.pod.namespace.clone());
         if let Some(image) = &failure.image_ref {
             failing_registries.insert(image.registry.clone());
             add("registry", image.registry.clone(), pod.clone(), true);
         }
-        if let Some(node) = failure
-            .pod
-            .node_name
-            .as_ref()
-            .and_then(|n| model.nodes.get(n))
-        {
+        if let Some(node) = failure.pod.node_name.as_ref().and_then(|n| model.nodes.get(n)) {
             nodes.insert(node.name.clone());
             add("node", node.name.clone(), pod.clone(), true);
             if let Some(zone) = &node.zone {
@@ -83,10 +58,7 @@ pub fn scope(cx: &Context) -> Scope {
                 add("subnet", subnet, pod.clone(), true);
             }
         }
-        for time in [failure.first_failure, failure.last_failure]
-            .into_iter()
-            .flatten()
-        {
+        for time in [failure.first_failure, failure.last_failure].into_iter().flatten() {
             out.first_failure = Some(out.first_failure.map_or(time, |t| t.min(time)));
             out.last_failure = Some(out.last_failure.map_or(time, |t| t.max(time)));
         }
@@ -100,32 +72,21 @@ pub fn scope(cx: &Context) -> Scope {
         let Some(image) = &working.image_ref else {
             continue;
         };
-        if !failing_registries.contains(&image.registry)
-            || failing_pods.contains(&working.pod.key())
-        {
+        if !failing_registries.contains(&image.registry) || failing_pods.contains(&working.pod.key()) {
             continue;
         }
         working_pods.insert(working.pod.key());
         add("registry", image.registry.clone(), working.pod.key(), false);
-        add(
-            "namespace",
-            working.pod.namespace.clone(),
-            working.pod.key(),
-            false,
-        );
+        add("namespace", working.pod.namespace.clone(), working.pod.key(), false);
         if let Some(node) = &working.pod.node_name {
             working_nodes.insert(node.clone());
             add("node", node.clone(), working.pod.key(), false);
         }
         if let Some(start) = working.started_at {
-            newest_start =
-                Some(newest_start.map_or(start, |t: chrono::DateTime<chrono::Utc>| t.max(start)));
+            newest_start = Some(newest_start.map_or(start, |t: chrono::DateTime<chrono::Utc>| t.max(start)));
         }
     }
-    let since = out
-        .first_failure
-        .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M UTC")))
-        .unwrap_or_default();
+    let since = out.first_failure.map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
     out.pattern.push(format!(
         "{} pod{} in {} namespace{} ({}) fail{} to pull{since}, on {} node{}{}",
         failing_pods.len(),
@@ -139,15 +100,7 @@ pub fn scope(cx: &Context) -> Scope {
         if subnets.is_empty() {
             String::new()
         } else {
-            format!(
-                " in {} ({})",
-                if subnets.len() == 1 {
-                    "subnet"
-                } else {
-                    "subnets"
-                },
-                list(&subnets, 4)
-            )
+            format!(" in {} ({})", if subnets.len() == 1 { "subnet" } else { "subnets" }, list(&subnets, 4))
         },
     ));
     if !tables.is_empty() {
@@ -156,10 +109,7 @@ pub fn scope(cx: &Context) -> Scope {
         } else {
             ""
         };
-        out.pattern.push(format!(
-            "every failing node's subnet routes through {}{main_note}",
-            list(&tables, 3)
-        ));
+        out.pattern.push(format!("every failing node's subnet routes through {}{main_note}", list(&tables, 3)));
     }
     if !working_pods.is_empty() {
         let cached = match (newest_start, out.first_failure) {
@@ -173,22 +123,13 @@ pub fn scope(cx: &Context) -> Scope {
             "{} pod{} from the same registr{} run{}{cached}",
             working_pods.len(),
             if working_pods.len() == 1 { "" } else { "s" },
-            if failing_registries.len() == 1 {
-                "y"
-            } else {
-                "ies"
-            },
+            if failing_registries.len() == 1 { "y" } else { "ies" },
             if working_pods.len() == 1 { "s" } else { "" }
         ));
     }
     out.groups = groups
         .into_iter()
-        .map(|((by, value), (failing, working))| ScopeGroup {
-            by,
-            value,
-            failing: failing.len(),
-            working: working.len(),
-        })
+        .map(|((by, value), (failing, working))| ScopeGroup { by, value, failing: failing.len(), working: working.len() })
         .collect();
     out
 }

@@ -2,21 +2,14 @@
 //! cross-account combination for ECR pulls.
 
 use crate::policy::{ActionSpec, Effect, PolicyDocument, PrincipalSpec, ResourceSpec, Statement};
-use crate::principal::{
-    PrincipalMatch, RequestPrincipal, is_account_id, match_principal, not_principal_exempts,
-    split_arn,
-};
+use crate::principal::{PrincipalMatch, RequestPrincipal, is_account_id, match_principal, not_principal_exempts, split_arn};
 use crate::wildcard::{Token, match_tokens, matches};
 
 /// The ECR actions a container runtime needs to pull an image from a private repository, in the
 /// order they are used: a registry token first, then the manifest, then the layers
 /// (Amazon ECR User Guide, *Private repository policies* and *Identity-based policy examples*).
-pub const PULL_ACTIONS: &[&str] = &[
-    "ecr:GetAuthorizationToken",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:BatchCheckLayerAvailability",
-];
+pub const PULL_ACTIONS: &[&str] =
+    &["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"];
 
 /// The one pull action that is not a repository action: "Amazon ECR requires that users have
 /// permission to make calls to the ecr:GetAuthorizationToken API through an IAM policy"; its
@@ -49,10 +42,7 @@ pub enum Decision {
     /// override an allow. `statements` are labels with the effect, e.g.
     /// `"ROSAWorkerInstancePolicy#ECRReadOnlyAccessRedHatManaged (Allow)"`; `condition_keys` are
     /// the keys involved, e.g. `aws:ResourceTag/red-hat-managed`.
-    Conditional {
-        statements: Vec<String>,
-        condition_keys: Vec<String>,
-    },
+    Conditional { statements: Vec<String>, condition_keys: Vec<String> },
 }
 
 /// The combined verdict for one pull action.
@@ -152,22 +142,13 @@ fn resource_pattern_applies(pattern: &str, resource: &str, variables: bool) -> A
     }
 }
 
-fn resource_applies(
-    stmt: &Statement,
-    resource: &str,
-    variables: bool,
-    resource_policy: bool,
-) -> Applies {
+fn resource_applies(stmt: &Statement, resource: &str, variables: bool, resource_policy: bool) -> Applies {
     let (list, negated) = match &stmt.resource {
         // A resource policy statement without Resource applies to the resource the policy is
         // attached to. An identity policy statement without Resource is invalid in IAM and
         // applies to nothing here.
         None => {
-            return if resource_policy {
-                Applies::Yes
-            } else {
-                Applies::No
-            };
+            return if resource_policy { Applies::Yes } else { Applies::No };
         }
         Some(ResourceSpec::Resource(list)) => (list, false),
         Some(ResourceSpec::NotResource(list)) => (list, true),
@@ -263,9 +244,7 @@ impl Tally {
 
     fn decision(&self) -> Decision {
         if let Some(d) = self.deny.first() {
-            return Decision::ExplicitDeny {
-                by: d.label.clone(),
-            };
+            return Decision::ExplicitDeny { by: d.label.clone() };
         }
         if let Some(a) = self.allow.first() {
             if self.cond_deny.is_empty() {
@@ -281,11 +260,7 @@ impl Tally {
 }
 
 fn hit_by(hit: &Hit) -> String {
-    if hit.account_level {
-        format!("{} (names the principal's account)", hit.label)
-    } else {
-        hit.label.clone()
-    }
+    if hit.account_level { format!("{} (names the principal's account)", hit.label) } else { hit.label.clone() }
 }
 
 fn conditional<'a>(hits: impl Iterator<Item = &'a Hit>) -> Decision {
@@ -300,10 +275,7 @@ fn conditional<'a>(hits: impl Iterator<Item = &'a Hit>) -> Decision {
     }
     keys.sort();
     keys.dedup();
-    Decision::Conditional {
-        statements,
-        condition_keys: keys,
-    }
+    Decision::Conditional { statements, condition_keys: keys }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,12 +335,7 @@ fn tally_identity(policies: &[NamedPolicy], action: &str, resource: &str) -> Tal
 }
 
 /// (direct, including account trust)
-fn tally_resource(
-    policy: &NamedPolicy,
-    who: &RequestPrincipal,
-    action: &str,
-    resource: &str,
-) -> (Tally, Tally) {
+fn tally_resource(policy: &NamedPolicy, who: &RequestPrincipal, action: &str, resource: &str) -> (Tally, Tally) {
     let mut direct = Tally::default();
     let mut with_account = Tally::default();
     let variables = policy.document.policy_variables_enabled();
@@ -451,8 +418,7 @@ pub fn evaluate_resource_policy(
     action: &str,
     resource: &str,
 ) -> Decision {
-    evaluate_resource_policy_detailed(policy, principal_arn, principal_account, action, resource)
-        .direct
+    evaluate_resource_policy_detailed(policy, principal_arn, principal_account, action, resource).direct
 }
 
 /// Like [`evaluate_resource_policy`], also reporting the decision when statements naming the
@@ -466,17 +432,13 @@ pub fn evaluate_resource_policy_detailed(
 ) -> ResourcePolicyDecision {
     let who = request_principal(principal_arn, principal_account);
     let (direct, with_account) = tally_resource(policy, &who, action, resource);
-    ResourcePolicyDecision {
-        direct: direct.decision(),
-        including_account_trust: with_account.decision(),
-    }
+    ResourcePolicyDecision { direct: direct.decision(), including_account_trust: with_account.decision() }
 }
 
 /// The account id of an ECR repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`).
 pub fn repository_account(repository_arn: &str) -> Option<&str> {
     let (_, service, _, account, resource) = split_arn(repository_arn)?;
-    (service == "ecr" && is_account_id(account) && resource.starts_with("repository/"))
-        .then_some(account)
+    (service == "ecr" && is_account_id(account) && resource.starts_with("repository/")).then_some(account)
 }
 
 fn describe(decision: &Decision) -> String {
@@ -484,14 +446,9 @@ fn describe(decision: &Decision) -> String {
         Decision::Allowed { by } => format!("allow ({by})"),
         Decision::ExplicitDeny { by } => format!("explicit deny ({by})"),
         Decision::ImplicitDeny => "no statement allows it (implicit deny)".to_string(),
-        Decision::Conditional {
-            statements,
-            condition_keys,
-        } => format!(
-            "depends on conditions that cannot be checked offline ({}; keys: {})",
-            statements.join(", "),
-            condition_keys.join(", ")
-        ),
+        Decision::Conditional { statements, condition_keys } => {
+            format!("depends on conditions that cannot be checked offline ({}; keys: {})", statements.join(", "), condition_keys.join(", "))
+        }
     }
 }
 
@@ -522,8 +479,7 @@ pub fn evaluate_pull(
 ) -> Vec<PullVerdict> {
     let who = RequestPrincipal::parse(principal_arn);
     let repo_account = repository_account(repository_arn);
-    let same_account =
-        matches!(repo_account, Some(a) if !who.account.is_empty() && a == who.account);
+    let same_account = matches!(repo_account, Some(a) if !who.account.is_empty() && a == who.account);
     let principal_desc = if who.account.is_empty() {
         format!("{principal_arn} (account unknown)")
     } else {
@@ -531,13 +487,8 @@ pub fn evaluate_pull(
     };
     let scope = match (repo_account, same_account) {
         (Some(a), true) => format!("same-account request in {a}"),
-        (Some(a), false) if !who.account.is_empty() => format!(
-            "cross-account request from {} to a repository of {a}",
-            who.account
-        ),
-        (Some(a), false) => format!(
-            "request to a repository of {a} from a principal whose account is unknown, treated as cross-account"
-        ),
+        (Some(a), false) if !who.account.is_empty() => format!("cross-account request from {} to a repository of {a}", who.account),
+        (Some(a), false) => format!("request to a repository of {a} from a principal whose account is unknown, treated as cross-account"),
         (None, _) => {
             format!("repository ARN {repository_arn:?} has no account, treated as cross-account")
         }
@@ -601,32 +552,18 @@ pub fn evaluate_pull(
 
 fn combine(id: &Tally, res: &Tally, same_account: bool) -> Decision {
     if let Some(d) = id.deny.first().or_else(|| res.deny.first()) {
-        return Decision::ExplicitDeny {
-            by: d.label.clone(),
-        };
+        return Decision::ExplicitDeny { by: d.label.clone() };
     }
     let (id_t, res_t) = (id.allows(), res.allows());
-    let allow = if same_account {
-        id_t.or(res_t)
-    } else {
-        id_t.and(res_t)
-    };
+    let allow = if same_account { id_t.or(res_t) } else { id_t.and(res_t) };
     let cond_denies: Vec<&Hit> = id.cond_deny.iter().chain(res.cond_deny.iter()).collect();
     match allow {
         Tri::No => Decision::ImplicitDeny,
         Tri::Yes if cond_denies.is_empty() => {
             let by = if same_account {
-                id.allow
-                    .first()
-                    .or_else(|| res.allow.first())
-                    .map(hit_by)
-                    .unwrap_or_default()
+                id.allow.first().or_else(|| res.allow.first()).map(hit_by).unwrap_or_default()
             } else {
-                format!(
-                    "{} and {}",
-                    id.allow.first().map(hit_by).unwrap_or_default(),
-                    res.allow.first().map(hit_by).unwrap_or_default()
-                )
+                format!("{} and {}", id.allow.first().map(hit_by).unwrap_or_default(), res.allow.first().map(hit_by).unwrap_or_default())
             };
             Decision::Allowed { by }
         }
@@ -661,8 +598,7 @@ mod tests {
     const REPO: &str = "arn:aws:ecr:us-east-1:111122223333:repository/team/app";
     const ROLE: &str = "arn:aws:iam::111122223333:role/node-role";
     const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/node-role/i-0123456789abcdef0";
-    const OTHER_SESSION: &str =
-        "arn:aws:sts::444455556666:assumed-role/spoke-node-role/i-0fedcba9876543210";
+    const OTHER_SESSION: &str = "arn:aws:sts::444455556666:assumed-role/spoke-node-role/i-0fedcba9876543210";
 
     fn doc(v: serde_json::Value) -> PolicyDocument {
         PolicyDocument::parse(&v).expect("test policy parses")
@@ -681,19 +617,8 @@ mod tests {
     fn check_identity(cases: &[(serde_json::Value, &str, &str, &str)]) {
         for (statements, action, resource, expected) in cases {
             let d = doc(json!({"Version": "2012-10-17", "Statement": statements}));
-            let got = evaluate_identity(
-                &[NamedPolicy {
-                    name: "p",
-                    document: &d,
-                }],
-                action,
-                resource,
-            );
-            assert_eq!(
-                kind(&got),
-                *expected,
-                "{statements} / {action} / {resource}: {got:?}"
-            );
+            let got = evaluate_identity(&[NamedPolicy { name: "p", document: &d }], action, resource);
+            assert_eq!(kind(&got), *expected, "{statements} / {action} / {resource}: {got:?}");
         }
     }
 
@@ -701,30 +626,10 @@ mod tests {
     fn identity_semantics() {
         check_identity(&[
             // wildcards, case-insensitive actions
-            (
-                json!({"Effect":"Allow","Action":"ecr:*","Resource":"*"}),
-                "ecr:BatchGetImage",
-                REPO,
-                "allowed",
-            ),
-            (
-                json!({"Effect":"Allow","Action":"ECR:batchget*","Resource":"*"}),
-                "ecr:BatchGetImage",
-                REPO,
-                "allowed",
-            ),
-            (
-                json!({"Effect":"Allow","Action":"ecr:Get*","Resource":"*"}),
-                "ecr:BatchGetImage",
-                REPO,
-                "implicit",
-            ),
-            (
-                json!({"Effect":"Allow","Action":"*","Resource":"*"}),
-                "ecr:GetAuthorizationToken",
-                "*",
-                "allowed",
-            ),
+            (json!({"Effect":"Allow","Action":"ecr:*","Resource":"*"}), "ecr:BatchGetImage", REPO, "allowed"),
+            (json!({"Effect":"Allow","Action":"ECR:batchget*","Resource":"*"}), "ecr:BatchGetImage", REPO, "allowed"),
+            (json!({"Effect":"Allow","Action":"ecr:Get*","Resource":"*"}), "ecr:BatchGetImage", REPO, "implicit"),
+            (json!({"Effect":"Allow","Action":"*","Resource":"*"}), "ecr:GetAuthorizationToken", "*", "allowed"),
             // resources: case-sensitive, wildcard, GetAuthorizationToken needs "*"
             (
                 json!({"Effect":"Allow","Action":"ecr:*","Resource":"arn:aws:ecr:*:111122223333:repository/team/*"}),
@@ -745,18 +650,8 @@ mod tests {
                 "implicit",
             ),
             // NotAction / NotResource
-            (
-                json!({"Effect":"Allow","NotAction":"ecr:PutImage","Resource":"*"}),
-                "ecr:BatchGetImage",
-                REPO,
-                "allowed",
-            ),
-            (
-                json!({"Effect":"Allow","NotAction":"ecr:Batch*","Resource":"*"}),
-                "ecr:BatchGetImage",
-                REPO,
-                "implicit",
-            ),
+            (json!({"Effect":"Allow","NotAction":"ecr:PutImage","Resource":"*"}), "ecr:BatchGetImage", REPO, "allowed"),
+            (json!({"Effect":"Allow","NotAction":"ecr:Batch*","Resource":"*"}), "ecr:BatchGetImage", REPO, "implicit"),
             (
                 json!({"Effect":"Allow","Action":"ecr:*","NotResource":"arn:aws:ecr:*:*:repository/secret/*"}),
                 "ecr:BatchGetImage",
@@ -827,12 +722,7 @@ mod tests {
                 "implicit",
             ),
             // identity statements without Resource are invalid and apply to nothing
-            (
-                json!({"Effect":"Allow","Action":"ecr:*"}),
-                "ecr:BatchGetImage",
-                REPO,
-                "implicit",
-            ),
+            (json!({"Effect":"Allow","Action":"ecr:*"}), "ecr:BatchGetImage", REPO, "implicit"),
             (json!([]), "ecr:BatchGetImage", REPO, "implicit"),
         ]);
     }
@@ -843,10 +733,7 @@ mod tests {
             {"Sid":"Pull","Effect":"Allow","Action":"ecr:*","Resource":"*"},
             {"Effect":"Deny","Action":"ecr:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"},"Bool":{"aws:SecureTransport":"false"}}}
         ]}));
-        let p = [NamedPolicy {
-            name: "inline",
-            document: &d,
-        }];
+        let p = [NamedPolicy { name: "inline", document: &d }];
         assert_eq!(
             evaluate_identity(&p, "ecr:BatchGetImage", REPO),
             Decision::Conditional {
@@ -861,21 +748,10 @@ mod tests {
                 condition_keys: vec!["aws:SecureTransport".into(), "aws:SourceVpce".into()],
             }
         );
-        let only_allow = doc(
-            json!({"Statement":{"Sid":"Pull","Effect":"Allow","Action":"ecr:*","Resource":"*"}}),
-        );
+        let only_allow = doc(json!({"Statement":{"Sid":"Pull","Effect":"Allow","Action":"ecr:*","Resource":"*"}}));
         assert_eq!(
-            evaluate_identity(
-                &[NamedPolicy {
-                    name: "inline",
-                    document: &only_allow
-                }],
-                "ecr:BatchGetImage",
-                REPO
-            ),
-            Decision::Allowed {
-                by: "inline#Pull".into()
-            }
+            evaluate_identity(&[NamedPolicy { name: "inline", document: &only_allow }], "ecr:BatchGetImage", REPO),
+            Decision::Allowed { by: "inline#Pull".into() }
         );
     }
 
@@ -884,27 +760,15 @@ mod tests {
     fn check_resource(cases: &[(serde_json::Value, &str, &str, &str)]) {
         for (statements, principal, direct, with_account) in cases {
             let d = doc(json!({"Version": "2008-10-17", "Statement": statements}));
-            let p = NamedPolicy {
-                name: "repo",
-                document: &d,
-            };
+            let p = NamedPolicy { name: "repo", document: &d };
             let account = RequestPrincipal::parse(principal).account;
-            let got = evaluate_resource_policy_detailed(
-                &p,
-                principal,
-                &account,
-                "ecr:BatchGetImage",
-                REPO,
-            );
+            let got = evaluate_resource_policy_detailed(&p, principal, &account, "ecr:BatchGetImage", REPO);
             assert_eq!(
                 (kind(&got.direct), kind(&got.including_account_trust)),
                 (*direct, *with_account),
                 "{statements} for {principal}: {got:?}"
             );
-            assert_eq!(
-                evaluate_resource_policy(&p, principal, &account, "ecr:BatchGetImage", REPO),
-                got.direct
-            );
+            assert_eq!(evaluate_resource_policy(&p, principal, &account, "ecr:BatchGetImage", REPO), got.direct);
         }
     }
 
@@ -912,72 +776,32 @@ mod tests {
     fn resource_policy_principals() {
         let pull = json!(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]);
         check_resource(&[
-            (
-                json!({"Effect":"Allow","Principal":"*","Action":pull}),
-                SESSION,
-                "allowed",
-                "allowed",
-            ),
-            (
-                json!({"Effect":"Allow","Principal":{"AWS":"*"},"Action":pull}),
-                OTHER_SESSION,
-                "allowed",
-                "allowed",
-            ),
-            (
-                json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":pull}),
-                SESSION,
-                "allowed",
-                "allowed",
-            ),
+            (json!({"Effect":"Allow","Principal":"*","Action":pull}), SESSION, "allowed", "allowed"),
+            (json!({"Effect":"Allow","Principal":{"AWS":"*"},"Action":pull}), OTHER_SESSION, "allowed", "allowed"),
+            (json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":pull}), SESSION, "allowed", "allowed"),
             (
                 json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/some/path/node-role"},"Action":pull}),
                 SESSION,
                 "allowed",
                 "allowed",
             ),
-            (
-                json!({"Effect":"Allow","Principal":{"AWS":[ACCT]},"Action":pull}),
-                SESSION,
-                "implicit",
-                "allowed",
-            ),
+            (json!({"Effect":"Allow","Principal":{"AWS":[ACCT]},"Action":pull}), SESSION, "implicit", "allowed"),
             (
                 json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":pull}),
                 OTHER_SESSION,
                 "implicit",
                 "allowed",
             ),
-            (
-                json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":pull}),
-                SESSION,
-                "implicit",
-                "implicit",
-            ),
-            (
-                json!({"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":pull}),
-                SESSION,
-                "implicit",
-                "implicit",
-            ),
-            (
-                json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":"ecr:PutImage"}),
-                SESSION,
-                "implicit",
-                "implicit",
-            ),
+            (json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":pull}), SESSION, "implicit", "implicit"),
+            (json!({"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":pull}), SESSION, "implicit", "implicit"),
+            (json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":"ecr:PutImage"}), SESSION, "implicit", "implicit"),
             (
                 json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":"ecr:*","Resource":"arn:aws:ecr:*:*:repository/other"}),
                 SESSION,
                 "implicit",
                 "implicit",
             ),
-            (
-                json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":"ecr:*","Resource":REPO}),
-                SESSION,
-                "allowed",
-                "allowed",
-            ),
+            (json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":"ecr:*","Resource":REPO}), SESSION, "allowed", "allowed"),
             // Deny naming the account covers every principal of the account
             (
                 json!([{"Effect":"Allow","Principal":"*","Action":pull},{"Effect":"Deny","Principal":{"AWS":ACCT},"Action":"ecr:*"}]),
@@ -1015,11 +839,7 @@ mod tests {
     }
 
     fn one(verdicts: &[PullVerdict], action: &str) -> PullVerdict {
-        verdicts
-            .iter()
-            .find(|v| v.action == action)
-            .cloned()
-            .unwrap()
+        verdicts.iter().find(|v| v.action == action).cloned().unwrap()
     }
 
     /// Data-driven helper for evaluate_pull: (identity statements, repository statements or null,
@@ -1027,166 +847,69 @@ mod tests {
     fn check_pull(cases: &[(serde_json::Value, serde_json::Value, &str, [&str; 4])]) {
         for (id_statements, repo_statements, principal, expected) in cases {
             let id_doc = doc(json!({"Version":"2012-10-17","Statement": id_statements}));
-            let repo_doc = (!repo_statements.is_null())
-                .then(|| doc(json!({"Version":"2012-10-17","Statement": repo_statements})));
-            let id = [NamedPolicy {
-                name: "node",
-                document: &id_doc,
-            }];
-            let repo = repo_doc.as_ref().map(|d| NamedPolicy {
-                name: "repo",
-                document: d,
-            });
+            let repo_doc = (!repo_statements.is_null()).then(|| doc(json!({"Version":"2012-10-17","Statement": repo_statements})));
+            let id = [NamedPolicy { name: "node", document: &id_doc }];
+            let repo = repo_doc.as_ref().map(|d| NamedPolicy { name: "repo", document: d });
             let verdicts = evaluate_pull(&id, repo.as_ref(), principal, REPO);
             let kinds: Vec<&str> = verdicts.iter().map(|v| kind(&v.decision)).collect();
-            assert_eq!(
-                kinds,
-                expected.to_vec(),
-                "identity {id_statements} repo {repo_statements} principal {principal}: {verdicts:#?}"
-            );
-            assert_eq!(
-                verdicts
-                    .iter()
-                    .map(|v| v.action.as_str())
-                    .collect::<Vec<_>>(),
-                PULL_ACTIONS
-            );
+            assert_eq!(kinds, expected.to_vec(), "identity {id_statements} repo {repo_statements} principal {principal}: {verdicts:#?}");
+            assert_eq!(verdicts.iter().map(|v| v.action.as_str()).collect::<Vec<_>>(), PULL_ACTIONS);
         }
     }
 
     #[test]
     fn same_account_either_side_cross_account_both() {
         let read_all = json!({"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"],"Resource":"*"});
-        let token_only =
-            json!({"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"});
+        let token_only = json!({"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"});
         let nothing = json!([]);
         let repo_role = json!({"Effect":"Allow","Principal":{"AWS":ROLE},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]});
         let repo_spoke_account = json!({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]});
         let repo_own_account = json!({"Effect":"Allow","Principal":{"AWS":ACCT},"Action":"ecr:*"});
         let repo_deny = json!([{"Effect":"Allow","Principal":"*","Action":"ecr:*"},{"Effect":"Deny","Principal":"*","Action":"ecr:GetDownloadUrlForLayer"}]);
-        let repo_cond = json!({"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}});
+        let repo_cond =
+            json!({"Effect":"Allow","Principal":"*","Action":"ecr:*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}});
         check_pull(&[
             // same account: identity alone is enough
-            (
-                read_all.clone(),
-                serde_json::Value::Null,
-                SESSION,
-                ["allowed"; 4],
-            ),
+            (read_all.clone(), serde_json::Value::Null, SESSION, ["allowed"; 4]),
             // same account: repository policy naming the role is enough (token still needs identity)
-            (
-                token_only.clone(),
-                repo_role.clone(),
-                SESSION,
-                ["allowed"; 4],
-            ),
-            (
-                nothing.clone(),
-                repo_role.clone(),
-                SESSION,
-                ["implicit", "allowed", "allowed", "allowed"],
-            ),
+            (token_only.clone(), repo_role.clone(), SESSION, ["allowed"; 4]),
+            (nothing.clone(), repo_role.clone(), SESSION, ["implicit", "allowed", "allowed", "allowed"]),
             // same account: naming only the account delegates back to identity policies
-            (
-                token_only.clone(),
-                repo_own_account.clone(),
-                SESSION,
-                ["allowed", "implicit", "implicit", "implicit"],
-            ),
+            (token_only.clone(), repo_own_account.clone(), SESSION, ["allowed", "implicit", "implicit", "implicit"]),
             // explicit deny in the repository policy beats identity allow
-            (
-                read_all.clone(),
-                repo_deny.clone(),
-                SESSION,
-                ["allowed", "allowed", "deny", "allowed"],
-            ),
+            (read_all.clone(), repo_deny.clone(), SESSION, ["allowed", "allowed", "deny", "allowed"]),
             // cross account: both needed
-            (
-                read_all.clone(),
-                serde_json::Value::Null,
-                OTHER_SESSION,
-                ["allowed", "implicit", "implicit", "implicit"],
-            ),
-            (
-                read_all.clone(),
-                repo_spoke_account.clone(),
-                OTHER_SESSION,
-                ["allowed"; 4],
-            ),
-            (
-                token_only.clone(),
-                repo_spoke_account.clone(),
-                OTHER_SESSION,
-                ["allowed", "implicit", "implicit", "implicit"],
-            ),
-            (
-                read_all.clone(),
-                repo_role.clone(),
-                OTHER_SESSION,
-                ["allowed", "implicit", "implicit", "implicit"],
-            ),
+            (read_all.clone(), serde_json::Value::Null, OTHER_SESSION, ["allowed", "implicit", "implicit", "implicit"]),
+            (read_all.clone(), repo_spoke_account.clone(), OTHER_SESSION, ["allowed"; 4]),
+            (token_only.clone(), repo_spoke_account.clone(), OTHER_SESSION, ["allowed", "implicit", "implicit", "implicit"]),
+            (read_all.clone(), repo_role.clone(), OTHER_SESSION, ["allowed", "implicit", "implicit", "implicit"]),
             // conditions
-            (
-                read_all.clone(),
-                repo_cond.clone(),
-                OTHER_SESSION,
-                ["allowed", "conditional", "conditional", "conditional"],
-            ),
+            (read_all.clone(), repo_cond.clone(), OTHER_SESSION, ["allowed", "conditional", "conditional", "conditional"]),
             (read_all.clone(), repo_cond.clone(), SESSION, ["allowed"; 4]),
-            (
-                token_only.clone(),
-                repo_cond.clone(),
-                SESSION,
-                ["allowed", "conditional", "conditional", "conditional"],
-            ),
+            (token_only.clone(), repo_cond.clone(), SESSION, ["allowed", "conditional", "conditional", "conditional"]),
         ]);
     }
 
     #[test]
     fn verdict_fields_and_explanations() {
-        let id_doc = doc(
-            json!({"Version":"2012-10-17","Statement":{"Sid":"All","Effect":"Allow","Action":"ecr:*","Resource":"*"}}),
-        );
+        let id_doc = doc(json!({"Version":"2012-10-17","Statement":{"Sid":"All","Effect":"Allow","Action":"ecr:*","Resource":"*"}}));
         let repo_doc = doc(
             json!({"Version":"2008-10-17","Statement":{"Sid":"Spoke","Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"ecr:BatchGetImage"}}),
         );
-        let id = [NamedPolicy {
-            name: "node-inline",
-            document: &id_doc,
-        }];
-        let repo = NamedPolicy {
-            name: "repository policy of team/app",
-            document: &repo_doc,
-        };
+        let id = [NamedPolicy { name: "node-inline", document: &id_doc }];
+        let repo = NamedPolicy { name: "repository policy of team/app", document: &repo_doc };
         let v = evaluate_pull(&id, Some(&repo), OTHER_SESSION, REPO);
         let token = one(&v, "ecr:GetAuthorizationToken");
         assert_eq!(token.repository, None);
-        assert!(
-            token.explanation.contains("not a repository action"),
-            "{}",
-            token.explanation
-        );
+        assert!(token.explanation.contains("not a repository action"), "{}", token.explanation);
         let get = one(&v, "ecr:BatchGetImage");
         assert_eq!(
             get.decision,
-            Decision::Allowed {
-                by: "node-inline#All and repository policy of team/app#Spoke (names the principal's account)".into()
-            }
+            Decision::Allowed { by: "node-inline#All and repository policy of team/app#Spoke (names the principal's account)".into() }
         );
-        assert!(
-            get.explanation.contains(
-                "cross-account request from 444455556666 to a repository of 111122223333"
-            ),
-            "{}",
-            get.explanation
-        );
+        assert!(get.explanation.contains("cross-account request from 444455556666 to a repository of 111122223333"), "{}", get.explanation);
         let layer = one(&v, "ecr:GetDownloadUrlForLayer");
-        assert_eq!(
-            layer.identity,
-            Decision::Allowed {
-                by: "node-inline#All".into()
-            }
-        );
+        assert_eq!(layer.identity, Decision::Allowed { by: "node-inline#All".into() });
         assert_eq!(layer.repository, Some(Decision::ImplicitDeny));
         assert_eq!(layer.decision, Decision::ImplicitDeny);
         // serialisable for --format json
@@ -1197,10 +920,7 @@ mod tests {
     #[test]
     fn unparseable_arns_are_treated_as_cross_account() {
         let id_doc = doc(json!({"Statement":{"Effect":"Allow","Action":"ecr:*","Resource":"*"}}));
-        let id = [NamedPolicy {
-            name: "x",
-            document: &id_doc,
-        }];
+        let id = [NamedPolicy { name: "x", document: &id_doc }];
         let v = evaluate_pull(&id, None, "not-an-arn", REPO);
         assert_eq!(kind(&one(&v, "ecr:BatchGetImage").decision), "implicit");
         let v = evaluate_pull(&id, None, SESSION, "team/app");

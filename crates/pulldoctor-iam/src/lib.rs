@@ -57,12 +57,11 @@ pub mod principal;
 pub mod wildcard;
 
 pub use eval::{
-    Decision, GET_AUTHORIZATION_TOKEN, NamedPolicy, PULL_ACTIONS, PullVerdict,
-    ResourcePolicyDecision, evaluate_identity, evaluate_pull, evaluate_resource_policy,
-    evaluate_resource_policy_detailed, repository_account,
+    Decision, GET_AUTHORIZATION_TOKEN, NamedPolicy, PULL_ACTIONS, PullVerdict, ResourcePolicyDecision, evaluate_identity, evaluate_pull,
+    evaluate_resource_policy, evaluate_resource_policy_detailed, repository_account,
 };
 pub use managed::{KNOWN_MANAGED_POLICIES, managed_policy};
 pub use policy::{
-    ActionSpec, Condition, Effect, PolicyDocument, PolicyError, PrincipalSet, PrincipalSpec,
-    ResourceSpec, Statement, VERSION_2008, VERSION_2012, percent_decode,
+    ActionSpec, Condition, Effect, PolicyDocument, PolicyError, PrincipalSet, PrincipalSpec, ResourceSpec, Statement, VERSION_2008,
+    VERSION_2012, percent_decode,
 };

@@ -233,31 +233,13 @@ const ROSA_WORKER_INSTANCE: &str = r#"{
 
 /// The managed policies [`managed_policy`] knows, by ARN.
 pub const KNOWN_MANAGED_POLICIES: &[(&str, &str)] = &[
-    (
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-        ECR_READ_ONLY,
-    ),
-    (
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
-        ECR_PULL_ONLY,
-    ),
-    (
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
-        ECR_POWER_USER,
-    ),
-    (
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess",
-        ECR_FULL_ACCESS,
-    ),
-    (
-        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-        EKS_WORKER_NODE,
-    ),
+    ("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly", ECR_READ_ONLY),
+    ("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly", ECR_PULL_ONLY),
+    ("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser", ECR_POWER_USER),
+    ("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryFullAccess", ECR_FULL_ACCESS),
+    ("arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", EKS_WORKER_NODE),
     ("arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", EKS_CNI),
-    (
-        "arn:aws:iam::aws:policy/service-role/ROSAWorkerInstancePolicy",
-        ROSA_WORKER_INSTANCE,
-    ),
+    ("arn:aws:iam::aws:policy/service-role/ROSAWorkerInstancePolicy", ROSA_WORKER_INSTANCE),
 ];
 
 /// The built-in document of a known AWS managed policy, by exact ARN
@@ -267,9 +249,7 @@ pub fn managed_policy(arn: &str) -> Option<PolicyDocument> {
     KNOWN_MANAGED_POLICIES
         .iter()
         .find(|(known, _)| *known == arn)
-        .map(|(_, text)| {
-            PolicyDocument::parse_str(text).expect("built-in managed policy documents are valid")
-        })
+        .map(|(_, text)| PolicyDocument::parse_str(text).expect("built-in managed policy documents are valid"))
 }
 
 #[cfg(test)]
@@ -283,10 +263,7 @@ mod tests {
     fn check(cases: &[(&str, &str, &str, &str)]) {
         for &(arn, action, resource, expected) in cases {
             let doc = managed_policy(arn).unwrap_or_else(|| panic!("{arn} is built in"));
-            let named = NamedPolicy {
-                name: arn,
-                document: &doc,
-            };
+            let named = NamedPolicy { name: arn, document: &doc };
             let got = evaluate_identity(&[named], action, resource);
             let kind = match got {
                 Decision::Allowed { .. } => "allowed",
@@ -304,10 +281,7 @@ mod tests {
             assert!(managed_policy(arn).is_some(), "{arn}");
         }
         assert!(managed_policy("arn:aws:iam::aws:policy/AdministratorAccess").is_none());
-        assert!(
-            managed_policy("arn:aws:iam::123456789012:policy/AmazonEC2ContainerRegistryReadOnly")
-                .is_none()
-        );
+        assert!(managed_policy("arn:aws:iam::123456789012:policy/AmazonEC2ContainerRegistryReadOnly").is_none());
     }
 
     #[test]

@@ -49,10 +49,7 @@ pub enum PolicyError {
 }
 
 fn field_err(path: impl Into<String>, message: impl Into<String>) -> PolicyError {
-    PolicyError::Field {
-        path: path.into(),
-        message: message.into(),
-    }
+    PolicyError::Field { path: path.into(), message: message.into() }
 }
 
 /// `Effect` of a statement.
@@ -191,25 +188,18 @@ fn parse_text(text: &str, depth: usize) -> Result<PolicyDocument, PolicyError> {
             "expected a JSON object, a JSON string or URL-encoded JSON (%7B...), found text starting {shown:?}"
         )));
     }
-    let value: Value =
-        serde_json::from_str(trimmed).map_err(|e| PolicyError::Json(e.to_string()))?;
+    let value: Value = serde_json::from_str(trimmed).map_err(|e| PolicyError::Json(e.to_string()))?;
     parse_value(&value, depth + 1)
 }
 
 fn parse_value(value: &Value, depth: usize) -> Result<PolicyDocument, PolicyError> {
     if depth > MAX_NESTING {
-        return Err(field_err(
-            "(document)",
-            "policy text is nested in strings too deeply",
-        ));
+        return Err(field_err("(document)", "policy text is nested in strings too deeply"));
     }
     match value {
         Value::Object(map) => parse_document(map),
         Value::String(text) => parse_text(text, depth + 1),
-        other => Err(field_err(
-            "(document)",
-            format!("expected a JSON object, found {}", describe(other)),
-        )),
+        other => Err(field_err("(document)", format!("expected a JSON object, found {}", describe(other)))),
     }
 }
 
@@ -221,9 +211,7 @@ pub fn percent_decode(text: &str) -> Result<String, PolicyError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3).ok_or_else(|| {
-                PolicyError::UrlEncoding(format!("truncated %-escape at byte {i}"))
-            })?;
+            let hex = bytes.get(i + 1..i + 3).ok_or_else(|| PolicyError::UrlEncoding(format!("truncated %-escape at byte {i}")))?;
             let hi = hex_value(hex[0]);
             let lo = hex_value(hex[1]);
             match (hi, lo) {
@@ -241,8 +229,7 @@ pub fn percent_decode(text: &str) -> Result<String, PolicyError> {
             i += 1;
         }
     }
-    String::from_utf8(out)
-        .map_err(|e| PolicyError::UrlEncoding(format!("decoded bytes are not UTF-8: {e}")))
+    String::from_utf8(out).map_err(|e| PolicyError::UrlEncoding(format!("decoded bytes are not UTF-8: {e}")))
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -267,22 +254,10 @@ fn describe(v: &Value) -> String {
 
 /// Wrapper keys that mean the caller passed a whole CLI response instead of the document.
 const WRAPPER_HINTS: &[(&str, &str)] = &[
-    (
-        "PolicyDocument",
-        "this looks like `get-role-policy` output or a RolePolicyList entry: pass its PolicyDocument",
-    ),
-    (
-        "Document",
-        "this looks like a PolicyVersion: pass its Document",
-    ),
-    (
-        "PolicyVersion",
-        "this looks like `get-policy-version` output: pass PolicyVersion.Document",
-    ),
-    (
-        "policyText",
-        "this looks like `ecr get-repository-policy` output: pass its policyText",
-    ),
+    ("PolicyDocument", "this looks like `get-role-policy` output or a RolePolicyList entry: pass its PolicyDocument"),
+    ("Document", "this looks like a PolicyVersion: pass its Document"),
+    ("PolicyVersion", "this looks like `get-policy-version` output: pass PolicyVersion.Document"),
+    ("policyText", "this looks like `ecr get-repository-policy` output: pass its policyText"),
 ];
 
 fn parse_document(map: &Map<String, Value>) -> Result<PolicyDocument, PolicyError> {
@@ -291,33 +266,21 @@ fn parse_document(map: &Map<String, Value>) -> Result<PolicyDocument, PolicyErro
             if let Some((_, hint)) = WRAPPER_HINTS.iter().find(|(k, _)| k == key) {
                 return Err(field_err(key.clone(), *hint));
             }
-            return Err(field_err(
-                key.clone(),
-                "unknown policy element (expected Version, Id, Statement)",
-            ));
+            return Err(field_err(key.clone(), "unknown policy element (expected Version, Id, Statement)"));
         }
     }
     let version = match map.get("Version") {
         None => None,
         Some(Value::String(v)) if v == VERSION_2012 || v == VERSION_2008 => Some(v.clone()),
         Some(other) => {
-            return Err(field_err(
-                "Version",
-                format!(
-                    "expected \"{VERSION_2012}\" or \"{VERSION_2008}\", found {}",
-                    describe(other)
-                ),
-            ));
+            return Err(field_err("Version", format!("expected \"{VERSION_2012}\" or \"{VERSION_2008}\", found {}", describe(other))));
         }
     };
     let id = match map.get("Id") {
         None => None,
         Some(Value::String(v)) => Some(v.clone()),
         Some(other) => {
-            return Err(field_err(
-                "Id",
-                format!("expected a string, found {}", describe(other)),
-            ));
+            return Err(field_err("Id", format!("expected a string, found {}", describe(other))));
         }
     };
     let statements = match map.get("Statement") {
@@ -330,53 +293,28 @@ fn parse_document(map: &Map<String, Value>) -> Result<PolicyDocument, PolicyErro
                 match item {
                     Value::Object(st) => out.push(parse_statement(st, &path)?),
                     other => {
-                        return Err(field_err(
-                            path,
-                            format!("expected a statement object, found {}", describe(other)),
-                        ));
+                        return Err(field_err(path, format!("expected a statement object, found {}", describe(other))));
                     }
                 }
             }
             out
         }
         Some(other) => {
-            return Err(field_err(
-                "Statement",
-                format!(
-                    "expected an object or an array of objects, found {}",
-                    describe(other)
-                ),
-            ));
+            return Err(field_err("Statement", format!("expected an object or an array of objects, found {}", describe(other))));
         }
     };
-    Ok(PolicyDocument {
-        version,
-        id,
-        statements,
-    })
+    Ok(PolicyDocument { version, id, statements })
 }
 
-const STATEMENT_KEYS: &[&str] = &[
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-];
+const STATEMENT_KEYS: &[&str] =
+    &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
 fn parse_statement(map: &Map<String, Value>, path: &str) -> Result<Statement, PolicyError> {
     for key in map.keys() {
         if !STATEMENT_KEYS.contains(&key.as_str()) {
             return Err(field_err(
                 format!("{path}.{key}"),
-                format!(
-                    "unknown statement element (expected one of {})",
-                    STATEMENT_KEYS.join(", ")
-                ),
+                format!("unknown statement element (expected one of {})", STATEMENT_KEYS.join(", ")),
             ));
         }
     }
@@ -384,10 +322,7 @@ fn parse_statement(map: &Map<String, Value>, path: &str) -> Result<Statement, Po
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            return Err(field_err(
-                format!("{path}.Sid"),
-                format!("expected a string, found {}", describe(other)),
-            ));
+            return Err(field_err(format!("{path}.Sid"), format!("expected a string, found {}", describe(other))));
         }
     };
     let effect = match map.get("Effect") {
@@ -396,66 +331,36 @@ fn parse_statement(map: &Map<String, Value>, path: &str) -> Result<Statement, Po
         Some(other) => {
             return Err(field_err(
                 format!("{path}.Effect"),
-                format!(
-                    "expected \"Allow\" or \"Deny\", found {} (the value is case-sensitive)",
-                    describe(other)
-                ),
+                format!("expected \"Allow\" or \"Deny\", found {} (the value is case-sensitive)", describe(other)),
             ));
         }
         None => {
-            return Err(field_err(
-                format!("{path}.Effect"),
-                "missing (expected \"Allow\" or \"Deny\")",
-            ));
+            return Err(field_err(format!("{path}.Effect"), "missing (expected \"Allow\" or \"Deny\")"));
         }
     };
     let action = match (map.get("Action"), map.get("NotAction")) {
         (Some(v), None) => ActionSpec::Action(string_list(v, &format!("{path}.Action"))?),
         (None, Some(v)) => ActionSpec::NotAction(string_list(v, &format!("{path}.NotAction"))?),
         (Some(_), Some(_)) => {
-            return Err(field_err(
-                path,
-                "has both Action and NotAction (exactly one is allowed)",
-            ));
+            return Err(field_err(path, "has both Action and NotAction (exactly one is allowed)"));
         }
         (None, None) => {
-            return Err(field_err(
-                path,
-                "has neither Action nor NotAction (exactly one is required)",
-            ));
+            return Err(field_err(path, "has neither Action nor NotAction (exactly one is required)"));
         }
     };
     let resource = match (map.get("Resource"), map.get("NotResource")) {
-        (Some(v), None) => Some(ResourceSpec::Resource(string_list(
-            v,
-            &format!("{path}.Resource"),
-        )?)),
-        (None, Some(v)) => Some(ResourceSpec::NotResource(string_list(
-            v,
-            &format!("{path}.NotResource"),
-        )?)),
+        (Some(v), None) => Some(ResourceSpec::Resource(string_list(v, &format!("{path}.Resource"))?)),
+        (None, Some(v)) => Some(ResourceSpec::NotResource(string_list(v, &format!("{path}.NotResource"))?)),
         (Some(_), Some(_)) => {
-            return Err(field_err(
-                path,
-                "has both Resource and NotResource (at most one is allowed)",
-            ));
+            return Err(field_err(path, "has both Resource and NotResource (at most one is allowed)"));
         }
         (None, None) => None,
     };
     let principal = match (map.get("Principal"), map.get("NotPrincipal")) {
-        (Some(v), None) => Some(PrincipalSpec::Principal(principal_set(
-            v,
-            &format!("{path}.Principal"),
-        )?)),
-        (None, Some(v)) => Some(PrincipalSpec::NotPrincipal(principal_set(
-            v,
-            &format!("{path}.NotPrincipal"),
-        )?)),
+        (Some(v), None) => Some(PrincipalSpec::Principal(principal_set(v, &format!("{path}.Principal"))?)),
+        (None, Some(v)) => Some(PrincipalSpec::NotPrincipal(principal_set(v, &format!("{path}.NotPrincipal"))?)),
         (Some(_), Some(_)) => {
-            return Err(field_err(
-                path,
-                "has both Principal and NotPrincipal (at most one is allowed)",
-            ));
+            return Err(field_err(path, "has both Principal and NotPrincipal (at most one is allowed)"));
         }
         (None, None) => None,
     };
@@ -463,14 +368,7 @@ fn parse_statement(map: &Map<String, Value>, path: &str) -> Result<Statement, Po
         None => Vec::new(),
         Some(v) => condition_block(v, &format!("{path}.Condition"))?,
     };
-    Ok(Statement {
-        sid,
-        effect,
-        action,
-        resource,
-        principal,
-        conditions,
-    })
+    Ok(Statement { sid, effect, action, resource, principal, conditions })
 }
 
 /// A string or a non-empty array of strings.
@@ -482,32 +380,17 @@ fn string_list(value: &Value, path: &str) -> Result<Vec<String>, PolicyError> {
             .enumerate()
             .map(|(i, item)| match item {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(field_err(
-                    format!("{path}[{i}]"),
-                    format!("expected a string, found {}", describe(other)),
-                )),
+                other => Err(field_err(format!("{path}[{i}]"), format!("expected a string, found {}", describe(other)))),
             })
             .collect(),
-        Value::Array(_) => Err(field_err(
-            path,
-            "expected a string or a non-empty array of strings, found an empty array",
-        )),
-        other => Err(field_err(
-            path,
-            format!(
-                "expected a string or an array of strings, found {}",
-                describe(other)
-            ),
-        )),
+        Value::Array(_) => Err(field_err(path, "expected a string or a non-empty array of strings, found an empty array")),
+        other => Err(field_err(path, format!("expected a string or an array of strings, found {}", describe(other)))),
     }
 }
 
 fn principal_set(value: &Value, path: &str) -> Result<PrincipalSet, PolicyError> {
     match value {
-        Value::String(s) if s == "*" => Ok(PrincipalSet {
-            everyone: true,
-            ..PrincipalSet::default()
-        }),
+        Value::String(s) if s == "*" => Ok(PrincipalSet { everyone: true, ..PrincipalSet::default() }),
         Value::Object(map) => {
             let mut set = PrincipalSet::default();
             for (key, v) in map {
@@ -527,13 +410,7 @@ fn principal_set(value: &Value, path: &str) -> Result<PrincipalSet, PolicyError>
             }
             Ok(set)
         }
-        other => Err(field_err(
-            path,
-            format!(
-                "expected \"*\" or an object such as {{\"AWS\": \"arn:...\"}}, found {}",
-                describe(other)
-            ),
-        )),
+        other => Err(field_err(path, format!("expected \"*\" or an object such as {{\"AWS\": \"arn:...\"}}, found {}", describe(other)))),
     }
 }
 
@@ -548,25 +425,13 @@ fn scalar_text(value: &Value) -> Option<String> {
 
 fn condition_block(value: &Value, path: &str) -> Result<Vec<Condition>, PolicyError> {
     let Value::Object(operators) = value else {
-        return Err(field_err(
-            path,
-            format!(
-                "expected an object of condition operators, found {}",
-                describe(value)
-            ),
-        ));
+        return Err(field_err(path, format!("expected an object of condition operators, found {}", describe(value))));
     };
     let mut out = Vec::new();
     for (operator, keys) in operators {
         let op_path = format!("{path}.{operator}");
         let Value::Object(keys) = keys else {
-            return Err(field_err(
-                op_path,
-                format!(
-                    "expected an object of condition keys, found {}",
-                    describe(keys)
-                ),
-            ));
+            return Err(field_err(op_path, format!("expected an object of condition keys, found {}", describe(keys))));
         };
         for (key, values) in keys {
             let key_path = format!("{op_path}.{key}");
@@ -576,31 +441,18 @@ fn condition_block(value: &Value, path: &str) -> Result<Vec<Condition>, PolicyEr
                     .enumerate()
                     .map(|(i, item)| {
                         scalar_text(item).ok_or_else(|| {
-                            field_err(
-                                format!("{key_path}[{i}]"),
-                                format!(
-                                    "expected a string, number or boolean, found {}",
-                                    describe(item)
-                                ),
-                            )
+                            field_err(format!("{key_path}[{i}]"), format!("expected a string, number or boolean, found {}", describe(item)))
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?,
                 other => vec![scalar_text(other).ok_or_else(|| {
                     field_err(
                         key_path.clone(),
-                        format!(
-                            "expected a string, number, boolean or an array of them, found {}",
-                            describe(other)
-                        ),
+                        format!("expected a string, number, boolean or an array of them, found {}", describe(other)),
                     )
                 })?],
             };
-            out.push(Condition {
-                operator: operator.clone(),
-                key: key.clone(),
-                values,
-            });
+            out.push(Condition { operator: operator.clone(), key: key.clone(), values });
         }
     }
     Ok(out)
@@ -626,10 +478,7 @@ mod tests {
     #[test]
     fn documents_and_errors() {
         check(&[
-            (
-                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ecr:*","Resource":"*"}}"#,
-                Ok(1),
-            ),
+            (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ecr:*","Resource":"*"}}"#, Ok(1)),
             (
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:*"],"Resource":["*"]},{"Effect":"Deny","NotAction":"ecr:Get*","NotResource":"arn:aws:ecr:*"}]}"#,
                 Ok(2),
@@ -637,18 +486,10 @@ mod tests {
             (r#"{"Statement":[]}"#, Ok(0)),
             (
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"allow","Action":"*","Resource":"*"}]}"#,
-                Err(
-                    r#"Statement[1].Effect: expected "Allow" or "Deny", found "allow" (the value is case-sensitive)"#,
-                ),
+                Err(r#"Statement[1].Effect: expected "Allow" or "Deny", found "allow" (the value is case-sensitive)"#),
             ),
-            (
-                r#"{"Version":"2012-10-17","Statement":{"Action":"*"}}"#,
-                Err(r#"Statement.Effect: missing (expected "Allow" or "Deny")"#),
-            ),
-            (
-                r#"{"Version":"2012-10-18","Statement":[]}"#,
-                Err(r#"Version: expected "2012-10-17" or "2008-10-17", found "2012-10-18""#),
-            ),
+            (r#"{"Version":"2012-10-17","Statement":{"Action":"*"}}"#, Err(r#"Statement.Effect: missing (expected "Allow" or "Deny")"#)),
+            (r#"{"Version":"2012-10-18","Statement":[]}"#, Err(r#"Version: expected "2012-10-17" or "2008-10-17", found "2012-10-18""#)),
             (
                 r#"{"Statement":[{"Effect":"Allow","Resource":"*"}]}"#,
                 Err("Statement[0]: has neither Action nor NotAction (exactly one is required)"),
@@ -659,9 +500,7 @@ mod tests {
             ),
             (
                 r#"{"Statement":[{"Effect":"Allow","Action":[],"Resource":"*"}]}"#,
-                Err(
-                    "Statement[0].Action: expected a string or a non-empty array of strings, found an empty array",
-                ),
+                Err("Statement[0].Action: expected a string or a non-empty array of strings, found an empty array"),
             ),
             (
                 r#"{"Statement":[{"Effect":"Allow","Action":["a",3],"Resource":"*"}]}"#,
@@ -675,27 +514,19 @@ mod tests {
             ),
             (
                 r#"{"Statement":[{"Effect":"Allow","Principal":"arn:aws:iam::1:root","Action":"a"}]}"#,
-                Err(
-                    r#"Statement[0].Principal: expected "*" or an object such as {"AWS": "arn:..."}, found "arn:aws:iam::1:root""#,
-                ),
+                Err(r#"Statement[0].Principal: expected "*" or an object such as {"AWS": "arn:..."}, found "arn:aws:iam::1:root""#),
             ),
             (
                 r#"{"Statement":[{"Effect":"Allow","Principal":{"Aws":"*"},"Action":"a"}]}"#,
-                Err(
-                    "Statement[0].Principal.Aws: unknown principal type (expected AWS, Service, Federated, CanonicalUser)",
-                ),
+                Err("Statement[0].Principal.Aws: unknown principal type (expected AWS, Service, Federated, CanonicalUser)"),
             ),
             (
                 r#"{"Statement":[{"Effect":"Allow","Action":"a","Condition":{"StringEquals":{"k":{"x":1}}}}]}"#,
-                Err(
-                    "Statement[0].Condition.StringEquals.k: expected a string, number, boolean or an array of them, found an object",
-                ),
+                Err("Statement[0].Condition.StringEquals.k: expected a string, number, boolean or an array of them, found an object"),
             ),
             (
                 r#"{"PolicyName":"x","PolicyDocument":{}}"#,
-                Err(
-                    "PolicyDocument: this looks like `get-role-policy` output or a RolePolicyList entry: pass its PolicyDocument",
-                ),
+                Err("PolicyDocument: this looks like `get-role-policy` output or a RolePolicyList entry: pass its PolicyDocument"),
             ),
             (
                 "not json",
@@ -704,18 +535,9 @@ mod tests {
                 ),
             ),
             ("%7B%22Statement%22%3A%5B%5D%7D", Ok(0)),
-            (
-                "%7B%22Statement%22%3A%5B%5D%7",
-                Err("policy text is not valid URL-encoding: truncated %-escape at byte 27"),
-            ),
-            (
-                "%7B%ZZ",
-                Err(r#"policy text is not valid URL-encoding: invalid %-escape "%ZZ" at byte 3"#),
-            ),
-            (
-                r#""{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\"}}""#,
-                Ok(1),
-            ),
+            ("%7B%22Statement%22%3A%5B%5D%7", Err("policy text is not valid URL-encoding: truncated %-escape at byte 27")),
+            ("%7B%ZZ", Err(r#"policy text is not valid URL-encoding: invalid %-escape "%ZZ" at byte 3"#)),
+            (r#""{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\"}}""#, Ok(1)),
         ]);
     }
 
@@ -735,10 +557,7 @@ mod tests {
         .unwrap();
         let s0 = &doc.statements[0];
         assert!(matches!(&s0.principal, Some(PrincipalSpec::Principal(p)) if p.everyone));
-        assert_eq!(
-            s0.condition_keys(),
-            vec!["aws:PrincipalOrgID", "aws:ResourceTag/x", "n"]
-        );
+        assert_eq!(s0.condition_keys(), vec!["aws:PrincipalOrgID", "aws:ResourceTag/x", "n"]);
         assert!(s0.conditions.iter().any(|c| c.values == vec!["true"]));
         let s1 = &doc.statements[1];
         assert!(
@@ -749,10 +568,7 @@ mod tests {
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(
-            percent_decode("%7B%22a%22%3A%22b+c%22%7D").unwrap(),
-            r#"{"a":"b+c"}"#
-        );
+        assert_eq!(percent_decode("%7B%22a%22%3A%22b+c%22%7D").unwrap(), r#"{"a":"b+c"}"#);
         assert_eq!(percent_decode("%e2%82%ac").unwrap(), "€");
         assert!(percent_decode("%ff").is_err());
     }

@@ -64,11 +64,7 @@ impl RequestPrincipal {
     /// Parses a role, assumed-role session, user or root ARN. Unparseable input gives
     /// [`PrincipalKind::Other`] with an empty account.
     pub fn parse(arn: &str) -> Self {
-        let other = || RequestPrincipal {
-            arn: arn.to_string(),
-            account: String::new(),
-            kind: PrincipalKind::Other,
-        };
+        let other = || RequestPrincipal { arn: arn.to_string(), account: String::new(), kind: PrincipalKind::Other };
         let Some((_, service, _, account, resource)) = split_arn(arn) else {
             return other();
         };
@@ -82,28 +78,19 @@ impl RequestPrincipal {
                     };
                     PrincipalKind::Role { name, path }
                 }
-                Some(("user", rest)) => PrincipalKind::User {
-                    name: rest.rsplit('/').next().unwrap_or(rest).to_string(),
-                },
+                Some(("user", rest)) => PrincipalKind::User { name: rest.rsplit('/').next().unwrap_or(rest).to_string() },
                 _ => PrincipalKind::Other,
             },
             "sts" => match resource.split_once('/') {
                 Some(("assumed-role", rest)) => match rest.split_once('/') {
-                    Some((role, session)) => PrincipalKind::AssumedRole {
-                        role: role.to_string(),
-                        session: session.to_string(),
-                    },
+                    Some((role, session)) => PrincipalKind::AssumedRole { role: role.to_string(), session: session.to_string() },
                     None => PrincipalKind::Other,
                 },
                 _ => PrincipalKind::Other,
             },
             _ => PrincipalKind::Other,
         };
-        RequestPrincipal {
-            arn: arn.to_string(),
-            account: account.to_string(),
-            kind,
-        }
+        RequestPrincipal { arn: arn.to_string(), account: account.to_string(), kind }
     }
 
     /// The role name when the principal is a role or a session of a role.
@@ -160,11 +147,7 @@ fn names(value: &str, who: &RequestPrincipal) -> Names {
         return Names::SameArn;
     }
     if is_account_id(value) {
-        return if value == who.account {
-            Names::Account
-        } else {
-            Names::Nothing
-        };
+        return if value == who.account { Names::Account } else { Names::Nothing };
     }
     let Some((_, service, _, account, resource)) = split_arn(value) else {
         return Names::Nothing;
@@ -176,11 +159,7 @@ fn names(value: &str, who: &RequestPrincipal) -> Names {
         ("iam", None) if resource == "root" => Names::Account,
         ("iam", Some(("role", rest))) => {
             let name = rest.rsplit('/').next().unwrap_or(rest);
-            if who.role_name() == Some(name) {
-                Names::Role
-            } else {
-                Names::Nothing
-            }
+            if who.role_name() == Some(name) { Names::Role } else { Names::Nothing }
         }
         ("iam", Some(("user", rest))) => {
             let name = rest.rsplit('/').next().unwrap_or(rest);
@@ -190,13 +169,7 @@ fn names(value: &str, who: &RequestPrincipal) -> Names {
             }
         }
         ("sts", Some(("assumed-role", rest))) => match (rest.split_once('/'), &who.kind) {
-            (
-                Some((role, session)),
-                PrincipalKind::AssumedRole {
-                    role: r,
-                    session: s,
-                },
-            ) if role == r && session == s => Names::Session,
+            (Some((role, session)), PrincipalKind::AssumedRole { role: r, session: s }) if role == r && session == s => Names::Session,
             // The request principal is given as a role ARN: its session name is unknown, and
             // any session entry of that role is taken to list it.
             (Some((role, _)), PrincipalKind::Role { name, .. }) if role == name => Names::Session,
@@ -226,10 +199,7 @@ pub fn match_principal(everyone: bool, aws: &[String], who: &RequestPrincipal) -
     if everyone {
         return PrincipalMatch::Direct;
     }
-    aws.iter()
-        .map(|v| match_value(v, who))
-        .max()
-        .unwrap_or(PrincipalMatch::None)
+    aws.iter().map(|v| match_value(v, who)).max().unwrap_or(PrincipalMatch::None)
 }
 
 /// `true` when a `NotPrincipal` element lists every identity AWS checks for this principal
@@ -245,15 +215,9 @@ pub fn not_principal_exempts(everyone: bool, aws: &[String], who: &RequestPrinci
     let has = |n: Names| listed.contains(&n);
     match &who.kind {
         PrincipalKind::Root => has(Names::Account) || has(Names::SameArn),
-        PrincipalKind::User { .. } => {
-            has(Names::Account) && (has(Names::User) || has(Names::SameArn))
-        }
-        PrincipalKind::Role { .. } => {
-            has(Names::Account) && (has(Names::Role) || has(Names::SameArn)) && has(Names::Session)
-        }
-        PrincipalKind::AssumedRole { .. } => {
-            has(Names::Account) && has(Names::Role) && (has(Names::Session) || has(Names::SameArn))
-        }
+        PrincipalKind::User { .. } => has(Names::Account) && (has(Names::User) || has(Names::SameArn)),
+        PrincipalKind::Role { .. } => has(Names::Account) && (has(Names::Role) || has(Names::SameArn)) && has(Names::Session),
+        PrincipalKind::AssumedRole { .. } => has(Names::Account) && has(Names::Role) && (has(Names::Session) || has(Names::SameArn)),
         PrincipalKind::Other => has(Names::SameArn),
     }
 }
@@ -269,11 +233,7 @@ mod tests {
     fn check(cases: &[(&str, &str, PrincipalMatch)]) {
         for &(value, who, expected) in cases {
             let who_p = RequestPrincipal::parse(who);
-            assert_eq!(
-                match_value(value, &who_p),
-                expected,
-                "value {value:?} vs principal {who:?}"
-            );
+            assert_eq!(match_value(value, &who_p), expected, "value {value:?} vs principal {who:?}");
         }
     }
 
@@ -289,23 +249,11 @@ mod tests {
             ("arn:aws:iam::444455556666:root", SESSION, None),
             (ROLE, ROLE, Direct),
             ("arn:aws:iam::111122223333:role/node-role", ROLE, Direct),
-            (
-                "arn:aws:iam::111122223333:role/eks/node-role",
-                SESSION,
-                Direct,
-            ),
+            ("arn:aws:iam::111122223333:role/eks/node-role", SESSION, Direct),
             ("arn:aws:iam::111122223333:role/other-role", SESSION, None),
-            (
-                "arn:aws:iam::444455556666:role/eks/node-role",
-                SESSION,
-                None,
-            ),
+            ("arn:aws:iam::444455556666:role/eks/node-role", SESSION, None),
             (SESSION, SESSION, Direct),
-            (
-                "arn:aws:sts::111122223333:assumed-role/node-role/i-0fffffffffffffff0",
-                SESSION,
-                None,
-            ),
+            ("arn:aws:sts::111122223333:assumed-role/node-role/i-0fffffffffffffff0", SESSION, None),
             (SESSION, ROLE, None),
             ("arn:aws:iam::111122223333:user/node-role", ROLE, None),
             ("AROAEXAMPLEUNIQUEID1", ROLE, None),
@@ -317,26 +265,11 @@ mod tests {
     fn parse_kinds() {
         let r = RequestPrincipal::parse(ROLE);
         assert_eq!(r.account, "111122223333");
-        assert_eq!(
-            r.kind,
-            PrincipalKind::Role {
-                name: "node-role".into(),
-                path: "/eks/".into()
-            }
-        );
+        assert_eq!(r.kind, PrincipalKind::Role { name: "node-role".into(), path: "/eks/".into() });
         let s = RequestPrincipal::parse(SESSION);
-        assert_eq!(
-            s.role_arn().as_deref(),
-            Some("arn:aws:iam::111122223333:role/node-role")
-        );
-        assert_eq!(
-            RequestPrincipal::parse("garbage").kind,
-            PrincipalKind::Other
-        );
-        assert_eq!(
-            RequestPrincipal::parse("arn:aws:iam::111122223333:root").kind,
-            PrincipalKind::Root
-        );
+        assert_eq!(s.role_arn().as_deref(), Some("arn:aws:iam::111122223333:role/node-role"));
+        assert_eq!(RequestPrincipal::parse("garbage").kind, PrincipalKind::Other);
+        assert_eq!(RequestPrincipal::parse("arn:aws:iam::111122223333:root").kind, PrincipalKind::Root);
     }
 
     #[test]
@@ -345,27 +278,11 @@ mod tests {
         let role = "arn:aws:iam::111122223333:role/node-role".to_string();
         let sess = SESSION.to_string();
         let s = RequestPrincipal::parse(SESSION);
-        assert!(not_principal_exempts(
-            false,
-            &[acct.clone(), role.clone(), sess.clone()],
-            &s
-        ));
-        assert!(!not_principal_exempts(
-            false,
-            &[role.clone(), sess.clone()],
-            &s
-        ));
-        assert!(!not_principal_exempts(
-            false,
-            &[acct.clone(), role.clone()],
-            &s
-        ));
+        assert!(not_principal_exempts(false, &[acct.clone(), role.clone(), sess.clone()], &s));
+        assert!(!not_principal_exempts(false, &[role.clone(), sess.clone()], &s));
+        assert!(!not_principal_exempts(false, &[acct.clone(), role.clone()], &s));
         let r = RequestPrincipal::parse(ROLE);
-        assert!(not_principal_exempts(
-            false,
-            &[acct.clone(), role.clone(), sess.clone()],
-            &r
-        ));
+        assert!(not_principal_exempts(false, &[acct.clone(), role.clone(), sess.clone()], &r));
         assert!(!not_principal_exempts(false, &[acct, role], &r));
     }
 }

@@ -44,11 +44,7 @@ pub fn matches(pattern: &str, text: &str, case_insensitive: bool) -> bool {
 }
 
 fn same(a: char, b: char, case_insensitive: bool) -> bool {
-    if case_insensitive {
-        a.eq_ignore_ascii_case(&b)
-    } else {
-        a == b
-    }
+    if case_insensitive { a.eq_ignore_ascii_case(&b) } else { a == b }
 }
 
 /// Iterative glob matching with single-star backtracking: O(len(pattern) * len(text)) worst case,
@@ -97,11 +93,7 @@ mod tests {
     /// Data-driven helper: (pattern, text, case_insensitive, expected).
     fn check(cases: &[(&str, &str, bool, bool)]) {
         for &(pattern, text, ci, expected) in cases {
-            assert_eq!(
-                matches(pattern, text, ci),
-                expected,
-                "pattern {pattern:?} vs {text:?} (case_insensitive={ci})"
-            );
+            assert_eq!(matches(pattern, text, ci), expected, "pattern {pattern:?} vs {text:?} (case_insensitive={ci})");
         }
     }
 
@@ -133,30 +125,10 @@ mod tests {
         check(&[
             ("*", repo, false, true),
             ("arn:aws:ecr:*:123456789012:repository/*", repo, false, true),
-            (
-                "arn:aws:ecr:us-east-1:123456789012:repository/team/*",
-                repo,
-                false,
-                true,
-            ),
-            (
-                "arn:aws:ecr:us-east-1:123456789012:repository/Team/*",
-                repo,
-                false,
-                false,
-            ),
-            (
-                "arn:aws:ecr:us-east-1:123456789012:repository/team/ap?",
-                repo,
-                false,
-                true,
-            ),
-            (
-                "arn:aws:ecr:us-east-1:210987654321:repository/*",
-                repo,
-                false,
-                false,
-            ),
+            ("arn:aws:ecr:us-east-1:123456789012:repository/team/*", repo, false, true),
+            ("arn:aws:ecr:us-east-1:123456789012:repository/Team/*", repo, false, false),
+            ("arn:aws:ecr:us-east-1:123456789012:repository/team/ap?", repo, false, true),
+            ("arn:aws:ecr:us-east-1:210987654321:repository/*", repo, false, false),
             ("arn:aws:ecr:us-east-1:123456789012:*", repo, false, true),
             ("arn:aws:ecr:*", repo, false, true),
             // A repository ARN pattern never matches the "*" resource of GetAuthorizationToken.

@@ -9,11 +9,7 @@ use serde_json::{Map, Value};
 /// Obviously-correct recursive backtracking matcher (exponential, fine for short inputs).
 fn reference(pattern: &[char], text: &[char], ci: bool) -> bool {
     let same = |a: char, b: char| {
-        if ci {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
+        if ci { a.eq_ignore_ascii_case(&b) } else { a == b }
     };
     match pattern.split_first() {
         None => text.is_empty(),
@@ -116,11 +112,8 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn one_or_many(pool: &'static [&'static str]) -> impl Strategy<Value = Value> {
     prop_oneof![
         prop::sample::select(pool).prop_map(|s| Value::String(s.to_string())),
-        prop::collection::vec(prop::sample::select(pool), 1..4).prop_map(|v| Value::Array(
-            v.into_iter()
-                .map(|s| Value::String(s.to_string()))
-                .collect()
-        )),
+        prop::collection::vec(prop::sample::select(pool), 1..4)
+            .prop_map(|v| Value::Array(v.into_iter().map(|s| Value::String(s.to_string())).collect())),
     ]
 }
 
@@ -172,57 +165,40 @@ fn statement() -> impl Strategy<Value = Value> {
                 Just(serde_json::json!({"Service": "ec2.amazonaws.com"})),
             ],
         )),
-        prop::option::of(prop::sample::select(
-            &[
-                "aws:PrincipalOrgID",
-                "aws:ResourceTag/red-hat-managed",
-                "aws:SourceVpce",
-            ][..],
-        )),
+        prop::option::of(prop::sample::select(&["aws:PrincipalOrgID", "aws:ResourceTag/red-hat-managed", "aws:SourceVpce"][..])),
         prop::option::of(prop::sample::select(&["Pull", "", "Deny1"][..])),
         prop::option::of((prop::sample::select(KEYS), json_value())),
     )
-        .prop_map(
-            |(effect, not_action, action, resource, principal, cond, sid, noise)| {
-                let mut m = Map::new();
-                m.insert("Effect".into(), Value::String(effect.into()));
-                m.insert(
-                    (if not_action { "NotAction" } else { "Action" }).into(),
-                    action,
-                );
-                if let Some((not, r)) = resource {
-                    m.insert((if not { "NotResource" } else { "Resource" }).into(), r);
+        .prop_map(|(effect, not_action, action, resource, principal, cond, sid, noise)| {
+            let mut m = Map::new();
+            m.insert("Effect".into(), Value::String(effect.into()));
+            m.insert((if not_action { "NotAction" } else { "Action" }).into(), action);
+            if let Some((not, r)) = resource {
+                m.insert((if not { "NotResource" } else { "Resource" }).into(), r);
+            }
+            if let Some((not, p)) = principal {
+                m.insert((if not { "NotPrincipal" } else { "Principal" }).into(), p);
+            }
+            if let Some(key) = cond {
+                m.insert("Condition".into(), serde_json::json!({"StringEquals": {key: "v"}}));
+            }
+            if let Some(sid) = sid {
+                m.insert("Sid".into(), Value::String(sid.into()));
+            }
+            // One statement in eight gets an arbitrary value in some element.
+            if let Some((k, v)) = noise {
+                if k.len() % 8 == 0 {
+                    m.insert(k.to_string(), v);
                 }
-                if let Some((not, p)) = principal {
-                    m.insert((if not { "NotPrincipal" } else { "Principal" }).into(), p);
-                }
-                if let Some(key) = cond {
-                    m.insert(
-                        "Condition".into(),
-                        serde_json::json!({"StringEquals": {key: "v"}}),
-                    );
-                }
-                if let Some(sid) = sid {
-                    m.insert("Sid".into(), Value::String(sid.into()));
-                }
-                // One statement in eight gets an arbitrary value in some element.
-                if let Some((k, v)) = noise {
-                    if k.len() % 8 == 0 {
-                        m.insert(k.to_string(), v);
-                    }
-                }
-                Value::Object(m)
-            },
-        )
+            }
+            Value::Object(m)
+        })
 }
 
 fn policy_document() -> impl Strategy<Value = Value> {
     (
         prop::sample::select(&["2012-10-17", "2008-10-17", ""][..]),
-        prop_oneof![
-            statement(),
-            prop::collection::vec(statement(), 0..5).prop_map(Value::Array),
-        ],
+        prop_oneof![statement(), prop::collection::vec(statement(), 0..5).prop_map(Value::Array),],
     )
         .prop_map(|(version, statements)| {
             let mut m = Map::new();
@@ -238,28 +214,16 @@ fn policy_document() -> impl Strategy<Value = Value> {
 fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
 }
 
 fn evaluate_everywhere(doc: &PolicyDocument) {
-    let named = NamedPolicy {
-        name: "generated",
-        document: doc,
-    };
-    for principal in [
-        "arn:aws:sts::123456789012:assumed-role/node-role/i-1",
-        "arn:aws:iam::210987654321:role/x",
-        "garbage",
-    ] {
-        for repo in [
-            "arn:aws:ecr:us-east-1:123456789012:repository/team/app",
-            "not-an-arn",
-        ] {
+    let named = NamedPolicy { name: "generated", document: doc };
+    for principal in ["arn:aws:sts::123456789012:assumed-role/node-role/i-1", "arn:aws:iam::210987654321:role/x", "garbage"] {
+        for repo in ["arn:aws:ecr:us-east-1:123456789012:repository/team/app", "not-an-arn"] {
             let v = evaluate_pull(&[named], Some(&named), principal, repo);
             assert_eq!(v.len(), 4);
         }

@@ -151,9 +151,7 @@ pub struct InternetGateway {
 
 impl InternetGateway {
     pub fn is_attached_to(&self, vpc_id: &str) -> bool {
-        self.attachments
-            .iter()
-            .any(|a| a.vpc_id == vpc_id && matches!(a.state.as_str(), "attached" | "available"))
+        self.attachments.iter().any(|a| a.vpc_id == vpc_id && matches!(a.state.as_str(), "attached" | "available"))
     }
 }
 

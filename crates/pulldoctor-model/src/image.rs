@@ -33,21 +33,11 @@ impl EcrHost {
     }
     /// The S3 host ECR serves layers from (through pre-signed URLs).
     pub fn layer_host(&self) -> String {
-        format!(
-            "prod-{0}-starport-layer-bucket.s3.{0}.{1}",
-            self.region, self.domain
-        )
+        format!("prod-{0}-starport-layer-bucket.s3.{0}.{1}", self.region, self.domain)
     }
     pub fn repository_arn(&self, repository: &str) -> String {
-        let partition = if self.domain.ends_with(".cn") {
-            "aws-cn"
-        } else {
-            "aws"
-        };
-        format!(
-            "arn:{partition}:ecr:{}:{}:repository/{repository}",
-            self.region, self.account
-        )
+        let partition = if self.domain.ends_with(".cn") { "aws-cn" } else { "aws" };
+        format!("arn:{partition}:ecr:{}:{}:repository/{repository}", self.region, self.account)
     }
 }
 
@@ -90,9 +80,7 @@ pub fn parse_image(reference: &str) -> Result<ImageRef, InvalidReference> {
         return Err(InvalidReference("the image reference is empty".into()));
     }
     if reference.trim() != reference {
-        return Err(InvalidReference(
-            "the image reference has leading or trailing spaces".into(),
-        ));
+        return Err(InvalidReference("the image reference has leading or trailing spaces".into()));
     }
     let (rest, digest) = match reference.split_once('@') {
         Some((rest, digest)) => {
@@ -112,9 +100,7 @@ pub fn parse_image(reference: &str) -> Result<ImageRef, InvalidReference> {
         None => (rest, None),
     };
     let (registry, repository) = match name.split_once('/') {
-        Some((first, remainder))
-            if first.contains('.') || first.contains(':') || first == "localhost" =>
-        {
+        Some((first, remainder)) if first.contains('.') || first.contains(':') || first == "localhost" => {
             (first.to_string(), remainder.to_string())
         }
         _ => ("docker.io".to_string(), name.to_string()),
@@ -124,25 +110,14 @@ pub fn parse_image(reference: &str) -> Result<ImageRef, InvalidReference> {
         "index.docker.io" | "registry-1.docker.io" => "docker.io".to_string(),
         _ => registry,
     };
-    let repository = if registry == "docker.io" && !repository.contains('/') {
-        format!("library/{repository}")
-    } else {
-        repository
-    };
+    let repository = if registry == "docker.io" && !repository.contains('/') { format!("library/{repository}") } else { repository };
     validate_repository(&repository)?;
     let tag = match (tag, &digest) {
         (None, None) => Some("latest".to_string()),
         (tag, _) => tag,
     };
     let ecr = parse_ecr_host(registry.split(':').next().unwrap_or(&registry));
-    Ok(ImageRef {
-        original,
-        registry,
-        repository,
-        tag,
-        digest,
-        ecr,
-    })
+    Ok(ImageRef { original, registry, repository, tag, digest, ecr })
 }
 
 /// Recognise `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`.
@@ -152,48 +127,27 @@ pub fn parse_ecr_host(host: &str) -> Option<EcrHost> {
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let (fips, rest) = if let Some(rest) = rest.strip_prefix("dkr.ecr-fips.") {
-        (true, rest)
-    } else {
-        (false, rest.strip_prefix("dkr.ecr.")?)
-    };
+    let (fips, rest) =
+        if let Some(rest) = rest.strip_prefix("dkr.ecr-fips.") { (true, rest) } else { (false, rest.strip_prefix("dkr.ecr.")?) };
     let (region, domain) = rest.split_once('.')?;
     if domain != "amazonaws.com" && domain != "amazonaws.com.cn" {
         return None;
     }
-    if region.is_empty()
-        || !region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if region.is_empty() || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
         return None;
     }
-    Some(EcrHost {
-        account: account.to_string(),
-        region: region.to_string(),
-        fips,
-        domain: domain.to_string(),
-    })
+    Some(EcrHost { account: account.to_string(), region: region.to_string(), fips, domain: domain.to_string() })
 }
 
 fn validate_digest(digest: &str) -> Result<(), InvalidReference> {
     let Some((algorithm, hex)) = digest.split_once(':') else {
-        return Err(InvalidReference(format!(
-            "digest `{digest}` has no algorithm (expected sha256:<hex>)"
-        )));
+        return Err(InvalidReference(format!("digest `{digest}` has no algorithm (expected sha256:<hex>)")));
     };
-    let ok_algorithm = !algorithm.is_empty()
-        && algorithm
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b));
-    let ok_hex = hex.len() >= 32
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let ok_algorithm =
+        !algorithm.is_empty() && algorithm.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b));
+    let ok_hex = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
     if !ok_algorithm || !ok_hex || (algorithm == "sha256" && hex.len() != 64) {
-        return Err(InvalidReference(format!(
-            "digest `{digest}` is not of the form sha256:<64 lower-case hex>"
-        )));
+        return Err(InvalidReference(format!("digest `{digest}` is not of the form sha256:<64 lower-case hex>")));
     }
     Ok(())
 }
@@ -203,9 +157,7 @@ fn validate_tag(tag: &str) -> Result<(), InvalidReference> {
     let ok = !bytes.is_empty()
         && bytes.len() <= 128
         && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b));
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b));
     if ok {
         Ok(())
     } else {
@@ -223,44 +175,26 @@ fn validate_registry(registry: &str) -> Result<(), InvalidReference> {
     if let Some(port) = port
         && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err(InvalidReference(format!(
-            "registry `{registry}` has an invalid port"
-        )));
+        return Err(InvalidReference(format!("registry `{registry}` has an invalid port")));
     }
     let ok = !host.is_empty()
         && host.split('.').all(|label| {
             !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         });
-    if ok {
-        Ok(())
-    } else {
-        Err(InvalidReference(format!(
-            "registry host `{registry}` is not a valid host name"
-        )))
-    }
+    if ok { Ok(()) } else { Err(InvalidReference(format!("registry host `{registry}` is not a valid host name"))) }
 }
 
 fn validate_repository(repository: &str) -> Result<(), InvalidReference> {
     if repository.len() > 255 {
-        return Err(InvalidReference(
-            "repository name is longer than 255 characters".into(),
-        ));
+        return Err(InvalidReference("repository name is longer than 255 characters".into()));
     }
     for component in repository.split('/') {
         if !valid_path_component(component) {
-            let hint = if component.bytes().any(|b| b.is_ascii_uppercase()) {
-                " (repository names must be lower-case)"
-            } else {
-                ""
-            };
-            return Err(InvalidReference(format!(
-                "repository path component `{component}` is not valid{hint}"
-            )));
+            let hint = if component.bytes().any(|b| b.is_ascii_uppercase()) { " (repository names must be lower-case)" } else { "" };
+            return Err(InvalidReference(format!("repository path component `{component}` is not valid{hint}")));
         }
     }
     Ok(())
@@ -299,19 +233,10 @@ fn valid_path_component(component: &str) -> bool {
 /// Normalise a registry key from a docker config (`https://index.docker.io/v1/`, `quay.io`,
 /// `http://host:5000/v2/`) to the host (with port) the runtimes compare against.
 pub fn normalise_registry_key(key: &str) -> String {
-    let without_scheme = key
-        .strip_prefix("https://")
-        .or_else(|| key.strip_prefix("http://"))
-        .unwrap_or(key);
-    let host = without_scheme
-        .split('/')
-        .next()
-        .unwrap_or(without_scheme)
-        .to_ascii_lowercase();
+    let without_scheme = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")).unwrap_or(key);
+    let host = without_scheme.split('/').next().unwrap_or(without_scheme).to_ascii_lowercase();
     match host.as_str() {
-        "index.docker.io" | "registry-1.docker.io" | "docker.io" | "registry.hub.docker.com" => {
-            "docker.io".to_string()
-        }
+        "index.docker.io" | "registry-1.docker.io" | "docker.io" | "registry.hub.docker.com" => "docker.io".to_string(),
         _ => host,
     }
 }
@@ -337,52 +262,23 @@ mod tests {
     #[test]
     fn references() {
         let sha = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        check(
-            "nginx",
-            Some(("docker.io", "library/nginx", Some("latest"), None)),
-        );
-        check(
-            "bitnami/redis:7",
-            Some(("docker.io", "bitnami/redis", Some("7"), None)),
-        );
-        check(
-            "index.docker.io/library/alpine:3",
-            Some(("docker.io", "library/alpine", Some("3"), None)),
-        );
-        check(
-            "localhost:5000/app",
-            Some(("localhost:5000", "app", Some("latest"), None)),
-        );
-        check(
-            "localhost/app:1",
-            Some(("localhost", "app", Some("1"), None)),
-        );
+        check("nginx", Some(("docker.io", "library/nginx", Some("latest"), None)));
+        check("bitnami/redis:7", Some(("docker.io", "bitnami/redis", Some("7"), None)));
+        check("index.docker.io/library/alpine:3", Some(("docker.io", "library/alpine", Some("3"), None)));
+        check("localhost:5000/app", Some(("localhost:5000", "app", Some("latest"), None)));
+        check("localhost/app:1", Some(("localhost", "app", Some("1"), None)));
         check(
             "818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest",
-            Some((
-                "818140567777.dkr.ecr.us-east-1.amazonaws.com",
-                "harness-delegate",
-                Some("latest"),
-                None,
-            )),
+            Some(("818140567777.dkr.ecr.us-east-1.amazonaws.com", "harness-delegate", Some("latest"), None)),
         );
-        check(
-            &format!("quay.io/org/app@{sha}"),
-            Some(("quay.io", "org/app", None, Some(sha))),
-        );
-        check(
-            &format!("quay.io/org/app:v1@{sha}"),
-            Some(("quay.io", "org/app", Some("v1"), Some(sha))),
-        );
+        check(&format!("quay.io/org/app@{sha}"), Some(("quay.io", "org/app", None, Some(sha))));
+        check(&format!("quay.io/org/app:v1@{sha}"), Some(("quay.io", "org/app", Some("v1"), Some(sha))));
         check("My-Registry.example.com/app:Latest::", None);
         check("registry.example.com/App:1", None);
         check("app:", None);
         check("", None);
         check("quay.io/org/app@sha256:abc", None);
-        check(
-            "a/b__c/d-e--f.g:1.2_3",
-            Some(("docker.io", "a/b__c/d-e--f.g", Some("1.2_3"), None)),
-        );
+        check("a/b__c/d-e--f.g:1.2_3", Some(("docker.io", "a/b__c/d-e--f.g", Some("1.2_3"), None)));
     }
 
     #[test]
@@ -391,35 +287,17 @@ mod tests {
         assert_eq!(ecr.account, "818140567777");
         assert_eq!(ecr.region, "us-east-1");
         assert_eq!(ecr.api_host(), "api.ecr.us-east-1.amazonaws.com");
-        assert_eq!(
-            ecr.layer_host(),
-            "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"
-        );
-        assert_eq!(
-            ecr.repository_arn("a/b"),
-            "arn:aws:ecr:us-east-1:818140567777:repository/a/b"
-        );
-        assert!(
-            parse_ecr_host("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com")
-                .unwrap()
-                .fips
-        );
-        assert_eq!(
-            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
-                .unwrap()
-                .domain,
-            "amazonaws.com.cn"
-        );
+        assert_eq!(ecr.layer_host(), "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com");
+        assert_eq!(ecr.repository_arn("a/b"), "arn:aws:ecr:us-east-1:818140567777:repository/a/b");
+        assert!(parse_ecr_host("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com").unwrap().fips);
+        assert_eq!(parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn").unwrap().domain, "amazonaws.com.cn");
         assert!(parse_ecr_host("12345.dkr.ecr.us-east-1.amazonaws.com").is_none());
         assert!(parse_ecr_host("quay.io").is_none());
     }
 
     #[test]
     fn registry_keys() {
-        assert_eq!(
-            normalise_registry_key("https://index.docker.io/v1/"),
-            "docker.io"
-        );
+        assert_eq!(normalise_registry_key("https://index.docker.io/v1/"), "docker.io");
         assert_eq!(normalise_registry_key("http://Host:5000/v2/"), "host:5000");
         assert_eq!(normalise_registry_key("quay.io"), "quay.io");
     }

@@ -41,17 +41,9 @@ pub struct ContainerSpec {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum ContainerState {
-    Waiting {
-        reason: Option<String>,
-        message: Option<String>,
-    },
-    Running {
-        started_at: Option<DateTime<Utc>>,
-    },
-    Terminated {
-        reason: Option<String>,
-        exit_code: Option<i32>,
-    },
+    Waiting { reason: Option<String>, message: Option<String> },
+    Running { started_at: Option<DateTime<Utc>> },
+    Terminated { reason: Option<String>, exit_code: Option<i32> },
     Unknown,
 }
 

@@ -45,18 +45,11 @@ pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || v4.is_unspecified()
+            v4.is_private() || v4.is_loopback() || v4.is_link_local() || (o[0] == 100 && (64..128).contains(&o[1])) || v4.is_unspecified()
         }
         IpAddr::V6(v6) => {
             let first = v6.segments()[0];
-            v6.is_loopback()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6.is_unspecified()
+            v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || v6.is_unspecified()
         }
     }
 }
@@ -80,19 +73,13 @@ pub fn covers(net: &IpNet, address: &Address) -> Coverage {
             if cidrs.is_empty() {
                 return Coverage::Maybe;
             }
-            let same_family: Vec<&IpNet> = cidrs
-                .iter()
-                .filter(|c| c.addr().is_ipv4() == net.addr().is_ipv4())
-                .collect();
+            let same_family: Vec<&IpNet> = cidrs.iter().filter(|c| c.addr().is_ipv4() == net.addr().is_ipv4()).collect();
             if same_family.is_empty() {
                 return Coverage::No;
             }
             if same_family.iter().all(|c| net.contains(*c)) {
                 Coverage::Yes
-            } else if same_family
-                .iter()
-                .any(|c| net.contains(*c) || c.contains(net))
-            {
+            } else if same_family.iter().any(|c| net.contains(*c) || c.contains(net)) {
                 Coverage::Maybe
             } else {
                 Coverage::No
@@ -141,26 +128,15 @@ mod tests {
 
     #[test]
     fn coverage() {
-        let ip = |s: &str| Address::Known {
-            ip: s.parse().unwrap(),
-        };
+        let ip = |s: &str| Address::Known { ip: s.parse().unwrap() };
         check("0.0.0.0/0", ip("52.207.2.251"), Coverage::Yes);
         check("10.0.0.0/16", ip("52.207.2.251"), Coverage::No);
         check("::/0", ip("52.207.2.251"), Coverage::No);
         check("0.0.0.0/0", Address::AnyPublic { v6: false }, Coverage::Yes);
-        check(
-            "52.0.0.0/8",
-            Address::AnyPublic { v6: false },
-            Coverage::Maybe,
-        );
+        check("52.0.0.0/8", Address::AnyPublic { v6: false }, Coverage::Maybe);
         check("10.0.0.0/8", Address::AnyPublic { v6: false }, Coverage::No);
-        let s3 = Address::Set {
-            label: "pl-63a5400a".into(),
-            cidrs: vec![
-                "52.216.0.0/15".parse().unwrap(),
-                "54.231.0.0/16".parse().unwrap(),
-            ],
-        };
+        let s3 =
+            Address::Set { label: "pl-63a5400a".into(), cidrs: vec!["52.216.0.0/15".parse().unwrap(), "54.231.0.0/16".parse().unwrap()] };
         check("0.0.0.0/0", s3.clone(), Coverage::Yes);
         check("52.216.0.0/15", s3.clone(), Coverage::Maybe);
         check("10.0.0.0/16", s3, Coverage::No);

@@ -3,10 +3,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use pulldoctor_model::{
-    Association, EndpointType, InputKind, Instance, Model, NetworkAcl, RouteState, RouteTarget,
-    Subnet, VpcEndpoint,
-};
+use pulldoctor_model::{Association, EndpointType, InputKind, Instance, Model, NetworkAcl, RouteState, RouteTarget, Subnet, VpcEndpoint};
 use serde::Serialize;
 
 use crate::address::{self, Address, is_public, is_v6};
@@ -78,26 +75,11 @@ mod tests {
     #[test]
     fn services() {
         let region = || "us-east-1".to_string();
-        assert_eq!(
-            service_of("818140567777.dkr.ecr.us-east-1.amazonaws.com"),
-            Service::EcrRegistry { region: region() }
-        );
-        assert_eq!(
-            service_of("api.ecr.us-east-1.amazonaws.com"),
-            Service::EcrApi { region: region() }
-        );
-        assert_eq!(
-            service_of("ecr.us-east-1.amazonaws.com"),
-            Service::EcrApi { region: region() }
-        );
-        assert_eq!(
-            service_of("prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"),
-            Service::S3 { region: region() }
-        );
-        assert_eq!(
-            service_of("s3.us-east-1.amazonaws.com"),
-            Service::S3 { region: region() }
-        );
+        assert_eq!(service_of("818140567777.dkr.ecr.us-east-1.amazonaws.com"), Service::EcrRegistry { region: region() });
+        assert_eq!(service_of("api.ecr.us-east-1.amazonaws.com"), Service::EcrApi { region: region() });
+        assert_eq!(service_of("ecr.us-east-1.amazonaws.com"), Service::EcrApi { region: region() });
+        assert_eq!(service_of("prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com"), Service::S3 { region: region() });
+        assert_eq!(service_of("s3.us-east-1.amazonaws.com"), Service::S3 { region: region() });
         assert_eq!(service_of("quay.io"), Service::Other);
         assert_eq!(service_of("registry-1.docker.io"), Service::Other);
     }
@@ -115,17 +97,13 @@ pub fn service_of(host: &str) -> Service {
     if n >= 4 && labels[n - 2] == "amazonaws" && labels[n - 1] == "com" {
         // api.ecr.<region>.amazonaws.com, ecr.<region>.amazonaws.com
         if labels[..n - 3].ends_with(&["api", "ecr"]) || (n == 4 && labels[0] == "ecr") {
-            return Service::EcrApi {
-                region: labels[n - 3].to_string(),
-            };
+            return Service::EcrApi { region: labels[n - 3].to_string() };
         }
         // <bucket>.s3.<region>.amazonaws.com, s3.<region>.amazonaws.com, s3-<region>...
         if let Some(position) = labels.iter().position(|l| *l == "s3")
             && position + 4 == n
         {
-            return Service::S3 {
-                region: labels[n - 3].to_string(),
-            };
+            return Service::S3 { region: labels[n - 3].to_string() };
         }
     }
     Service::Other
@@ -219,52 +197,23 @@ struct Walk {
 }
 
 impl Walk {
-    fn hop(
-        &mut self,
-        kind: &'static str,
-        resource: Option<&str>,
-        status: HopStatus,
-        detail: String,
-        rule: Option<String>,
-    ) {
+    fn hop(&mut self, kind: &'static str, resource: Option<&str>, status: HopStatus, detail: String, rule: Option<String>) {
         if status == HopStatus::Unknown {
             self.uncertain = true;
         }
-        self.hops.push(Hop {
-            kind,
-            resource: resource.map(str::to_string),
-            status,
-            detail,
-            rule,
-        });
+        self.hops.push(Hop { kind, resource: resource.map(str::to_string), status, detail, rule });
     }
     fn block(&mut self, code: &'static str, summary: String, resources: Vec<String>) -> Flow {
         self.block_with(code, summary, resources, None)
     }
-    fn block_with(
-        &mut self,
-        code: &'static str,
-        summary: String,
-        resources: Vec<String>,
-        fix_target: Option<String>,
-    ) -> Flow {
+    fn block_with(&mut self, code: &'static str, summary: String, resources: Vec<String>, fix_target: Option<String>) -> Flow {
         self.verdict = Some(Verdict::Blocked);
-        self.blocker = Some(Blocker {
-            code,
-            summary,
-            resources,
-            fix_target,
-        });
+        self.blocker = Some(Blocker { code, summary, resources, fix_target });
         Flow::Stop
     }
     fn leaves_scope(&mut self, summary: String, resources: Vec<String>) -> Flow {
         self.verdict = Some(Verdict::Unknown);
-        self.blocker = Some(Blocker {
-            code: "path.leaves-scope",
-            summary,
-            resources,
-            fix_target: None,
-        });
+        self.blocker = Some(Blocker { code: "path.leaves-scope", summary, resources, fix_target: None });
         Flow::Stop
     }
     fn unknown(&mut self) -> Flow {
@@ -308,23 +257,14 @@ impl<'m> Engine<'m> {
     pub fn new(model: &'m Model) -> Self {
         let mut egress: HashMap<String, VpcEgress> = HashMap::new();
         for vpc in model.vpcs.keys() {
-            egress.insert(
-                vpc.clone(),
-                VpcEgress {
-                    usable_nats: Vec::new(),
-                    attached_igws: Vec::new(),
-                },
-            );
+            egress.insert(vpc.clone(), VpcEgress { usable_nats: Vec::new(), attached_igws: Vec::new() });
         }
         for gateway in model.internet_gateways.values().filter(|g| !g.egress_only) {
             for attachment in &gateway.attachments {
                 if is_available(&attachment.state) {
                     egress
                         .entry(attachment.vpc_id.clone())
-                        .or_insert_with(|| VpcEgress {
-                            usable_nats: Vec::new(),
-                            attached_igws: Vec::new(),
-                        })
+                        .or_insert_with(|| VpcEgress { usable_nats: Vec::new(), attached_igws: Vec::new() })
                         .attached_igws
                         .push(gateway.id.clone());
                 }
@@ -345,16 +285,10 @@ impl<'m> Engine<'m> {
                 })
             });
             if reaches_igw {
-                let zone = model
-                    .subnets
-                    .get(subnet)
-                    .and_then(|s| s.availability_zone.clone());
+                let zone = model.subnets.get(subnet).and_then(|s| s.availability_zone.clone());
                 egress
                     .entry(vpc.clone())
-                    .or_insert_with(|| VpcEgress {
-                        usable_nats: Vec::new(),
-                        attached_igws: Vec::new(),
-                    })
+                    .or_insert_with(|| VpcEgress { usable_nats: Vec::new(), attached_igws: Vec::new() })
                     .usable_nats
                     .push((nat.id.clone(), zone));
             }
@@ -369,24 +303,16 @@ impl<'m> Engine<'m> {
     /// NAT gateways of the VPC that are available, public, and whose own subnet routes to an
     /// attached internet gateway: the gateways a missing route could point at.
     pub fn usable_nat_gateways(&self, vpc: &str) -> Vec<&str> {
-        self.egress
-            .get(vpc)
-            .map(|e| e.usable_nats.iter().map(|(id, _)| id.as_str()).collect())
-            .unwrap_or_default()
+        self.egress.get(vpc).map(|e| e.usable_nats.iter().map(|(id, _)| id.as_str()).collect()).unwrap_or_default()
     }
 
     /// Internet gateways attached to the VPC.
     pub fn attached_internet_gateways(&self, vpc: &str) -> Vec<&str> {
-        self.egress
-            .get(vpc)
-            .map(|e| e.attached_igws.iter().map(String::as_str).collect())
-            .unwrap_or_default()
+        self.egress.get(vpc).map(|e| e.attached_igws.iter().map(String::as_str).collect()).unwrap_or_default()
     }
 
     fn has_internet_egress(&self, vpc: &str) -> bool {
-        self.egress
-            .get(vpc)
-            .is_some_and(|e| !e.usable_nats.is_empty() || !e.attached_igws.is_empty())
+        self.egress.get(vpc).is_some_and(|e| !e.usable_nats.is_empty() || !e.attached_igws.is_empty())
     }
 
     /// The gateway a missing default route should point at.
@@ -398,36 +324,20 @@ impl<'m> Engine<'m> {
             }
         }
         let zone = source.subnet.availability_zone.as_ref();
-        egress
-            .usable_nats
-            .iter()
-            .find(|(_, z)| z.as_ref() == zone)
-            .or_else(|| egress.usable_nats.first())
-            .map(|(id, _)| id.clone())
+        egress.usable_nats.iter().find(|(_, z)| z.as_ref() == zone).or_else(|| egress.usable_nats.first()).map(|(id, _)| id.clone())
     }
 
     /// Trace the path from `from` to `target`.
     pub fn trace(&self, from: &From, target: &Target) -> PathResult {
         let port = if target.port == 0 { 443 } else { target.port };
-        let service = target
-            .host
-            .as_deref()
-            .map(service_of)
-            .unwrap_or(Service::Other);
+        let service = target.host.as_deref().map(service_of).unwrap_or(Service::Other);
         let to = match (&target.host, target.address) {
             (Some(host), Some(ip)) => format!("{host}:{port} ({ip})"),
             (Some(host), None) => format!("{host}:{port}"),
             (None, Some(ip)) => format!("{ip}:{port}"),
             (None, None) => format!("?:{port}"),
         };
-        let mut walk = Walk {
-            hops: Vec::new(),
-            verdict: None,
-            blocker: None,
-            uncertain: false,
-            via: None,
-            assumptions: Vec::new(),
-        };
+        let mut walk = Walk { hops: Vec::new(), verdict: None, blocker: None, uncertain: false, via: None, assumptions: Vec::new() };
         let mut result = PathResult {
             from: String::new(),
             instance_id: None,
@@ -450,8 +360,7 @@ impl<'m> Engine<'m> {
             result.instance_id = source.instance.map(|i| i.id.clone());
             result.subnet_id = Some(source.subnet.id.clone());
             result.vpc_id = Some(source.subnet.vpc_id.clone());
-            if let Some((table, association)) = self.model.effective_route_table(&source.subnet.id)
-            {
+            if let Some((table, association)) = self.model.effective_route_table(&source.subnet.id) {
                 result.route_table_id = Some(table.id.clone());
                 result.association = Some(association);
             }
@@ -487,40 +396,19 @@ impl<'m> Engine<'m> {
                         format!("instance {id} is not in the bundle (another account or region?)"),
                         None,
                     );
-                    walk.assumptions.push(format!(
-                        "add {id} with `{}`",
-                        InputKind::Instances.command()
-                    ));
+                    walk.assumptions.push(format!("add {id} with `{}`", InputKind::Instances.command()));
                     walk.unknown();
                     return None;
                 };
-                let Some(subnet) = instance
-                    .subnet_id
-                    .as_ref()
-                    .and_then(|s| model.subnets.get(s))
-                else {
-                    let subnet = instance
-                        .subnet_id
-                        .clone()
-                        .unwrap_or_else(|| "(none)".into());
-                    walk.hop(
-                        "source",
-                        Some(id),
-                        HopStatus::Unknown,
-                        format!("the instance's subnet {subnet} is not in the bundle"),
-                        None,
-                    );
-                    walk.assumptions.push(format!(
-                        "add subnet {subnet} with `{}`",
-                        InputKind::Subnets.command()
-                    ));
+                let Some(subnet) = instance.subnet_id.as_ref().and_then(|s| model.subnets.get(s)) else {
+                    let subnet = instance.subnet_id.clone().unwrap_or_else(|| "(none)".into());
+                    walk.hop("source", Some(id), HopStatus::Unknown, format!("the instance's subnet {subnet} is not in the bundle"), None);
+                    walk.assumptions.push(format!("add subnet {subnet} with `{}`", InputKind::Subnets.command()));
                     walk.unknown();
                     return None;
                 };
-                let public_ip = instance.public_ip.is_some()
-                    || model
-                        .interfaces_of_instance(&instance.id)
-                        .any(|i| !i.public_ips.is_empty());
+                let public_ip =
+                    instance.public_ip.is_some() || model.interfaces_of_instance(&instance.id).any(|i| !i.public_ips.is_empty());
                 let mut groups = instance.security_group_ids.clone();
                 for interface in model.interfaces_of_instance(&instance.id) {
                     for group in &interface.security_group_ids {
@@ -543,48 +431,22 @@ impl<'m> Engine<'m> {
                         subnet.id,
                         subnet.availability_zone.as_deref().unwrap_or("zone ?"),
                         subnet.vpc_id,
-                        if groups.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            groups.join(", ")
-                        }
+                        if groups.is_empty() { "(none)".to_string() } else { groups.join(", ") }
                     ),
                     None,
                 );
-                Some(Source {
-                    label,
-                    instance: Some(instance),
-                    subnet,
-                    address,
-                    public_ip: Some(public_ip),
-                    groups,
-                })
+                Some(Source { label, instance: Some(instance), subnet, address, public_ip: Some(public_ip), groups })
             }
             From::Subnet(id) => {
                 let Some(subnet) = model.subnets.get(id) else {
-                    walk.hop(
-                        "source",
-                        Some(id),
-                        HopStatus::Unknown,
-                        format!("subnet {id} is not in the bundle"),
-                        None,
-                    );
+                    walk.hop("source", Some(id), HopStatus::Unknown, format!("subnet {id} is not in the bundle"), None);
                     walk.unknown();
                     return None;
                 };
-                walk.hop(
-                    "source",
-                    Some(id),
-                    HopStatus::Info,
-                    format!("any address in {id} ({})", subnet.vpc_id),
-                    None,
-                );
-                walk.assumptions.push("security groups are not evaluated for a subnet source: trace from an instance to include them".into());
-                let public_ip = if subnet.map_public_ip_on_launch {
-                    None
-                } else {
-                    Some(false)
-                };
+                walk.hop("source", Some(id), HopStatus::Info, format!("any address in {id} ({})", subnet.vpc_id), None);
+                walk.assumptions
+                    .push("security groups are not evaluated for a subnet source: trace from an instance to include them".into());
+                let public_ip = if subnet.map_public_ip_on_launch { None } else { Some(false) };
                 Some(Source {
                     label: id.clone(),
                     instance: None,
@@ -599,20 +461,10 @@ impl<'m> Engine<'m> {
 
     fn interface_endpoint(&self, vpc: &str, service: &Service) -> Option<&'m VpcEndpoint> {
         let name = service.endpoint_service()?;
-        self.model
-            .endpoints_in_vpc(vpc)
-            .find(|e| e.service_name == name && e.endpoint_type == EndpointType::Interface)
+        self.model.endpoints_in_vpc(vpc).find(|e| e.service_name == name && e.endpoint_type == EndpointType::Interface)
     }
 
-    fn walk(
-        &self,
-        source: &Source,
-        target: &Target,
-        port: u16,
-        service: &Service,
-        walk: &mut Walk,
-        address_out: &mut Option<Address>,
-    ) {
+    fn walk(&self, source: &Source, target: &Target, port: u16, service: &Service, walk: &mut Walk, address_out: &mut Option<Address>) {
         let model = self.model;
         let vpc_id = source.subnet.vpc_id.as_str();
         let vpc = model.vpcs.get(vpc_id);
@@ -630,7 +482,9 @@ impl<'m> Engine<'m> {
                         format!("enableDnsSupport is false on {vpc_id}: the VPC resolver (the VPC CIDR base + 2) does not answer, so {host} does not resolve"),
                         Some(format!("{vpc_id} enableDnsSupport = false")),
                     );
-                    walk.assumptions.push("custom DHCP options (your own DNS servers) are not read: `aws ec2 describe-dhcp-options` would show them".into());
+                    walk.assumptions.push(
+                        "custom DHCP options (your own DNS servers) are not read: `aws ec2 describe-dhcp-options` would show them".into(),
+                    );
                     walk.block(
                         "dns.vpc-resolver-disabled",
                         format!("{vpc_id} has enableDnsSupport off, so nodes cannot resolve {host}"),
@@ -651,10 +505,7 @@ impl<'m> Engine<'m> {
                     let reason = if !endpoint.private_dns_enabled {
                         Some(format!("{} has private DNS disabled", endpoint.id))
                     } else if hostnames == Some(false) {
-                        Some(format!(
-                            "{vpc_id} has enableDnsHostnames off, which private DNS for {} needs",
-                            endpoint.id
-                        ))
+                        Some(format!("{vpc_id} has enableDnsHostnames off, which private DNS for {} needs", endpoint.id))
                     } else {
                         None
                     };
@@ -667,10 +518,7 @@ impl<'m> Engine<'m> {
                                 "dns",
                                 Some(&endpoint.id),
                                 HopStatus::Pass,
-                                format!(
-                                    "{host} resolves to the interface endpoint {} (private DNS on)",
-                                    endpoint.id
-                                ),
+                                format!("{host} resolves to the interface endpoint {} (private DNS on)", endpoint.id),
                                 None,
                             );
                             endpoint_target = Some(endpoint);
@@ -689,17 +537,12 @@ impl<'m> Engine<'m> {
                 }
                 None => {
                     let note = match service.endpoint_service() {
-                        Some(name) if model.inputs.contains(&InputKind::VpcEndpoints) => format!(
-                            "no interface endpoint for {name} in {vpc_id}: {host} resolves to public addresses"
-                        ),
+                        Some(name) if model.inputs.contains(&InputKind::VpcEndpoints) => {
+                            format!("no interface endpoint for {name} in {vpc_id}: {host} resolves to public addresses")
+                        }
                         Some(_) => {
-                            walk.assumptions.push(format!(
-                                "VPC endpoints are not in the bundle: `{}`",
-                                InputKind::VpcEndpoints.command()
-                            ));
-                            format!(
-                                "{host} is assumed to resolve to public addresses (no endpoint data)"
-                            )
+                            walk.assumptions.push(format!("VPC endpoints are not in the bundle: `{}`", InputKind::VpcEndpoints.command()));
+                            format!("{host} is assumed to resolve to public addresses (no endpoint data)")
                         }
                         None => format!("{host} resolves to its public addresses"),
                     };
@@ -708,10 +551,15 @@ impl<'m> Engine<'m> {
             }
             match (target.address, endpoint_target, service) {
                 (Some(ip), _, _) => {
-                    walk.hop("dns", None, HopStatus::Info, format!("the error names the dialled address {ip}: that is where the runtime connected"), None);
+                    walk.hop(
+                        "dns",
+                        None,
+                        HopStatus::Info,
+                        format!("the error names the dialled address {ip}: that is where the runtime connected"),
+                        None,
+                    );
                     if address::is_private(ip) {
-                        endpoint_target =
-                            endpoint_target.or_else(|| self.endpoint_holding(vpc_id, service, ip));
+                        endpoint_target = endpoint_target.or_else(|| self.endpoint_holding(vpc_id, service, ip));
                     } else if let Some(endpoint) = endpoint_target.take() {
                         walk.assumptions.push(format!("{host} should resolve to {} but the runtime dialled the public address {ip}: a node-level resolver or /etc/hosts may override the VPC's DNS", endpoint.id));
                     }
@@ -722,25 +570,13 @@ impl<'m> Engine<'m> {
                 (None, None, _) => Address::AnyPublic { v6: false },
             }
         } else if let Some(ip) = target.address {
-            walk.hop(
-                "dns",
-                None,
-                HopStatus::Info,
-                format!("tracing to the address {ip}"),
-                None,
-            );
+            walk.hop("dns", None, HopStatus::Info, format!("tracing to the address {ip}"), None);
             if address::is_private(ip) {
                 endpoint_target = self.endpoint_holding(vpc_id, service, ip);
             }
             Address::Known { ip }
         } else {
-            walk.hop(
-                "dns",
-                None,
-                HopStatus::Unknown,
-                "no host and no address to trace to".into(),
-                None,
-            );
+            walk.hop("dns", None, HopStatus::Unknown, "no host and no address to trace to".into(), None);
             walk.unknown();
             return;
         };
@@ -754,14 +590,7 @@ impl<'m> Engine<'m> {
             return;
         }
         // ------------------------------------------------------------ network ACL, outbound
-        let source_acl = self.check_acl(
-            &source.subnet.id,
-            true,
-            (port, port),
-            &address,
-            "the node's subnet",
-            walk,
-        );
+        let source_acl = self.check_acl(&source.subnet.id, true, (port, port), &address, "the node's subnet", walk);
         if let Flow::Stop = source_acl {
             return;
         }
@@ -793,34 +622,15 @@ impl<'m> Engine<'m> {
                 Some(&table.id),
                 HopStatus::Fail,
                 format!("{how}; no route covers {address}"),
-                Some(format!(
-                    "routes: {}",
-                    if routes.is_empty() {
-                        "(none)".into()
-                    } else {
-                        routes.join(", ")
-                    }
-                )),
+                Some(format!("routes: {}", if routes.is_empty() { "(none)".into() } else { routes.join(", ") })),
             );
-            self.no_route(
-                source,
-                table.id.as_str(),
-                association,
-                service,
-                &address,
-                bypassed,
-                walk,
-            );
+            self.no_route(source, table.id.as_str(), association, service, &address, bypassed, walk);
             return;
         };
         walk.hop(
             "route-table",
             Some(&table.id),
-            if chosen.state == RouteState::Blackhole {
-                HopStatus::Fail
-            } else {
-                HopStatus::Pass
-            },
+            if chosen.state == RouteState::Blackhole { HopStatus::Fail } else { HopStatus::Pass },
             format!(
                 "{} uses {} ({}); the most specific route for {address} is {}",
                 source.subnet.id,
@@ -834,93 +644,45 @@ impl<'m> Engine<'m> {
             Some(route_text(chosen)),
         );
         let table_id = table.id.clone();
-        let flow = self.follow_target(
-            source,
-            &table_id,
-            chosen,
-            &address,
-            service,
-            port,
-            bypassed.as_ref().map(|b| b.0),
-            walk,
-        );
+        let flow = self.follow_target(source, &table_id, chosen, &address, service, port, bypassed.as_ref().map(|b| b.0), walk);
         if let Flow::Stop = flow {
             return;
         }
         // ------------------------------------------------------------ return traffic
-        let _ = self.check_acl(
-            &source.subnet.id,
-            false,
-            NODE_EPHEMERAL,
-            &address,
-            "the node's subnet (return traffic)",
-            walk,
-        );
+        let _ = self.check_acl(&source.subnet.id, false, NODE_EPHEMERAL, &address, "the node's subnet (return traffic)", walk);
     }
 
     fn s3_address(&self, region: &str) -> Address {
         let name = format!("com.amazonaws.{region}.s3");
-        match self
-            .model
-            .prefix_lists
-            .values()
-            .find(|p| p.name.as_deref() == Some(name.as_str()))
-        {
-            Some(list) => Address::Set {
-                label: list.id.clone(),
-                cidrs: list.cidrs.clone().unwrap_or_default(),
-            },
+        match self.model.prefix_lists.values().find(|p| p.name.as_deref() == Some(name.as_str())) {
+            Some(list) => Address::Set { label: list.id.clone(), cidrs: list.cidrs.clone().unwrap_or_default() },
             None => Address::AnyPublic { v6: false },
         }
     }
 
     /// The interface endpoint (for this service) whose interface or subnet holds a private dialled address.
-    fn endpoint_holding(
-        &self,
-        vpc: &str,
-        service: &Service,
-        ip: IpAddr,
-    ) -> Option<&'m VpcEndpoint> {
+    fn endpoint_holding(&self, vpc: &str, service: &Service, ip: IpAddr) -> Option<&'m VpcEndpoint> {
         let endpoint = self.interface_endpoint(vpc, service)?;
         let by_interface = endpoint
             .network_interface_ids
             .iter()
             .filter_map(|id| self.model.network_interfaces.get(id))
             .any(|i| i.private_ips.contains(&ip));
-        let by_subnet = endpoint
-            .subnet_ids
-            .iter()
-            .filter_map(|id| self.model.subnets.get(id))
-            .any(|s| s.cidr.is_some_and(|c| c.contains(&ip)));
+        let by_subnet =
+            endpoint.subnet_ids.iter().filter_map(|id| self.model.subnets.get(id)).any(|s| s.cidr.is_some_and(|c| c.contains(&ip)));
         (by_interface || by_subnet).then_some(endpoint)
     }
 
-    fn check_source_groups(
-        &self,
-        source: &Source,
-        port: u16,
-        address: &Address,
-        walk: &mut Walk,
-    ) -> Flow {
+    fn check_source_groups(&self, source: &Source, port: u16, address: &Address, walk: &mut Walk) -> Flow {
         if source.instance.is_none() {
             return Flow::Continue;
         }
         if !self.model.inputs.contains(&InputKind::SecurityGroups) {
-            walk.hop(
-                "security-group",
-                None,
-                HopStatus::Unknown,
-                "security groups are not in the bundle".into(),
-                None,
-            );
-            walk.assumptions
-                .push(format!("add `{}`", InputKind::SecurityGroups.command()));
+            walk.hop("security-group", None, HopStatus::Unknown, "security groups are not in the bundle".into(), None);
+            walk.assumptions.push(format!("add `{}`", InputKind::SecurityGroups.command()));
             return Flow::Continue;
         }
-        let peer = Peer {
-            address,
-            groups: &[],
-        };
+        let peer = Peer { address, groups: &[] };
         match rules::security_groups_allow(self.model, &source.groups, true, port, &peer) {
             RuleDecision::Allow { rule } => {
                 walk.hop(
@@ -933,7 +695,13 @@ impl<'m> Engine<'m> {
                 Flow::Continue
             }
             RuleDecision::Unknown { rule } => {
-                walk.hop("security-group", None, HopStatus::Unknown, format!("cannot tell whether the node's security groups allow tcp {port} to {address}"), Some(rule));
+                walk.hop(
+                    "security-group",
+                    None,
+                    HopStatus::Unknown,
+                    format!("cannot tell whether the node's security groups allow tcp {port} to {address}"),
+                    Some(rule),
+                );
                 Flow::Continue
             }
             RuleDecision::Deny { rule } => {
@@ -948,30 +716,21 @@ impl<'m> Engine<'m> {
                 if let Some(instance) = source.instance {
                     resources.push(instance.id.clone());
                 }
-                walk.block("sg.egress-denied", format!("no egress rule of the node's security groups allows tcp {port} to {address}"), resources)
+                walk.block(
+                    "sg.egress-denied",
+                    format!("no egress rule of the node's security groups allows tcp {port} to {address}"),
+                    resources,
+                )
             }
         }
     }
 
     fn acl_of(&self, subnet_id: &str, walk: &mut Walk) -> Option<&'m NetworkAcl> {
         if !self.model.inputs.contains(&InputKind::NetworkAcls) {
-            if !walk
-                .assumptions
-                .iter()
-                .any(|a| a.contains("describe-network-acls"))
-            {
-                walk.assumptions.push(format!(
-                    "network ACLs are not in the bundle: `{}`",
-                    InputKind::NetworkAcls.command()
-                ));
+            if !walk.assumptions.iter().any(|a| a.contains("describe-network-acls")) {
+                walk.assumptions.push(format!("network ACLs are not in the bundle: `{}`", InputKind::NetworkAcls.command()));
             }
-            walk.hop(
-                "network-acl",
-                Some(subnet_id),
-                HopStatus::Unknown,
-                "network ACLs are not in the bundle".into(),
-                None,
-            );
+            walk.hop("network-acl", Some(subnet_id), HopStatus::Unknown, "network ACLs are not in the bundle".into(), None);
             return None;
         }
         let acl = self.model.network_acl_for_subnet(subnet_id);
@@ -988,24 +747,12 @@ impl<'m> Engine<'m> {
     }
 
     /// Check one direction of one subnet's ACL. `egress`: traffic leaving the subnet.
-    fn check_acl(
-        &self,
-        subnet_id: &str,
-        egress: bool,
-        ports: (u16, u16),
-        peer: &Address,
-        what: &str,
-        walk: &mut Walk,
-    ) -> Flow {
+    fn check_acl(&self, subnet_id: &str, egress: bool, ports: (u16, u16), peer: &Address, what: &str, walk: &mut Walk) -> Flow {
         let Some(acl) = self.acl_of(subnet_id, walk) else {
             return Flow::Continue;
         };
         let direction = if egress { "outbound" } else { "inbound" };
-        let ports_text = if ports.0 == ports.1 {
-            format!("tcp {}", ports.0)
-        } else {
-            format!("tcp {}-{}", ports.0, ports.1)
-        };
+        let ports_text = if ports.0 == ports.1 { format!("tcp {}", ports.0) } else { format!("tcp {}-{}", ports.0, ports.1) };
         let preposition = if egress { "to" } else { "from" };
         match rules::network_acl_allows(acl, egress, ports, peer) {
             RuleDecision::Allow { rule } => {
@@ -1013,16 +760,19 @@ impl<'m> Engine<'m> {
                     "network-acl",
                     Some(&acl.id),
                     HopStatus::Pass,
-                    format!(
-                        "{} of {what} allows {direction} {ports_text} {preposition} {peer}",
-                        acl.id
-                    ),
+                    format!("{} of {what} allows {direction} {ports_text} {preposition} {peer}", acl.id),
                     Some(rule),
                 );
                 Flow::Continue
             }
             RuleDecision::Unknown { rule } => {
-                walk.hop("network-acl", Some(&acl.id), HopStatus::Unknown, format!("cannot tell whether {} allows {direction} {ports_text} {preposition} {peer}", acl.id), Some(rule));
+                walk.hop(
+                    "network-acl",
+                    Some(&acl.id),
+                    HopStatus::Unknown,
+                    format!("cannot tell whether {} allows {direction} {ports_text} {preposition} {peer}", acl.id),
+                    Some(rule),
+                );
                 Flow::Continue
             }
             RuleDecision::Deny { rule } => {
@@ -1030,20 +780,11 @@ impl<'m> Engine<'m> {
                     "network-acl",
                     Some(&acl.id),
                     HopStatus::Fail,
-                    format!(
-                        "{} of {what} denies {direction} {ports_text} {preposition} {peer}",
-                        acl.id
-                    ),
+                    format!("{} of {what} denies {direction} {ports_text} {preposition} {peer}", acl.id),
                     Some(rule.clone()),
                 );
                 let (code, summary) = if ports.0 == ports.1 {
-                    (
-                        "nacl.egress-denied",
-                        format!(
-                            "network ACL {} denies {direction} {ports_text} {preposition} {peer}",
-                            acl.id
-                        ),
-                    )
+                    ("nacl.egress-denied", format!("network ACL {} denies {direction} {ports_text} {preposition} {peer}", acl.id))
                 } else {
                     (
                         "nacl.return-denied",
@@ -1058,11 +799,7 @@ impl<'m> Engine<'m> {
         }
     }
 
-    fn route_table_hop(
-        &self,
-        subnet_id: &str,
-        walk: &mut Walk,
-    ) -> Option<(&'m pulldoctor_model::RouteTable, Association)> {
+    fn route_table_hop(&self, subnet_id: &str, walk: &mut Walk) -> Option<(&'m pulldoctor_model::RouteTable, Association)> {
         match self.model.effective_route_table(subnet_id) {
             Some(found) => Some(found),
             None => {
@@ -1071,19 +808,10 @@ impl<'m> Engine<'m> {
                         "no route table in the bundle applies to {subnet_id} (neither an explicit association nor a main table for its VPC)"
                     )
                 } else {
-                    walk.assumptions.push(format!(
-                        "route tables are not in the bundle: `{}`",
-                        InputKind::RouteTables.command()
-                    ));
+                    walk.assumptions.push(format!("route tables are not in the bundle: `{}`", InputKind::RouteTables.command()));
                     "route tables are not in the bundle".to_string()
                 };
-                walk.hop(
-                    "route-table",
-                    Some(subnet_id),
-                    HopStatus::Unknown,
-                    detail,
-                    None,
-                );
+                walk.hop("route-table", Some(subnet_id), HopStatus::Unknown, detail, None);
                 walk.unknown();
                 None
             }
@@ -1104,13 +832,13 @@ impl<'m> Engine<'m> {
         let vpc = source.subnet.vpc_id.as_str();
         let mut resources = vec![table_id.to_string(), source.subnet.id.clone()];
         if is_public(address) && !self.has_internet_egress(vpc) {
-            let registry_endpoint = self.model.endpoints_in_vpc(vpc).any(|e| {
-                e.endpoint_type == EndpointType::Interface && e.service_name.ends_with(".ecr.dkr")
-            });
+            let registry_endpoint = self
+                .model
+                .endpoints_in_vpc(vpc)
+                .any(|e| e.endpoint_type == EndpointType::Interface && e.service_name.ends_with(".ecr.dkr"));
             if let (Service::S3 { .. }, true) = (service, registry_endpoint) {
                 let gateway = self.model.endpoints_in_vpc(vpc).find(|e| {
-                    e.endpoint_type == EndpointType::Gateway
-                        && service.endpoint_service().as_deref() == Some(e.service_name.as_str())
+                    e.endpoint_type == EndpointType::Gateway && service.endpoint_service().as_deref() == Some(e.service_name.as_str())
                 });
                 let summary = match gateway {
                     Some(endpoint) => {
@@ -1131,7 +859,11 @@ impl<'m> Engine<'m> {
                 resources.insert(0, endpoint.id.clone());
                 walk.block(
                     "endpoint.private-dns-disabled",
-                    format!("{} exists but {reason}, so {} resolves to public addresses that {table_id} has no route to", endpoint.id, service.label()),
+                    format!(
+                        "{} exists but {reason}, so {} resolves to public addresses that {table_id} has no route to",
+                        endpoint.id,
+                        service.label()
+                    ),
                     resources,
                 );
                 return;
@@ -1159,10 +891,7 @@ impl<'m> Engine<'m> {
                 "{} has no explicit route-table association and the VPC's main route table {table_id} has no route to {address}",
                 source.subnet.id
             ),
-            Association::Explicit => format!(
-                "route table {table_id} of {} has no route to {address}",
-                source.subnet.id
-            ),
+            Association::Explicit => format!("route table {table_id} of {} has no route to {address}", source.subnet.id),
         };
         walk.block_with("route.no-route", summary, resources, fix_target);
     }
@@ -1186,29 +915,24 @@ impl<'m> Engine<'m> {
         match &route.target {
             RouteTarget::Local => {
                 if internet_bound {
-                    walk.hop("target", None, HopStatus::Unknown, format!("{address} is public but the local route carries it: the VPC CIDR overlaps it"), None);
+                    walk.hop(
+                        "target",
+                        None,
+                        HopStatus::Unknown,
+                        format!("{address} is public but the local route carries it: the VPC CIDR overlaps it"),
+                        None,
+                    );
                     return walk.unknown();
                 }
-                walk.hop(
-                    "target",
-                    None,
-                    HopStatus::Pass,
-                    format!("{address} is inside the VPC (local route)"),
-                    None,
-                );
-                walk.assumptions.push(format!("{address} is inside the VPC: the security groups and ACL of whatever listens there are not evaluated"));
+                walk.hop("target", None, HopStatus::Pass, format!("{address} is inside the VPC (local route)"), None);
+                walk.assumptions
+                    .push(format!("{address} is inside the VPC: the security groups and ACL of whatever listens there are not evaluated"));
                 walk.uncertain = true;
                 Flow::Continue
             }
             RouteTarget::InternetGateway(id) => {
                 let Some(gateway) = model.internet_gateways.get(id) else {
-                    return self.missing_target(
-                        id,
-                        InputKind::InternetGateways,
-                        table_id,
-                        route,
-                        walk,
-                    );
+                    return self.missing_target(id, InputKind::InternetGateways, table_id, route, walk);
                 };
                 if !gateway.is_attached_to(vpc) {
                     walk.hop(
@@ -1218,19 +942,12 @@ impl<'m> Engine<'m> {
                         format!("{id} is not attached to {vpc}"),
                         Some(format!(
                             "attachments: {:?}",
-                            gateway
-                                .attachments
-                                .iter()
-                                .map(|a| format!("{} {}", a.vpc_id, a.state))
-                                .collect::<Vec<_>>()
+                            gateway.attachments.iter().map(|a| format!("{} {}", a.vpc_id, a.state)).collect::<Vec<_>>()
                         )),
                     );
                     return walk.block(
                         "igw.detached",
-                        format!(
-                            "the route {} points at {id}, which is not attached to {vpc}",
-                            route_text(route)
-                        ),
+                        format!("the route {} points at {id}, which is not attached to {vpc}", route_text(route)),
                         vec![id.clone(), table_id.to_string()],
                     );
                 }
@@ -1245,8 +962,7 @@ impl<'m> Engine<'m> {
                         format!("{id} is attached, but the node has no public IPv4 address: an internet gateway only translates addresses that have one"),
                         None,
                     );
-                    let mut resources =
-                        vec![table_id.to_string(), id.clone(), source.subnet.id.clone()];
+                    let mut resources = vec![table_id.to_string(), id.clone(), source.subnet.id.clone()];
                     if let Some(nat) = self.egress.get(vpc).and_then(|e| e.usable_nats.first()) {
                         resources.push(nat.0.clone());
                     }
@@ -1258,44 +974,22 @@ impl<'m> Engine<'m> {
                     );
                 }
                 if source.public_ip.is_none() {
-                    walk.assumptions.push(format!("nodes in {} are assumed to have a public IPv4 address (MapPublicIpOnLaunch)", source.subnet.id));
+                    walk.assumptions
+                        .push(format!("nodes in {} are assumed to have a public IPv4 address (MapPublicIpOnLaunch)", source.subnet.id));
                 }
-                walk.hop(
-                    "internet-gateway",
-                    Some(id),
-                    HopStatus::Pass,
-                    format!("{id} is attached to {vpc}: out to the internet"),
-                    None,
-                );
+                walk.hop("internet-gateway", Some(id), HopStatus::Pass, format!("{id} is attached to {vpc}: out to the internet"), None);
                 walk.reach(id)
             }
-            RouteTarget::NatGateway(id) => {
-                self.follow_nat(source, table_id, route, id, address, port, walk)
-            }
+            RouteTarget::NatGateway(id) => self.follow_nat(source, table_id, route, id, address, port, walk),
             RouteTarget::EgressOnlyInternetGateway(id) => {
                 let Some(gateway) = model.internet_gateways.get(id) else {
-                    return self.missing_target(
-                        id,
-                        InputKind::EgressOnlyInternetGateways,
-                        table_id,
-                        route,
-                        walk,
-                    );
+                    return self.missing_target(id, InputKind::EgressOnlyInternetGateways, table_id, route, walk);
                 };
                 if !gateway.is_attached_to(vpc) {
-                    walk.hop(
-                        "egress-only-gateway",
-                        Some(id),
-                        HopStatus::Fail,
-                        format!("{id} is not attached to {vpc}"),
-                        None,
-                    );
+                    walk.hop("egress-only-gateway", Some(id), HopStatus::Fail, format!("{id} is not attached to {vpc}"), None);
                     return walk.block(
                         "igw.detached",
-                        format!(
-                            "the route {} points at {id}, which is not attached to {vpc}",
-                            route_text(route)
-                        ),
+                        format!("the route {} points at {id}, which is not attached to {vpc}", route_text(route)),
                         vec![id.clone(), table_id.to_string()],
                     );
                 }
@@ -1310,15 +1004,13 @@ impl<'m> Engine<'m> {
                         "an egress-only internet gateway carries IPv6 only".into(),
                         None,
                     );
-                    return walk.block("route.wrong-target", format!("{table_id} sends IPv4 traffic to the egress-only gateway {id}, which carries IPv6 only"), vec![table_id.to_string(), id.clone()]);
+                    return walk.block(
+                        "route.wrong-target",
+                        format!("{table_id} sends IPv4 traffic to the egress-only gateway {id}, which carries IPv6 only"),
+                        vec![table_id.to_string(), id.clone()],
+                    );
                 }
-                walk.hop(
-                    "egress-only-gateway",
-                    Some(id),
-                    HopStatus::Pass,
-                    format!("{id} carries IPv6 out to the internet"),
-                    None,
-                );
+                walk.hop("egress-only-gateway", Some(id), HopStatus::Pass, format!("{id} carries IPv6 out to the internet"), None);
                 walk.reach(id)
             }
             RouteTarget::VpcEndpoint(id) => {
@@ -1326,24 +1018,21 @@ impl<'m> Engine<'m> {
                     return self.missing_target(id, InputKind::VpcEndpoints, table_id, route, walk);
                 };
                 if blackhole || endpoint.state != "available" {
-                    walk.hop(
-                        "gateway-endpoint",
-                        Some(id),
-                        HopStatus::Fail,
-                        format!("{id} is {}", endpoint.state),
-                        None,
-                    );
+                    walk.hop("gateway-endpoint", Some(id), HopStatus::Fail, format!("{id} is {}", endpoint.state), None);
                     return walk.block(
                         "endpoint.missing",
-                        format!(
-                            "the gateway endpoint {id} is {}, so its route carries nothing",
-                            endpoint.state
-                        ),
+                        format!("the gateway endpoint {id} is {}, so its route carries nothing", endpoint.state),
                         vec![id.clone(), table_id.to_string()],
                     );
                 }
                 if endpoint.endpoint_type == EndpointType::GatewayLoadBalancer {
-                    walk.hop("gateway-load-balancer-endpoint", Some(id), HopStatus::Unknown, format!("{id} sends traffic to a firewall appliance behind a Gateway Load Balancer"), None);
+                    walk.hop(
+                        "gateway-load-balancer-endpoint",
+                        Some(id),
+                        HopStatus::Unknown,
+                        format!("{id} sends traffic to a firewall appliance behind a Gateway Load Balancer"),
+                        None,
+                    );
                     return walk.leaves_scope(
                         format!("{table_id} sends {address} to the firewall endpoint {id}: whether the appliance lets it through is outside what the bundle shows (check its rules for {})", service.label()),
                         vec![id.clone(), table_id.to_string()],
@@ -1374,19 +1063,12 @@ impl<'m> Engine<'m> {
                     "gateway-endpoint",
                     Some(id),
                     HopStatus::Fail,
-                    format!(
-                        "{id} serves {}, not {}",
-                        endpoint.service_name,
-                        service.label()
-                    ),
+                    format!("{id} serves {}, not {}", endpoint.service_name, service.label()),
                     None,
                 );
                 walk.block(
                     "route.wrong-target",
-                    format!(
-                        "{table_id} sends {address} to {id}, an endpoint for {}",
-                        endpoint.service_name
-                    ),
+                    format!("{table_id} sends {address} to {id}, an endpoint for {}", endpoint.service_name),
                     vec![table_id.to_string(), id.clone()],
                 )
             }
@@ -1395,84 +1077,52 @@ impl<'m> Engine<'m> {
                 let fix_target = self.suggest_gateway(source);
                 let mut resources = vec![table_id.to_string(), id.clone()];
                 resources.extend(fix_target.clone());
-                walk.block_with("route.wrong-target", format!("{table_id} sends {address} to the peering connection {id}, which cannot reach the internet"), resources, fix_target)
+                walk.block_with(
+                    "route.wrong-target",
+                    format!("{table_id} sends {address} to the peering connection {id}, which cannot reach the internet"),
+                    resources,
+                    fix_target,
+                )
             }
             other => {
                 if blackhole {
                     return self.blackhole(table_id, route, walk);
                 }
                 let (kind, what) = match other {
-                    RouteTarget::TransitGateway(_) => (
-                        "transit-gateway",
-                        "the transit gateway's route tables and the egress VPC's NAT and firewall",
-                    ),
-                    RouteTarget::VpcPeering(_) => (
-                        "peering",
-                        "the peer VPC's route tables, security groups and ACLs",
-                    ),
-                    RouteTarget::VpnGateway(_) => {
-                        ("vpn-gateway", "the on-premises network behind the VPN")
+                    RouteTarget::TransitGateway(_) => {
+                        ("transit-gateway", "the transit gateway's route tables and the egress VPC's NAT and firewall")
                     }
-                    RouteTarget::NetworkInterface(_) | RouteTarget::Instance(_) => (
-                        "appliance",
-                        "the appliance (proxy, firewall or NAT instance) behind that interface",
-                    ),
+                    RouteTarget::VpcPeering(_) => ("peering", "the peer VPC's route tables, security groups and ACLs"),
+                    RouteTarget::VpnGateway(_) => ("vpn-gateway", "the on-premises network behind the VPN"),
+                    RouteTarget::NetworkInterface(_) | RouteTarget::Instance(_) => {
+                        ("appliance", "the appliance (proxy, firewall or NAT instance) behind that interface")
+                    }
                     _ => ("gateway", "the network behind that target"),
                 };
                 let target = other.id().to_string();
-                walk.hop(
-                    kind,
-                    Some(&target),
-                    HopStatus::Unknown,
-                    format!("the path leaves the VPC through {target}; check {what}"),
-                    None,
-                );
+                walk.hop(kind, Some(&target), HopStatus::Unknown, format!("the path leaves the VPC through {target}; check {what}"), None);
                 let _ = bypassed;
                 walk.leaves_scope(
-                    format!("{table_id} sends {address} to {target}: the rest of the path is outside what the bundle describes; check {what}"),
+                    format!(
+                        "{table_id} sends {address} to {target}: the rest of the path is outside what the bundle describes; check {what}"
+                    ),
                     vec![target, table_id.to_string()],
                 )
             }
         }
     }
 
-    fn missing_target(
-        &self,
-        id: &str,
-        kind: InputKind,
-        table_id: &str,
-        route: &pulldoctor_model::Route,
-        walk: &mut Walk,
-    ) -> Flow {
+    fn missing_target(&self, id: &str, kind: InputKind, table_id: &str, route: &pulldoctor_model::Route, walk: &mut Walk) -> Flow {
         if self.model.inputs.contains(&kind) {
-            walk.hop(
-                "target",
-                Some(id),
-                HopStatus::Fail,
-                format!(
-                    "{id} does not exist (not in the bundle's `{}`)",
-                    kind.command()
-                ),
-                None,
-            );
+            walk.hop("target", Some(id), HopStatus::Fail, format!("{id} does not exist (not in the bundle's `{}`)", kind.command()), None);
             walk.block(
                 "route.blackhole",
-                format!(
-                    "the route {} points at {id}, which no longer exists",
-                    route_text(route)
-                ),
+                format!("the route {} points at {id}, which no longer exists", route_text(route)),
                 vec![table_id.to_string(), id.to_string()],
             )
         } else {
-            walk.hop(
-                "target",
-                Some(id),
-                HopStatus::Unknown,
-                format!("{id} cannot be checked: add `{}`", kind.command()),
-                None,
-            );
-            walk.assumptions
-                .push(format!("add `{}` to check {id}", kind.command()));
+            walk.hop("target", Some(id), HopStatus::Unknown, format!("{id} cannot be checked: add `{}`", kind.command()), None);
+            walk.assumptions.push(format!("add `{}` to check {id}", kind.command()));
             walk.unknown()
         }
     }
@@ -1480,10 +1130,7 @@ impl<'m> Engine<'m> {
     fn blackhole(&self, table_id: &str, route: &pulldoctor_model::Route, walk: &mut Walk) -> Flow {
         walk.block(
             "route.blackhole",
-            format!(
-                "the route {} is a blackhole: its target is gone or stopped",
-                route_text(route)
-            ),
+            format!("the route {} is a blackhole: its target is gone or stopped", route_text(route)),
             vec![table_id.to_string(), route.target.id().to_string()],
         )
     }
@@ -1508,14 +1155,7 @@ impl<'m> Engine<'m> {
                 "nat-gateway",
                 Some(id),
                 HopStatus::Fail,
-                format!(
-                    "{id} is {}{}",
-                    nat.state,
-                    nat.failure_message
-                        .as_deref()
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
-                ),
+                format!("{id} is {}{}", nat.state, nat.failure_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
                 Some(route_text(route)),
             );
             let fix_target = self.suggest_gateway(source).filter(|t| t != id);
@@ -1523,10 +1163,7 @@ impl<'m> Engine<'m> {
             resources.extend(fix_target.clone());
             return walk.block_with(
                 "nat.unavailable",
-                format!(
-                    "{table_id} routes {address} to {id}, which is {}",
-                    nat.state
-                ),
+                format!("{table_id} routes {address} to {id}, which is {}", nat.state),
                 resources,
                 fix_target,
             );
@@ -1542,16 +1179,14 @@ impl<'m> Engine<'m> {
                 format!("{id} is a private NAT gateway: it cannot reach the internet"),
                 None,
             );
-            return walk.block("route.wrong-target", format!("{table_id} sends {address} to the private NAT gateway {id}, which has no internet access"), vec![table_id.to_string(), id.to_string()]);
+            return walk.block(
+                "route.wrong-target",
+                format!("{table_id} sends {address} to the private NAT gateway {id}, which has no internet access"),
+                vec![table_id.to_string(), id.to_string()],
+            );
         }
         let Some(nat_subnet) = nat.subnet_id.as_deref() else {
-            walk.hop(
-                "nat-gateway",
-                Some(id),
-                HopStatus::Unknown,
-                format!("the bundle does not say which subnet {id} is in"),
-                None,
-            );
+            walk.hop("nat-gateway", Some(id), HopStatus::Unknown, format!("the bundle does not say which subnet {id} is in"), None);
             return walk.unknown();
         };
         walk.hop(
@@ -1561,40 +1196,17 @@ impl<'m> Engine<'m> {
             format!(
                 "{id} is available ({}), in {nat_subnet}{}",
                 nat.connectivity_type,
-                nat.public_ips
-                    .first()
-                    .map(|ip| format!(", public address {ip}"))
-                    .unwrap_or_default()
+                nat.public_ips.first().map(|ip| format!(", public address {ip}")).unwrap_or_default()
             ),
             None,
         );
         // The NAT subnet's ACL sees the node's packet arrive and leave, and the reply arrive and leave.
         let node = &source.address;
         for (egress, ports, peer, what) in [
-            (
-                false,
-                (port, port),
-                node,
-                "the NAT gateway's subnet (from the node)",
-            ),
-            (
-                true,
-                (port, port),
-                address,
-                "the NAT gateway's subnet (to the registry)",
-            ),
-            (
-                false,
-                NAT_EPHEMERAL,
-                address,
-                "the NAT gateway's subnet (return traffic)",
-            ),
-            (
-                true,
-                NODE_EPHEMERAL,
-                node,
-                "the NAT gateway's subnet (return to the node)",
-            ),
+            (false, (port, port), node, "the NAT gateway's subnet (from the node)"),
+            (true, (port, port), address, "the NAT gateway's subnet (to the registry)"),
+            (false, NAT_EPHEMERAL, address, "the NAT gateway's subnet (return traffic)"),
+            (true, NODE_EPHEMERAL, node, "the NAT gateway's subnet (return to the node)"),
         ] {
             if nat_subnet == source.subnet.id {
                 break;
@@ -1616,7 +1228,13 @@ impl<'m> Engine<'m> {
         let selection = route::select(model, nat_table, address);
         match selection.route {
             None => {
-                walk.hop("route-table", Some(&nat_table.id), HopStatus::Fail, format!("the NAT gateway's subnet {nat_subnet} uses {}, which has no route to {address}", nat_table.id), None);
+                walk.hop(
+                    "route-table",
+                    Some(&nat_table.id),
+                    HopStatus::Fail,
+                    format!("the NAT gateway's subnet {nat_subnet} uses {}, which has no route to {address}", nat_table.id),
+                    None,
+                );
                 walk.block(
                     "nat.no-internet-route",
                     format!("{id} sits in {nat_subnet}, whose route table {} has no route to an internet gateway", nat_table.id),
@@ -1625,21 +1243,14 @@ impl<'m> Engine<'m> {
             }
             Some(nat_route) => match &nat_route.target {
                 RouteTarget::InternetGateway(igw) => {
-                    let attached = model
-                        .internet_gateways
-                        .get(igw)
-                        .map(|g| g.is_attached_to(&nat_table.vpc_id));
+                    let attached = model.internet_gateways.get(igw).map(|g| g.is_attached_to(&nat_table.vpc_id));
                     match attached {
                         Some(true) if nat_route.state == RouteState::Active => {
                             walk.hop(
                                 "route-table",
                                 Some(&nat_table.id),
                                 HopStatus::Pass,
-                                format!(
-                                    "the NAT subnet's table {} routes {address} via {}",
-                                    nat_table.id,
-                                    route_text(nat_route)
-                                ),
+                                format!("the NAT subnet's table {} routes {address} via {}", nat_table.id, route_text(nat_route)),
                                 Some(route_text(nat_route)),
                             );
                             walk.hop(
@@ -1659,7 +1270,11 @@ impl<'m> Engine<'m> {
                                 format!("{igw} is not attached to {}", nat_table.vpc_id),
                                 None,
                             );
-                            walk.block("igw.detached", format!("the NAT subnet's route table {} points at {igw}, which is detached", nat_table.id), vec![igw.clone(), nat_table.id.clone(), id.to_string()])
+                            walk.block(
+                                "igw.detached",
+                                format!("the NAT subnet's route table {} points at {igw}, which is detached", nat_table.id),
+                                vec![igw.clone(), nat_table.id.clone(), id.to_string()],
+                            )
                         }
                         None if !model.inputs.contains(&InputKind::InternetGateways) => {
                             walk.hop(
@@ -1681,33 +1296,49 @@ impl<'m> Engine<'m> {
                             );
                             walk.block(
                                 "nat.no-internet-route",
-                                format!("{id} sits in {nat_subnet}, whose route table {} sends {address} to a gateway that is gone ({})", nat_table.id, route_text(nat_route)),
+                                format!(
+                                    "{id} sits in {nat_subnet}, whose route table {} sends {address} to a gateway that is gone ({})",
+                                    nat_table.id,
+                                    route_text(nat_route)
+                                ),
                                 vec![nat_table.id.clone(), id.to_string(), nat_subnet.to_string()],
                             )
                         }
                     }
                 }
-                RouteTarget::TransitGateway(_)
-                | RouteTarget::NetworkInterface(_)
-                | RouteTarget::VpcEndpoint(_) => {
+                RouteTarget::TransitGateway(_) | RouteTarget::NetworkInterface(_) | RouteTarget::VpcEndpoint(_) => {
                     let target = nat_route.target.id().to_string();
                     walk.hop(
                         "route-table",
                         Some(&nat_table.id),
                         HopStatus::Unknown,
-                        format!(
-                            "the NAT subnet's table {} sends {address} on to {target}",
-                            nat_table.id
-                        ),
+                        format!("the NAT subnet's table {} sends {address} on to {target}", nat_table.id),
                         Some(route_text(nat_route)),
                     );
-                    walk.leaves_scope(format!("after {id}, the path goes on to {target}, outside what the bundle describes"), vec![target, nat_table.id.clone()])
+                    walk.leaves_scope(
+                        format!("after {id}, the path goes on to {target}, outside what the bundle describes"),
+                        vec![target, nat_table.id.clone()],
+                    )
                 }
                 _ => {
-                    walk.hop("route-table", Some(&nat_table.id), HopStatus::Fail, format!("the NAT subnet's table {} sends {address} to {}, not to an internet gateway", nat_table.id, route_text(nat_route)), None);
+                    walk.hop(
+                        "route-table",
+                        Some(&nat_table.id),
+                        HopStatus::Fail,
+                        format!(
+                            "the NAT subnet's table {} sends {address} to {}, not to an internet gateway",
+                            nat_table.id,
+                            route_text(nat_route)
+                        ),
+                        None,
+                    );
                     walk.block(
                         "nat.no-internet-route",
-                        format!("{id} sits in {nat_subnet}, whose route table {} has no route to an internet gateway ({} instead)", nat_table.id, route_text(nat_route)),
+                        format!(
+                            "{id} sits in {nat_subnet}, whose route table {} has no route to an internet gateway ({} instead)",
+                            nat_table.id,
+                            route_text(nat_route)
+                        ),
                         vec![nat_table.id.clone(), id.to_string(), nat_subnet.to_string()],
                     )
                 }
@@ -1726,88 +1357,43 @@ impl<'m> Engine<'m> {
     ) {
         let model = self.model;
         if endpoint.state != "available" {
-            walk.hop(
-                "interface-endpoint",
-                Some(&endpoint.id),
-                HopStatus::Fail,
-                format!("{} is {}", endpoint.id, endpoint.state),
-                None,
-            );
+            walk.hop("interface-endpoint", Some(&endpoint.id), HopStatus::Fail, format!("{} is {}", endpoint.id, endpoint.state), None);
             walk.block(
                 "endpoint.missing",
-                format!(
-                    "the interface endpoint {} for {} is {}, not available",
-                    endpoint.id, endpoint.service_name, endpoint.state
-                ),
+                format!("the interface endpoint {} for {} is {}, not available", endpoint.id, endpoint.service_name, endpoint.state),
                 vec![endpoint.id.clone()],
             );
             return;
         }
         // Which endpoint interface the node talks to: the dialled one, else the one in the node's zone.
-        let interfaces: Vec<&pulldoctor_model::NetworkInterface> = endpoint
-            .network_interface_ids
-            .iter()
-            .filter_map(|id| model.network_interfaces.get(id))
-            .collect();
+        let interfaces: Vec<&pulldoctor_model::NetworkInterface> =
+            endpoint.network_interface_ids.iter().filter_map(|id| model.network_interfaces.get(id)).collect();
         let zone = source.subnet.availability_zone.as_deref();
         let chosen = target
             .address
-            .and_then(|ip| {
-                interfaces
-                    .iter()
-                    .find(|i| i.private_ips.contains(&ip))
-                    .copied()
-            })
+            .and_then(|ip| interfaces.iter().find(|i| i.private_ips.contains(&ip)).copied())
             .or_else(|| {
                 interfaces
                     .iter()
-                    .find(|i| {
-                        i.subnet_id
-                            .as_ref()
-                            .and_then(|s| model.subnets.get(s))
-                            .and_then(|s| s.availability_zone.as_deref())
-                            == zone
-                    })
+                    .find(|i| i.subnet_id.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.availability_zone.as_deref()) == zone)
                     .copied()
             })
             .or_else(|| interfaces.first().copied());
         let endpoint_subnet = chosen.and_then(|i| i.subnet_id.clone()).or_else(|| {
-            let subnets: Vec<&Subnet> = endpoint
-                .subnet_ids
-                .iter()
-                .filter_map(|s| model.subnets.get(s))
-                .collect();
-            let by_address = target.address.and_then(|ip| {
-                subnets
-                    .iter()
-                    .find(|s| s.cidr.is_some_and(|c| c.contains(&ip)))
-            });
+            let subnets: Vec<&Subnet> = endpoint.subnet_ids.iter().filter_map(|s| model.subnets.get(s)).collect();
+            let by_address = target.address.and_then(|ip| subnets.iter().find(|s| s.cidr.is_some_and(|c| c.contains(&ip))));
             by_address
-                .or_else(|| {
-                    subnets
-                        .iter()
-                        .find(|s| s.availability_zone.as_deref() == zone)
-                })
+                .or_else(|| subnets.iter().find(|s| s.availability_zone.as_deref() == zone))
                 .or_else(|| subnets.first())
                 .map(|s| s.id.clone())
         });
-        let address = match (
-            target.address,
-            chosen.and_then(|i| i.private_ips.first().copied()),
-        ) {
+        let address = match (target.address, chosen.and_then(|i| i.private_ips.first().copied())) {
             (Some(ip), _) => Address::Known { ip },
             (None, Some(ip)) => Address::Known { ip },
             (None, None) => {
-                let cidr = endpoint_subnet
-                    .as_ref()
-                    .and_then(|s| model.subnets.get(s))
-                    .and_then(|s| s.cidr);
+                let cidr = endpoint_subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
                 Address::Set {
-                    label: format!(
-                        "{}'s subnet {}",
-                        endpoint.id,
-                        endpoint_subnet.clone().unwrap_or_default()
-                    ),
+                    label: format!("{}'s subnet {}", endpoint.id, endpoint_subnet.clone().unwrap_or_default()),
                     cidrs: cidr.into_iter().collect(),
                 }
             }
@@ -1828,18 +1414,13 @@ impl<'m> Engine<'m> {
         );
         // The endpoint's own groups are authoritative; its interfaces carry the same ones.
         let endpoint_groups: Vec<String> = if endpoint.security_group_ids.is_empty() {
-            chosen
-                .map(|i| i.security_group_ids.clone())
-                .unwrap_or_default()
+            chosen.map(|i| i.security_group_ids.clone()).unwrap_or_default()
         } else {
             endpoint.security_group_ids.clone()
         };
         // the node's own groups, towards the endpoint (which may be named by group)
         if source.instance.is_some() && model.inputs.contains(&InputKind::SecurityGroups) {
-            let peer = Peer {
-                address: &address,
-                groups: &endpoint_groups,
-            };
+            let peer = Peer { address: &address, groups: &endpoint_groups };
             match rules::security_groups_allow(model, &source.groups, true, port, &peer) {
                 RuleDecision::Allow { rule } => walk.hop(
                     "security-group",
@@ -1856,20 +1437,23 @@ impl<'m> Engine<'m> {
                     Some(rule),
                 ),
                 RuleDecision::Deny { rule } => {
-                    walk.hop("security-group", None, HopStatus::Fail, format!("the node's security groups do not allow tcp {port} to the endpoint {address}"), Some(rule));
-                    walk.block("sg.egress-denied", format!("no egress rule of the node's security groups allows tcp {port} to the endpoint {}", endpoint.id), source.groups.clone());
+                    walk.hop(
+                        "security-group",
+                        None,
+                        HopStatus::Fail,
+                        format!("the node's security groups do not allow tcp {port} to the endpoint {address}"),
+                        Some(rule),
+                    );
+                    walk.block(
+                        "sg.egress-denied",
+                        format!("no egress rule of the node's security groups allows tcp {port} to the endpoint {}", endpoint.id),
+                        source.groups.clone(),
+                    );
                     return;
                 }
             }
         }
-        if let Flow::Stop = self.check_acl(
-            &source.subnet.id,
-            true,
-            (port, port),
-            &address,
-            "the node's subnet",
-            walk,
-        ) {
+        if let Flow::Stop = self.check_acl(&source.subnet.id, true, (port, port), &address, "the node's subnet", walk) {
             return;
         }
         if let Some((table, _)) = model.effective_route_table(&source.subnet.id) {
@@ -1889,10 +1473,7 @@ impl<'m> Engine<'m> {
                         "route-table",
                         Some(&table.id),
                         HopStatus::Unknown,
-                        format!(
-                            "{address} takes {} rather than the local route",
-                            route_text(route)
-                        ),
+                        format!("{address} takes {} rather than the local route", route_text(route)),
                         None,
                     );
                 }
@@ -1911,26 +1492,16 @@ impl<'m> Engine<'m> {
         if let Some(endpoint_subnet) = endpoint_subnet.as_deref()
             && endpoint_subnet != source.subnet.id
         {
-            for (egress, ports, what) in [
-                (false, (port, port), "the endpoint's subnet"),
-                (
-                    true,
-                    NODE_EPHEMERAL,
-                    "the endpoint's subnet (return to the node)",
-                ),
-            ] {
-                if let Flow::Stop =
-                    self.check_acl(endpoint_subnet, egress, ports, &source.address, what, walk)
-                {
+            for (egress, ports, what) in
+                [(false, (port, port), "the endpoint's subnet"), (true, NODE_EPHEMERAL, "the endpoint's subnet (return to the node)")]
+            {
+                if let Flow::Stop = self.check_acl(endpoint_subnet, egress, ports, &source.address, what, walk) {
                     return;
                 }
             }
         }
         if model.inputs.contains(&InputKind::SecurityGroups) {
-            let peer = Peer {
-                address: &source.address,
-                groups: &source.groups,
-            };
+            let peer = Peer { address: &source.address, groups: &source.groups };
             match rules::security_groups_allow(model, &endpoint_groups, false, port, &peer) {
                 RuleDecision::Allow { rule } => walk.hop(
                     "endpoint-security-group",
@@ -1951,20 +1522,14 @@ impl<'m> Engine<'m> {
                         "endpoint-security-group",
                         None,
                         HopStatus::Fail,
-                        format!(
-                            "the endpoint's security groups do not admit tcp {port} from {}",
-                            source.address
-                        ),
+                        format!("the endpoint's security groups do not admit tcp {port} from {}", source.address),
                         Some(rule),
                     );
                     let mut resources = vec![endpoint.id.clone()];
                     resources.extend(endpoint_groups.iter().cloned());
                     walk.block(
                         "endpoint.sg-denied",
-                        format!(
-                            "the security groups of {} do not admit tcp {port} from the node ({})",
-                            endpoint.id, source.address
-                        ),
+                        format!("the security groups of {} do not admit tcp {port} from the node ({})", endpoint.id, source.address),
                         resources,
                     );
                     return;
@@ -1973,22 +1538,10 @@ impl<'m> Engine<'m> {
         }
         let (action, resource) = match service_of(target.host.as_deref().unwrap_or_default()) {
             Service::EcrApi { .. } => ("ecr:GetAuthorizationToken", "*".to_string()),
-            Service::S3 { region } => (
-                "s3:GetObject",
-                format!("arn:aws:s3:::prod-{region}-starport-layer-bucket/*"),
-            ),
-            _ => (
-                "ecr:BatchGetImage",
-                target.repository_arn.clone().unwrap_or_else(|| "*".into()),
-            ),
+            Service::S3 { region } => ("s3:GetObject", format!("arn:aws:s3:::prod-{region}-starport-layer-bucket/*")),
+            _ => ("ecr:BatchGetImage", target.repository_arn.clone().unwrap_or_else(|| "*".into())),
         };
-        if let Flow::Stop = self.check_endpoint_policy(
-            endpoint,
-            action,
-            &resource,
-            target.principal_arn.as_deref(),
-            walk,
-        ) {
+        if let Flow::Stop = self.check_endpoint_policy(endpoint, action, &resource, target.principal_arn.as_deref(), walk) {
             return;
         }
         walk.hop(
@@ -2028,18 +1581,12 @@ impl<'m> Engine<'m> {
                     "endpoint-policy",
                     Some(&endpoint.id),
                     HopStatus::Fail,
-                    format!(
-                        "the policy of {} does not allow {action} on {resource}",
-                        endpoint.id
-                    ),
+                    format!("the policy of {} does not allow {action} on {resource}", endpoint.id),
                     Some(why.clone()),
                 );
                 walk.block(
                     "endpoint.policy-denied",
-                    format!(
-                        "the endpoint policy of {} does not allow {action} on {resource} ({why})",
-                        endpoint.id
-                    ),
+                    format!("the endpoint policy of {} does not allow {action} on {resource} ({why})", endpoint.id),
                     vec![endpoint.id.clone()],
                 )
             }
@@ -2048,10 +1595,7 @@ impl<'m> Engine<'m> {
                     "endpoint-policy",
                     Some(&endpoint.id),
                     HopStatus::Unknown,
-                    format!(
-                        "the policy of {} cannot be evaluated offline: {why}",
-                        endpoint.id
-                    ),
+                    format!("the policy of {} cannot be evaluated offline: {why}", endpoint.id),
                     None,
                 );
                 Flow::Continue

@@ -1,9 +1,7 @@
 //! VPC endpoint policies, evaluated with the IAM engine: an endpoint policy is a resource policy
 //! that every request through the endpoint must satisfy (a missing policy means full access).
 
-use pulldoctor_iam::{
-    Decision, Effect, NamedPolicy, PolicyDocument, PrincipalSpec, evaluate_resource_policy,
-};
+use pulldoctor_iam::{Decision, Effect, NamedPolicy, PolicyDocument, PrincipalSpec, evaluate_resource_policy};
 
 pub enum Outcome {
     Allowed(String),
@@ -16,13 +14,9 @@ pub fn evaluate(text: &str, action: &str, resource: &str, principal: Option<&str
         Ok(document) => document,
         Err(error) => return Outcome::Unknown(format!("the policy does not parse: {error}")),
     };
-    let policy = NamedPolicy {
-        name: "endpoint policy",
-        document: &document,
-    };
+    let policy = NamedPolicy { name: "endpoint policy", document: &document };
     // Without the pulling principal, only statements for every principal (`*`) can be judged.
-    let principal_arn =
-        principal.unwrap_or("arn:aws:iam::000000000000:role/pulldoctor-unknown-principal");
+    let principal_arn = principal.unwrap_or("arn:aws:iam::000000000000:role/pulldoctor-unknown-principal");
     let account = principal_arn.split(':').nth(4).unwrap_or_default();
     match evaluate_resource_policy(&policy, principal_arn, account, action, resource) {
         Decision::Allowed { by } => Outcome::Allowed(by),
@@ -32,24 +26,18 @@ pub fn evaluate(text: &str, action: &str, resource: &str, principal: Option<&str
             Outcome::Denied("no statement allows it (every Allow statement is for all principals, so who pulls does not matter)".into())
         }
         Decision::ImplicitDeny => Outcome::Unknown("no statement allows every principal, and the pulling role is not known".into()),
-        Decision::Conditional { statements, condition_keys } => Outcome::Unknown(format!(
-            "{} depend on conditions ({})",
-            statements.join(", "),
-            condition_keys.join(", ")
-        )),
+        Decision::Conditional { statements, condition_keys } => {
+            Outcome::Unknown(format!("{} depend on conditions ({})", statements.join(", "), condition_keys.join(", ")))
+        }
     }
 }
 
 /// True when every `Allow` statement applies to all principals (`"Principal": "*"` or
 /// `{"AWS": "*"}`): then the caller's identity cannot change an implicit deny.
 fn allows_only_everyone(document: &PolicyDocument) -> bool {
-    document
-        .statements
-        .iter()
-        .filter(|s| s.effect == Effect::Allow)
-        .all(|s| match &s.principal {
-            Some(PrincipalSpec::Principal(set)) => set.everyone || set.aws.iter().any(|a| a == "*"),
-            None => true,
-            Some(PrincipalSpec::NotPrincipal(_)) => false,
-        })
+    document.statements.iter().filter(|s| s.effect == Effect::Allow).all(|s| match &s.principal {
+        Some(PrincipalSpec::Principal(set)) => set.everyone || set.aws.iter().any(|a| a == "*"),
+        None => true,
+        Some(PrincipalSpec::NotPrincipal(_)) => false,
+    })
 }

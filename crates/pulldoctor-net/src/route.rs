@@ -36,12 +36,8 @@ fn route_match(model: &Model, route: &Route, address: &Address) -> (Coverage, u8
             let mut best = (Coverage::No, 0);
             for cidr in cidrs {
                 match covers(cidr, address) {
-                    Coverage::Yes if best.0 != Coverage::Yes || cidr.prefix_len() > best.1 => {
-                        best = (Coverage::Yes, cidr.prefix_len())
-                    }
-                    Coverage::Maybe if best.0 == Coverage::No => {
-                        best = (Coverage::Maybe, cidr.prefix_len())
-                    }
+                    Coverage::Yes if best.0 != Coverage::Yes || cidr.prefix_len() > best.1 => best = (Coverage::Yes, cidr.prefix_len()),
+                    Coverage::Maybe if best.0 == Coverage::No => best = (Coverage::Maybe, cidr.prefix_len()),
                     _ => {}
                 }
             }
@@ -73,8 +69,7 @@ pub fn select<'a>(model: &Model, table: &'a RouteTable, address: &Address) -> Se
                 let better = match best {
                     None => true,
                     Some((current, current_length)) => {
-                        length > current_length
-                            || (length == current_length && tie_rank(route) > tie_rank(current))
+                        length > current_length || (length == current_length && tie_rank(route) > tie_rank(current))
                     }
                 };
                 if better {
@@ -91,10 +86,7 @@ pub fn select<'a>(model: &Model, table: &'a RouteTable, address: &Address) -> Se
         .filter(|(_, length)| best.is_none_or(|(_, best_length)| *length > best_length))
         .map(|(route, _)| route)
         .collect();
-    Selection {
-        route: best.map(|(route, _)| route),
-        ambiguous,
-    }
+    Selection { route: best.map(|(route, _)| route), ambiguous }
 }
 
 #[cfg(test)]
@@ -130,61 +122,30 @@ mod tests {
         let mut model = Model::default();
         model.prefix_lists.insert(
             "pl-s3".into(),
-            pulldoctor_model::PrefixList {
-                id: "pl-s3".into(),
-                name: None,
-                cidrs: Some(vec!["52.216.0.0/15".parse().unwrap()]),
-            },
+            pulldoctor_model::PrefixList { id: "pl-s3".into(), name: None, cidrs: Some(vec!["52.216.0.0/15".parse().unwrap()]) },
         );
-        let mut rt = table(vec![
-            ("0.0.0.0/0".parse().unwrap(), "nat-a"),
-            ("10.0.0.0/16".parse().unwrap(), "local"),
-        ]);
+        let mut rt = table(vec![("0.0.0.0/0".parse().unwrap(), "nat-a"), ("10.0.0.0/16".parse().unwrap(), "local")]);
         rt.routes.push(Route {
             destination: RouteDestination::PrefixList("pl-s3".into()),
             target: RouteTarget::VpcEndpoint("vpce-s3".into()),
             state: RouteState::Active,
             origin: None,
         });
-        let pick = |ip: &str| {
-            select(
-                &model,
-                &rt,
-                &Address::Known {
-                    ip: ip.parse().unwrap(),
-                },
-            )
-            .route
-            .map(|r| r.target.id().to_string())
-        };
+        let pick = |ip: &str| select(&model, &rt, &Address::Known { ip: ip.parse().unwrap() }).route.map(|r| r.target.id().to_string());
         assert_eq!(pick("52.217.1.1").as_deref(), Some("vpce-s3"));
         assert_eq!(pick("52.207.2.251").as_deref(), Some("nat-a"));
         assert_eq!(pick("10.0.3.3").as_deref(), Some("local"));
-        let s3 = Address::Set {
-            label: "pl-s3".into(),
-            cidrs: vec!["52.216.0.0/15".parse().unwrap()],
-        };
-        assert_eq!(
-            select(&model, &rt, &s3).route.map(|r| r.target.id()),
-            Some("vpce-s3")
-        );
+        let s3 = Address::Set { label: "pl-s3".into(), cidrs: vec!["52.216.0.0/15".parse().unwrap()] };
+        assert_eq!(select(&model, &rt, &s3).route.map(|r| r.target.id()), Some("vpce-s3"));
         let only_local = table(vec![("10.0.0.0/16".parse().unwrap(), "local")]);
-        assert!(
-            select(&model, &only_local, &Address::AnyPublic { v6: false })
-                .route
-                .is_none()
-        );
+        assert!(select(&model, &only_local, &Address::AnyPublic { v6: false }).route.is_none());
     }
 
     /// Naive reference: the longest prefix that contains the address, first in order on ties.
     fn reference(routes: &[(u32, u8)], address: u32) -> Option<usize> {
         let mut best: Option<(usize, u8)> = None;
         for (position, &(base, length)) in routes.iter().enumerate() {
-            let mask = if length == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(length))
-            };
+            let mask = if length == 0 { 0 } else { u32::MAX << (32 - u32::from(length)) };
             if address & mask == base & mask && best.is_none_or(|(_, l)| length > l) {
                 best = Some((position, length));
             }

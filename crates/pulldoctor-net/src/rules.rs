@@ -34,9 +34,7 @@ pub enum RuleDecision {
 impl RuleDecision {
     pub fn rule(&self) -> &str {
         match self {
-            RuleDecision::Allow { rule }
-            | RuleDecision::Deny { rule }
-            | RuleDecision::Unknown { rule } => rule,
+            RuleDecision::Allow { rule } | RuleDecision::Deny { rule } | RuleDecision::Unknown { rule } => rule,
         }
     }
 }
@@ -139,13 +137,7 @@ fn port_in(rule: &SgRule, port: u16) -> bool {
 
 /// Is TCP to `port` allowed by any of these groups (egress when `egress`, else ingress) for `peer`?
 /// Security groups only allow, so the union of all their rules decides.
-pub fn security_groups_allow(
-    model: &Model,
-    group_ids: &[String],
-    egress: bool,
-    port: u16,
-    peer: &Peer,
-) -> RuleDecision {
+pub fn security_groups_allow(model: &Model, group_ids: &[String], egress: bool, port: u16, peer: &Peer) -> RuleDecision {
     let direction = if egress { "egress" } else { "ingress" };
     let mut maybe: Option<String> = None;
     let mut missing: Vec<&str> = Vec::new();
@@ -154,11 +146,7 @@ pub fn security_groups_allow(
             missing.push(id);
             continue;
         };
-        let rules = if egress {
-            &group.egress
-        } else {
-            &group.ingress
-        };
+        let rules = if egress { &group.egress } else { &group.ingress };
         for rule in rules {
             if !protocol_matches(&rule.protocol, "tcp") || !port_in(rule, port) {
                 continue;
@@ -166,9 +154,7 @@ pub fn security_groups_allow(
             for rule_peer in &rule.peers {
                 match peer_coverage(model, rule_peer, peer) {
                     Coverage::Yes => {
-                        return RuleDecision::Allow {
-                            rule: sg_rule_text(id, direction, rule, rule_peer),
-                        };
+                        return RuleDecision::Allow { rule: sg_rule_text(id, direction, rule, rule_peer) };
                     }
                     Coverage::Maybe => {
                         maybe.get_or_insert_with(|| sg_rule_text(id, direction, rule, rule_peer));
@@ -179,23 +165,15 @@ pub fn security_groups_allow(
         }
     }
     if let Some(rule) = maybe {
-        return RuleDecision::Unknown {
-            rule: format!("{rule} (may or may not cover {})", peer.address),
-        };
+        return RuleDecision::Unknown { rule: format!("{rule} (may or may not cover {})", peer.address) };
     }
     if !missing.is_empty() {
-        return RuleDecision::Unknown {
-            rule: format!("{} not in the bundle", missing.join(", ")),
-        };
+        return RuleDecision::Unknown { rule: format!("{} not in the bundle", missing.join(", ")) };
     }
     RuleDecision::Deny {
         rule: format!(
             "no {direction} rule of {} allows tcp {port} {} {}",
-            if group_ids.is_empty() {
-                "(no groups)".to_string()
-            } else {
-                group_ids.join(", ")
-            },
+            if group_ids.is_empty() { "(no groups)".to_string() } else { group_ids.join(", ") },
             if egress { "to" } else { "from" },
             peer.address
         ),
@@ -203,27 +181,16 @@ pub fn security_groups_allow(
 }
 
 fn acl_rule_text(acl: &NetworkAcl, entry: &AclEntry) -> String {
-    let rule = if entry.rule_number >= 32767 {
-        "*".to_string()
-    } else {
-        entry.rule_number.to_string()
-    };
+    let rule = if entry.rule_number >= 32767 { "*".to_string() } else { entry.rule_number.to_string() };
     format!(
         "{} {} rule {rule}: {} {} {} {} {}",
         acl.id,
         if entry.egress { "outbound" } else { "inbound" },
         if entry.allow { "allow" } else { "deny" },
         protocol_text(&entry.protocol),
-        if entry.protocol == "-1" {
-            "all ports".to_string()
-        } else {
-            ports_text(entry.port_from, entry.port_to)
-        },
+        if entry.protocol == "-1" { "all ports".to_string() } else { ports_text(entry.port_from, entry.port_to) },
         if entry.egress { "to" } else { "from" },
-        entry
-            .cidr
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "?".into())
+        entry.cidr.map(|c| c.to_string()).unwrap_or_else(|| "?".into())
     )
 }
 
@@ -249,18 +216,15 @@ fn acl_decide_port(acl: &NetworkAcl, egress: bool, port: u16, address: &Address)
         if port < from || port > to {
             continue;
         }
-        let coverage = entry
-            .cidr
-            .map(|cidr| covers(&cidr, address))
-            .unwrap_or(Coverage::No);
+        let coverage = entry.cidr.map(|cidr| covers(&cidr, address)).unwrap_or(Coverage::No);
         match coverage {
             Coverage::No => {}
             Coverage::Yes => {
                 let text = acl_rule_text(acl, entry);
                 return match pending_maybe {
-                    Some((maybe, allow)) if allow != entry.allow => RuleDecision::Unknown {
-                        rule: format!("{maybe} may apply before {text}"),
-                    },
+                    Some((maybe, allow)) if allow != entry.allow => {
+                        RuleDecision::Unknown { rule: format!("{maybe} may apply before {text}") }
+                    }
                     _ if entry.allow => RuleDecision::Allow { rule: text },
                     _ => RuleDecision::Deny { rule: text },
                 };
@@ -271,15 +235,9 @@ fn acl_decide_port(acl: &NetworkAcl, egress: bool, port: u16, address: &Address)
         }
     }
     match pending_maybe {
-        Some((maybe, true)) => RuleDecision::Unknown {
-            rule: format!("{maybe} may apply; otherwise the final * rule denies"),
-        },
+        Some((maybe, true)) => RuleDecision::Unknown { rule: format!("{maybe} may apply; otherwise the final * rule denies") },
         _ => RuleDecision::Deny {
-            rule: format!(
-                "{} {} rule *: deny all traffic (no earlier rule matched)",
-                acl.id,
-                if egress { "outbound" } else { "inbound" }
-            ),
+            rule: format!("{} {} rule *: deny all traffic (no earlier rule matched)", acl.id, if egress { "outbound" } else { "inbound" }),
         },
     }
 }
@@ -287,12 +245,7 @@ fn acl_decide_port(acl: &NetworkAcl, egress: bool, port: u16, address: &Address)
 /// Evaluate TCP traffic through an ACL direction for every port in `ports` (inclusive): the
 /// range is split at rule boundaries so each segment is decided once. The first segment denied
 /// decides; otherwise the first allow is quoted.
-pub fn network_acl_allows(
-    acl: &NetworkAcl,
-    egress: bool,
-    ports: (u16, u16),
-    address: &Address,
-) -> RuleDecision {
+pub fn network_acl_allows(acl: &NetworkAcl, egress: bool, ports: (u16, u16), address: &Address) -> RuleDecision {
     let (low, high) = ports;
     let mut cuts: Vec<u32> = vec![u32::from(low)];
     for entry in acl.entries.iter().filter(|e| e.egress == egress) {
@@ -311,14 +264,8 @@ pub fn network_acl_allows(
         let decision = acl_decide_port(acl, egress, start as u16, address);
         match decision {
             RuleDecision::Deny { rule } => {
-                let span = if low == high {
-                    String::new()
-                } else {
-                    format!(" (ports from {start} within {low}-{high})")
-                };
-                return RuleDecision::Deny {
-                    rule: format!("{rule}{span}"),
-                };
+                let span = if low == high { String::new() } else { format!(" (ports from {start} within {low}-{high})") };
+                return RuleDecision::Deny { rule: format!("{rule}{span}") };
             }
             RuleDecision::Unknown { .. } => {
                 unknown.get_or_insert(decision);
@@ -328,23 +275,15 @@ pub fn network_acl_allows(
             }
         }
     }
-    unknown.or(first_allow).unwrap_or(RuleDecision::Deny {
-        rule: format!("{}: no rule", acl.id),
-    })
+    unknown.or(first_allow).unwrap_or(RuleDecision::Deny { rule: format!("{}: no rule", acl.id) })
 }
 
 /// The node's own address as an [`Address`].
 pub fn node_address(ip: Option<IpAddr>, subnet_cidr: Option<IpNet>) -> Address {
     match (ip, subnet_cidr) {
         (Some(ip), _) => Address::Known { ip },
-        (None, Some(cidr)) => Address::Set {
-            label: cidr.to_string(),
-            cidrs: vec![cidr],
-        },
-        (None, None) => Address::Set {
-            label: "the node's subnet".into(),
-            cidrs: vec![],
-        },
+        (None, Some(cidr)) => Address::Set { label: cidr.to_string(), cidrs: vec![cidr] },
+        (None, None) => Address::Set { label: "the node's subnet".into(), cidrs: vec![] },
     }
 }
 
@@ -353,21 +292,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn entry(
-        rule_number: i32,
-        egress: bool,
-        allow: bool,
-        cidr: &str,
-        ports: Option<(i32, i32)>,
-    ) -> AclEntry {
+    fn entry(rule_number: i32, egress: bool, allow: bool, cidr: &str, ports: Option<(i32, i32)>) -> AclEntry {
         AclEntry {
             rule_number,
             egress,
-            protocol: if ports.is_some() {
-                "6".into()
-            } else {
-                "-1".into()
-            },
+            protocol: if ports.is_some() { "6".into() } else { "-1".into() },
             allow,
             cidr: Some(cidr.parse().unwrap()),
             port_from: ports.map(|p| p.0),
@@ -379,61 +308,26 @@ mod tests {
         entries.push(entry(32767, true, false, "0.0.0.0/0", None));
         entries.push(entry(32767, false, false, "0.0.0.0/0", None));
         entries.sort_by_key(|e| (e.egress, e.rule_number));
-        NetworkAcl {
-            id: "acl-1".into(),
-            vpc_id: "vpc-1".into(),
-            is_default: false,
-            subnet_ids: vec![],
-            entries,
-        }
+        NetworkAcl { id: "acl-1".into(), vpc_id: "vpc-1".into(), is_default: false, subnet_ids: vec![], entries }
     }
 
     fn ip(s: &str) -> Address {
-        Address::Known {
-            ip: s.parse().unwrap(),
-        }
+        Address::Known { ip: s.parse().unwrap() }
     }
 
     #[test]
     fn first_match_wins() {
-        let list = acl(vec![
-            entry(90, true, false, "0.0.0.0/0", Some((443, 443))),
-            entry(100, true, true, "0.0.0.0/0", None),
-        ]);
-        assert!(matches!(
-            network_acl_allows(&list, true, (443, 443), &ip("1.2.3.4")),
-            RuleDecision::Deny { .. }
-        ));
-        assert!(matches!(
-            network_acl_allows(&list, true, (80, 80), &ip("1.2.3.4")),
-            RuleDecision::Allow { .. }
-        ));
+        let list = acl(vec![entry(90, true, false, "0.0.0.0/0", Some((443, 443))), entry(100, true, true, "0.0.0.0/0", None)]);
+        assert!(matches!(network_acl_allows(&list, true, (443, 443), &ip("1.2.3.4")), RuleDecision::Deny { .. }));
+        assert!(matches!(network_acl_allows(&list, true, (80, 80), &ip("1.2.3.4")), RuleDecision::Allow { .. }));
     }
 
     #[test]
     fn return_traffic_needs_the_whole_ephemeral_range() {
-        let partial = acl(vec![entry(
-            100,
-            false,
-            true,
-            "0.0.0.0/0",
-            Some((1024, 40000)),
-        )]);
-        assert!(matches!(
-            network_acl_allows(&partial, false, (32768, 60999), &ip("1.2.3.4")),
-            RuleDecision::Deny { .. }
-        ));
-        let full = acl(vec![entry(
-            100,
-            false,
-            true,
-            "0.0.0.0/0",
-            Some((1024, 65535)),
-        )]);
-        assert!(matches!(
-            network_acl_allows(&full, false, (32768, 60999), &ip("1.2.3.4")),
-            RuleDecision::Allow { .. }
-        ));
+        let partial = acl(vec![entry(100, false, true, "0.0.0.0/0", Some((1024, 40000)))]);
+        assert!(matches!(network_acl_allows(&partial, false, (32768, 60999), &ip("1.2.3.4")), RuleDecision::Deny { .. }));
+        let full = acl(vec![entry(100, false, true, "0.0.0.0/0", Some((1024, 65535)))]);
+        assert!(matches!(network_acl_allows(&full, false, (32768, 60999), &ip("1.2.3.4")), RuleDecision::Allow { .. }));
     }
 
     /// A naive reference: evaluate every port one by one with first-match over the sorted rules.
@@ -443,9 +337,7 @@ mod tests {
         (ports.0..=ports.1).all(|port| {
             for &(_, allow, prefix, from, to) in &sorted {
                 let net = ipnet::Ipv4Net::new(
-                    std::net::Ipv4Addr::from(
-                        address & !(u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0)),
-                    ),
+                    std::net::Ipv4Addr::from(address & !(u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0))),
                     prefix,
                 )
                 .unwrap();

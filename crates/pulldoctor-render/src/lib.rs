@@ -17,11 +17,7 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
     fn bold(&self, text: &str) -> String {
         self.paint("1", text)
@@ -80,32 +76,18 @@ fn timing(t: Timing) -> &'static str {
 }
 
 fn layer(cause: &Cause) -> String {
-    serde_json::to_value(cause.layer)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    serde_json::to_value(cause.layer).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn list(items: &[String], limit: usize) -> String {
-    if items.len() > limit {
-        format!(
-            "{} and {} more",
-            items[..limit].join(", "),
-            items.len() - limit
-        )
-    } else {
-        items.join(", ")
-    }
+    if items.len() > limit { format!("{} and {} more", items[..limit].join(", "), items.len() - limit) } else { items.join(", ") }
 }
 
 /// The human report.
 pub fn text(report: &Report, style: Style) -> String {
     let mut out = String::new();
-    let head = if report.causes.is_empty() && report.affected.is_empty() {
-        style.green(&report.headline)
-    } else {
-        style.red(&report.headline)
-    };
+    let head =
+        if report.causes.is_empty() && report.affected.is_empty() { style.green(&report.headline) } else { style.red(&report.headline) };
     out.push_str(&wrap(&head, "", "  "));
     if let Some(at) = report.observed_at {
         out.push_str(&style.dim(&format!("as of {}\n", at.format("%Y-%m-%d %H:%M UTC"))));
@@ -122,33 +104,17 @@ pub fn text(report: &Report, style: Style) -> String {
             timing(cause.timing)
         );
         out.push_str(&wrap(&cause.summary, "  ", "  "));
-        out.push_str(&wrap(
-            &list(&cause.resources, 8),
-            "  resources: ",
-            "             ",
-        ));
+        out.push_str(&wrap(&list(&cause.resources, 8), "  resources: ", "             "));
         if !cause.pods.is_empty() {
             out.push_str(&wrap(&list(&cause.pods, 6), "  pods: ", "        "));
         }
         out.push_str("  evidence:\n");
         for evidence in &cause.evidence {
-            out.push_str(&wrap(
-                &evidence.text,
-                &format!("    - {}: ", evidence.source),
-                "      ",
-            ));
+            out.push_str(&wrap(&evidence.text, &format!("    - {}: ", evidence.source), "      "));
         }
         for option in &cause.fix.options {
-            let label = if option.preferred {
-                "fix"
-            } else {
-                "alternative"
-            };
-            out.push_str(&wrap(
-                &option.title,
-                &format!("  {}: ", style.bold(label)),
-                "       ",
-            ));
+            let label = if option.preferred { "fix" } else { "alternative" };
+            out.push_str(&wrap(&option.title, &format!("  {}: ", style.bold(label)), "       "));
             for command in &option.commands {
                 let marker = match command.safety {
                     Safety::Mutating => "$ ",
@@ -157,11 +123,7 @@ pub fn text(report: &Report, style: Style) -> String {
                 };
                 let _ = writeln!(out, "      {marker}{}", command.command);
             }
-            out.push_str(&wrap(
-                &option.blast_radius,
-                "      blast radius: ",
-                "        ",
-            ));
+            out.push_str(&wrap(&option.blast_radius, "      blast radius: ", "        "));
             out.push_str(&wrap(&option.rationale, "      why: ", "        "));
         }
         if !cause.fix.verify.is_empty() {
@@ -177,11 +139,7 @@ pub fn text(report: &Report, style: Style) -> String {
             out.push_str(&wrap(line, "  - ", "    "));
         }
     }
-    let interesting: Vec<_> = report
-        .paths
-        .iter()
-        .filter(|p| p.result.verdict != Verdict::Reachable)
-        .collect();
+    let interesting: Vec<_> = report.paths.iter().filter(|p| p.result.verdict != Verdict::Reachable).collect();
     if !interesting.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("PATHS"));
         for group in interesting {
@@ -191,11 +149,7 @@ pub fn text(report: &Report, style: Style) -> String {
     if !report.ruled_out.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("RULED OUT"));
         for item in &report.ruled_out {
-            out.push_str(&wrap(
-                &format!("{}: {}", item.check, item.reason),
-                "  - ",
-                "    ",
-            ));
+            out.push_str(&wrap(&format!("{}: {}", item.check, item.reason), "  - ", "    "));
         }
     }
     if !report.gaps.is_empty() {
@@ -242,50 +196,22 @@ pub fn path_text(result: &PathResult, nodes: &[String], style: Style) -> String 
         Verdict::Blocked => style.red("BLOCKED"),
         Verdict::Unknown => style.yellow("UNKNOWN"),
     };
-    let code = result
-        .blocker
-        .as_ref()
-        .map(|b| format!(" {}", b.code))
-        .unwrap_or_default();
-    let from = if nodes.len() > 1 {
-        format!("{} (and {} more)", nodes[0], nodes.len() - 1)
-    } else {
-        result.from.clone()
-    };
-    out.push_str(&wrap(
-        &format!("{from} -> {}  {verdict}{code}", result.to),
-        "  ",
-        "    ",
-    ));
+    let code = result.blocker.as_ref().map(|b| format!(" {}", b.code)).unwrap_or_default();
+    let from = if nodes.len() > 1 { format!("{} (and {} more)", nodes[0], nodes.len() - 1) } else { result.from.clone() };
+    out.push_str(&wrap(&format!("{from} -> {}  {verdict}{code}", result.to), "  ", "    "));
     for (position, hop) in result.hops.iter().enumerate() {
-        let prefix = format!(
-            "   {:>2}. {} {:<16} ",
-            position + 1,
-            status_mark(hop.status, style),
-            hop.kind
-        );
+        let prefix = format!("   {:>2}. {} {:<16} ", position + 1, status_mark(hop.status, style), hop.kind);
         out.push_str(&wrap(&hop.detail, &prefix, "                         "));
         if let Some(rule) = &hop.rule
-            && matches!(
-                hop.status,
-                HopStatus::Fail | HopStatus::Unknown | HopStatus::Pass
-            )
+            && matches!(hop.status, HopStatus::Fail | HopStatus::Unknown | HopStatus::Pass)
         {
-            out.push_str(&wrap(
-                rule,
-                "                         rule: ",
-                "                               ",
-            ));
+            out.push_str(&wrap(rule, "                         rule: ", "                               "));
         }
     }
     if let Some(blocker) = &result.blocker {
         out.push_str(&wrap(&blocker.summary, "      => ", "         "));
     } else if let Some(via) = &result.via {
-        out.push_str(&wrap(
-            &format!("leaves through {via}"),
-            "      => ",
-            "         ",
-        ));
+        out.push_str(&wrap(&format!("leaves through {via}"), "      => ", "         "));
     }
     for assumption in &result.assumptions {
         out.push_str(&wrap(assumption, "      assumes: ", "               "));
@@ -295,9 +221,7 @@ pub fn path_text(result: &PathResult, nodes: &[String], style: Style) -> String 
 
 /// The JSON contract: one object, pretty-printed.
 pub fn json(report: &Report) -> String {
-    serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise the report: {e}\"}}"))
-        + "\n"
+    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise the report: {e}\"}}")) + "\n"
 }
 
 fn md_escape(text: &str) -> String {
@@ -324,52 +248,21 @@ pub fn markdown(report: &Report) -> String {
                 timing(cause.timing)
             );
             let _ = writeln!(out, "{}\n", cause.summary);
-            let _ = writeln!(
-                out,
-                "- Resources: {}",
-                cause
-                    .resources
-                    .iter()
-                    .map(|r| format!("`{r}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let _ = writeln!(out, "- Resources: {}", cause.resources.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
             if !cause.pods.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "- Pods: {}",
-                    cause
-                        .pods
-                        .iter()
-                        .map(|r| format!("`{r}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                let _ = writeln!(out, "- Pods: {}", cause.pods.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
             }
             let _ = writeln!(out, "\n**Evidence**\n");
             for evidence in &cause.evidence {
                 let _ = writeln!(out, "- _{}_: {}", evidence.source, evidence.text);
             }
             for option in &cause.fix.options {
-                let _ = writeln!(
-                    out,
-                    "\n**{}: {}**\n",
-                    if option.preferred {
-                        "Fix"
-                    } else {
-                        "Alternative"
-                    },
-                    option.title
-                );
+                let _ = writeln!(out, "\n**{}: {}**\n", if option.preferred { "Fix" } else { "Alternative" }, option.title);
                 let _ = writeln!(out, "```sh");
                 for command in &option.commands {
                     let _ = writeln!(out, "{}", command.command);
                 }
-                let _ = writeln!(
-                    out,
-                    "```\n\n- Blast radius: {}\n- Why: {}",
-                    option.blast_radius, option.rationale
-                );
+                let _ = writeln!(out, "```\n\n- Blast radius: {}\n- Why: {}", option.blast_radius, option.rationale);
             }
             if !cause.fix.verify.is_empty() {
                 let _ = writeln!(out, "\n**Verify**\n\n```sh");
@@ -406,26 +299,16 @@ pub fn markdown(report: &Report) -> String {
                 group.nodes.join(", "),
                 result.to,
                 result.verdict,
-                result
-                    .blocker
-                    .as_ref()
-                    .map(|b| format!(", `{}`", b.code))
-                    .unwrap_or_default()
+                result.blocker.as_ref().map(|b| format!(", `{}`", b.code)).unwrap_or_default()
             );
-            let _ = writeln!(
-                out,
-                "| # | hop | resource | status | detail | rule |\n|---|---|---|---|---|---|"
-            );
+            let _ = writeln!(out, "| # | hop | resource | status | detail | rule |\n|---|---|---|---|---|---|");
             for (position, hop) in result.hops.iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {:?} | {} | {} |",
                     position + 1,
                     hop.kind,
-                    hop.resource
-                        .as_deref()
-                        .map(|r| format!("`{r}`"))
-                        .unwrap_or_default(),
+                    hop.resource.as_deref().map(|r| format!("`{r}`")).unwrap_or_default(),
                     hop.status,
                     md_escape(&hop.detail),
                     md_escape(hop.rule.as_deref().unwrap_or(""))
@@ -444,20 +327,13 @@ pub fn markdown(report: &Report) -> String {
     if !report.gaps.is_empty() {
         let _ = writeln!(out, "## Not checked (gaps)\n");
         for gap in &report.gaps {
-            let command = gap
-                .command
-                .as_deref()
-                .map(|c| format!(" — `{c}`"))
-                .unwrap_or_default();
+            let command = gap.command.as_deref().map(|c| format!(" — `{c}`")).unwrap_or_default();
             let _ = writeln!(out, "- {}: {}{command}", gap.what, gap.why);
         }
         out.push('\n');
     }
     if !report.affected.is_empty() {
-        let _ = writeln!(
-            out,
-            "## Error messages\n\n| pod | container | image | node | class | message |\n|---|---|---|---|---|---|"
-        );
+        let _ = writeln!(out, "## Error messages\n\n| pod | container | image | node | class | message |\n|---|---|---|---|---|---|");
         for affected in &report.affected {
             let _ = writeln!(
                 out,

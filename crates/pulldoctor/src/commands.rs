@@ -11,9 +11,7 @@ use pulldoctor_model::Model;
 use pulldoctor_net::{Engine, From, Target};
 use pulldoctor_render::Style;
 
-use crate::cli::{
-    ClassifyArgs, Cli, Color, Command, Diagnose, ExplainArgs, Format, Input, PathArgs,
-};
+use crate::cli::{ClassifyArgs, Cli, Color, Command, Diagnose, ExplainArgs, Format, Input, PathArgs};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -25,11 +23,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 fn emit(text: &str) -> Result<()> {
@@ -43,27 +37,17 @@ fn style(color: Color) -> Style {
     let color = match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     Style { color }
 }
 
 fn load(input: &Input) -> Result<(Model, Vec<String>)> {
-    let options = ReadOptions {
-        strict: input.strict,
-        ..ReadOptions::default()
-    };
+    let options = ReadOptions { strict: input.strict, ..ReadOptions::default() };
     let bundle = read_bundle(&input.bundle, &options).map_err(|e| anyhow!("{e}"))?;
     let mut notes = bundle.notes;
     for skipped in &bundle.skipped {
-        notes.push(format!(
-            "skipped {}: {}",
-            skipped.file.display(),
-            skipped.reason
-        ));
+        notes.push(format!("skipped {}: {}", skipped.file.display(), skipped.reason));
     }
     if bundle.files_read == 0 {
         bail!(
@@ -77,18 +61,13 @@ fn load(input: &Input) -> Result<(Model, Vec<String>)> {
 fn diagnose(args: Diagnose) -> Result<ExitCode> {
     let (model, notes) = load(&args.input)?;
     let now = match &args.now {
-        Some(text) => Some(pulldoctor_bundle::time::parse(text).with_context(|| {
-            format!("--now `{text}` is not an RFC 3339 time (e.g. 2025-08-25T11:30:00Z)")
-        })?),
+        Some(text) => Some(
+            pulldoctor_bundle::time::parse(text)
+                .with_context(|| format!("--now `{text}` is not an RFC 3339 time (e.g. 2025-08-25T11:30:00Z)"))?,
+        ),
         None => None,
     };
-    let options = Options {
-        now,
-        namespace: args.namespace,
-        pod: args.pod,
-        node: args.node,
-        image: args.image,
-    };
+    let options = Options { now, namespace: args.namespace, pod: args.pod, node: args.node, image: args.image };
     let mut report = pulldoctor_diagnosis::diagnose(&model, &options);
     report.notes = notes;
     let output = match args.format {
@@ -103,11 +82,7 @@ fn diagnose(args: Diagnose) -> Result<ExitCode> {
         Format::Markdown => pulldoctor_render::markdown(&report),
     };
     emit(&output)?;
-    Ok(if report.affected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if report.affected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `host`, `host:port`, `1.2.3.4`, `1.2.3.4:443`, `[::1]:443`, `host@1.2.3.4:443`.
@@ -117,42 +92,26 @@ pub fn parse_destination(text: &str) -> Result<Target> {
         None => (None, text),
     };
     let (address_part, port) = if let Some(stripped) = rest.strip_prefix('[') {
-        let (inner, after) = stripped
-            .split_once(']')
-            .ok_or_else(|| anyhow!("`{text}`: missing `]`"))?;
-        let port = after
-            .strip_prefix(':')
-            .map(str::parse::<u16>)
-            .transpose()
-            .with_context(|| format!("`{text}`: the port is not a number"))?;
+        let (inner, after) = stripped.split_once(']').ok_or_else(|| anyhow!("`{text}`: missing `]`"))?;
+        let port =
+            after.strip_prefix(':').map(str::parse::<u16>).transpose().with_context(|| format!("`{text}`: the port is not a number"))?;
         (inner.to_string(), port)
     } else if rest.matches(':').count() == 1 {
         let (host, port) = rest.split_once(':').unwrap_or((rest, ""));
-        (
-            host.to_string(),
-            Some(
-                port.parse::<u16>()
-                    .with_context(|| format!("`{text}`: the port `{port}` is not a number"))?,
-            ),
-        )
+        (host.to_string(), Some(port.parse::<u16>().with_context(|| format!("`{text}`: the port `{port}` is not a number"))?))
     } else {
         (rest.to_string(), None)
     };
     if address_part.is_empty() {
         bail!("--to `{text}` names no host or address");
     }
-    let mut target = Target {
-        port: port.unwrap_or(443),
-        ..Target::default()
-    };
+    let mut target = Target { port: port.unwrap_or(443), ..Target::default() };
     match address_part.parse::<IpAddr>() {
         Ok(ip) => {
             target.address = Some(ip);
             target.host = name;
         }
-        Err(_) if name.is_some() => bail!(
-            "`{text}`: after `@` comes the dialled address, and `{address_part}` is not an IP address"
-        ),
+        Err(_) if name.is_some() => bail!("`{text}`: after `@` comes the dialled address, and `{address_part}` is not an IP address"),
         Err(_) => target.host = Some(address_part),
     }
     Ok(target)
@@ -170,13 +129,13 @@ fn resolve_from(model: &Model, from: &str) -> Result<From> {
     }
     let node = model.nodes.get(from).ok_or_else(|| {
         let known: Vec<&str> = model.nodes.keys().map(String::as_str).take(5).collect();
-        anyhow!("`{from}` is not a node, instance id (i-...) or subnet id (subnet-...) in the bundle (nodes: {})", if known.is_empty() { "none".into() } else { known.join(", ") })
+        anyhow!(
+            "`{from}` is not a node, instance id (i-...) or subnet id (subnet-...) in the bundle (nodes: {})",
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        )
     })?;
     let instance = model.node_instance(node).ok_or_else(|| {
-        anyhow!(
-            "node `{from}` has no EC2 instance in the bundle (providerID {})",
-            node.provider_id.as_deref().unwrap_or("none")
-        )
+        anyhow!("node `{from}` has no EC2 instance in the bundle (providerID {})", node.provider_id.as_deref().unwrap_or("none"))
     })?;
     Ok(From::Instance(instance.id.clone()))
 }
@@ -202,9 +161,7 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode> {
     let messages: Vec<String> = if args.messages.is_empty() {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
-            eprintln!(
-                "pulldoctor: reading messages from standard input, one per line (Ctrl-D to end)"
-            );
+            eprintln!("pulldoctor: reading messages from standard input, one per line (Ctrl-D to end)");
         }
         stdin
             .lock()
@@ -228,19 +185,9 @@ fn classify(args: ClassifyArgs) -> Result<ExitCode> {
                 out.push('\n');
             }
             _ => {
-                let step = serde_json::to_value(classification.step)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                out.push_str(&format!(
-                    "{}  (step: {step})\n",
-                    classification.class.as_str()
-                ));
-                out.push_str(&pulldoctor_render::wrap(
-                    &classification.explanation,
-                    "  ",
-                    "  ",
-                ));
+                let step = serde_json::to_value(classification.step)?.as_str().unwrap_or_default().to_string();
+                out.push_str(&format!("{}  (step: {step})\n", classification.class.as_str()));
+                out.push_str(&pulldoctor_render::wrap(&classification.explanation, "  ", "  "));
                 if let Some(host) = &classification.host {
                     out.push_str(&format!("  host: {host}\n"));
                 }
@@ -266,48 +213,26 @@ fn explain(args: ExplainArgs) -> Result<ExitCode> {
         None => {
             out.push_str("Cause codes:\n");
             for code in codes::CODES {
-                out.push_str(&format!(
-                    "  {:<32} {}\n",
-                    code.code,
-                    if code.implemented {
-                        ""
-                    } else {
-                        "(documented; check not built yet)"
-                    }
-                ));
+                out.push_str(&format!("  {:<32} {}\n", code.code, if code.implemented { "" } else { "(documented; check not built yet)" }));
             }
             out.push_str("\nChecks:\n");
             for check in CHECKS {
-                out.push_str(&format!(
-                    "  {:<32} {}\n",
-                    check.info().name,
-                    check.info().codes.join(", ")
-                ));
+                out.push_str(&format!("  {:<32} {}\n", check.info().name, check.info().codes.join(", ")));
             }
         }
         Some(name) => {
             if let Some(code) = codes::find(name) {
                 out.push_str(&format!("{}\n\n", code.code));
-                out.push_str(&pulldoctor_render::wrap(
-                    code.meaning,
-                    "What it means: ",
-                    "  ",
-                ));
+                out.push_str(&pulldoctor_render::wrap(code.meaning, "What it means: ", "  "));
                 out.push_str(&format!("Typical message: {}\n", code.typical_message));
                 out.push_str(&pulldoctor_render::wrap(code.fix, "Fix: ", "  "));
                 if let Some(check) = CHECKS.iter().find(|c| c.info().codes.contains(&code.code)) {
-                    out.push_str(&format!(
-                        "\nProduced by the check `{}`:\n{}",
-                        check.info().name,
-                        check.info().docs
-                    ));
+                    out.push_str(&format!("\nProduced by the check `{}`:\n{}", check.info().name, check.info().docs));
                 }
             } else if let Some(check) = CHECKS.iter().find(|c| c.info().name == name) {
                 out.push_str(&format!("{}\n{}", check.info().name, check.info().docs));
             } else {
-                bail!(
-                    "`{name}` is neither a cause code nor a check: run `pulldoctor explain` for the list"
-                );
+                bail!("`{name}` is neither a cause code nor a check: run `pulldoctor explain` for the list");
             }
         }
     }
@@ -320,19 +245,9 @@ mod tests {
     #[test]
     fn destinations() {
         let t = super::parse_destination("818140567777.dkr.ecr.us-east-1.amazonaws.com").unwrap();
-        assert_eq!(
-            (t.host.as_deref(), t.address, t.port),
-            (
-                Some("818140567777.dkr.ecr.us-east-1.amazonaws.com"),
-                None,
-                443
-            )
-        );
+        assert_eq!((t.host.as_deref(), t.address, t.port), (Some("818140567777.dkr.ecr.us-east-1.amazonaws.com"), None, 443));
         let t = super::parse_destination("52.207.2.251:8443").unwrap();
-        assert_eq!(
-            (t.host, t.address.map(|a| a.to_string()), t.port),
-            (None, Some("52.207.2.251".into()), 8443)
-        );
+        assert_eq!((t.host, t.address.map(|a| a.to_string()), t.port), (None, Some("52.207.2.251".into()), 8443));
         let t = super::parse_destination("host.example@10.0.1.5").unwrap();
         assert_eq!(t.host.as_deref(), Some("host.example"));
         assert!(super::parse_destination("host:notaport").is_err());

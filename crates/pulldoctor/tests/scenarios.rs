@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use pulldoctor_bundle::{ReadOptions, read_bundle};
+use pulldoctor_diagnosis::report::Timing;
 use pulldoctor_diagnosis::{Options, codes};
 use pulldoctor_net::{Engine, From, Verdict};
 use serde::Deserialize;
@@ -22,6 +23,10 @@ struct Expect {
     must_not_fire: Vec<String>,
     #[serde(default)]
     also_fires: Vec<String>,
+    /// Codes that must fire as "will bite after the causes above are fixed", ranked below every
+    /// cause that blocks now.
+    #[serde(default)]
+    after_fix: Vec<String>,
     #[serde(default)]
     path: Vec<PathExpect>,
 }
@@ -37,10 +42,7 @@ struct PathExpect {
 }
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 fn scenarios() -> Vec<PathBuf> {
@@ -62,11 +64,7 @@ fn scenarios() -> Vec<PathBuf> {
 
 fn bundle_dir(scenario: &Path) -> PathBuf {
     let nested = scenario.join("bundle");
-    if nested.is_dir() {
-        nested
-    } else {
-        scenario.to_path_buf()
-    }
+    if nested.is_dir() { nested } else { scenario.to_path_buf() }
 }
 
 fn verdict_name(verdict: Verdict) -> &'static str {
@@ -81,22 +79,16 @@ fn verdict_name(verdict: Verdict) -> &'static str {
 /// produced by a check that exists yet.
 fn check(scenario: &Path) -> (Vec<String>, bool) {
     let name = scenario.file_name().unwrap().to_string_lossy().to_string();
-    let expect: Expect =
-        toml::from_str(&std::fs::read_to_string(scenario.join("expect.toml")).unwrap())
-            .unwrap_or_else(|e| panic!("{name}/expect.toml: {e}"));
+    let expect: Expect = toml::from_str(&std::fs::read_to_string(scenario.join("expect.toml")).unwrap())
+        .unwrap_or_else(|e| panic!("{name}/expect.toml: {e}"));
     let mut problems = Vec::new();
-    let bundle = read_bundle(&bundle_dir(scenario), &ReadOptions::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let bundle = read_bundle(&bundle_dir(scenario), &ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
     let report = pulldoctor_diagnosis::diagnose(&bundle.model, &Options::default());
-    let implemented =
-        expect.top_cause == "none" || codes::find(&expect.top_cause).is_some_and(|c| c.implemented);
+    let implemented = expect.top_cause == "none" || codes::find(&expect.top_cause).is_some_and(|c| c.implemented);
     let fired: Vec<&str> = report.causes.iter().map(|c| c.code).collect();
     if expect.top_cause == "none" {
         if !report.affected.is_empty() || !report.causes.is_empty() {
-            problems.push(format!(
-                "expected no failure, got affected {} and causes {fired:?}",
-                report.affected.len()
-            ));
+            problems.push(format!("expected no failure, got affected {} and causes {fired:?}", report.affected.len()));
         }
     } else if implemented {
         match report.causes.first() {
@@ -107,17 +99,11 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
             )),
             Some(top) => {
                 if top.code != expect.top_cause {
-                    problems.push(format!(
-                        "expected top cause {}, got {} (all: {fired:?})",
-                        expect.top_cause, top.code
-                    ));
+                    problems.push(format!("expected top cause {}, got {} (all: {fired:?})", expect.top_cause, top.code));
                 }
                 for resource in &expect.top_resources {
                     if !top.resources.contains(resource) {
-                        problems.push(format!(
-                            "top cause lacks resource {resource} (has {:?})",
-                            top.resources
-                        ));
+                        problems.push(format!("top cause lacks resource {resource} (has {:?})", top.resources));
                     }
                 }
             }
@@ -133,6 +119,20 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
             problems.push(format!("{code} should also fire (fired: {fired:?})"));
         }
     }
+    for code in &expect.after_fix {
+        match report.causes.iter().position(|c| c.code == code.as_str()) {
+            None => problems.push(format!("{code} should fire as an after-fix cause (fired: {fired:?})")),
+            Some(position) => {
+                let cause = &report.causes[position];
+                if cause.timing != Timing::AfterFix {
+                    problems.push(format!("{code} should be timed after-fix, is {:?}", cause.timing));
+                }
+                if report.causes[position..].iter().any(|c| c.timing == Timing::Now) {
+                    problems.push(format!("{code} is ranked above a cause that blocks now"));
+                }
+            }
+        }
+    }
     let engine = Engine::new(&bundle.model);
     for path in &expect.path {
         let from = if path.from.starts_with("subnet-") {
@@ -140,38 +140,19 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
         } else if path.from.starts_with("i-") {
             From::Instance(path.from.clone())
         } else {
-            let node = bundle
-                .model
-                .nodes
-                .get(&path.from)
-                .unwrap_or_else(|| panic!("{name}: no node {}", path.from));
+            let node = bundle.model.nodes.get(&path.from).unwrap_or_else(|| panic!("{name}: no node {}", path.from));
             From::Instance(bundle.model.node_instance(node).unwrap().id.clone())
         };
-        let (host, port) = path
-            .to
-            .rsplit_once(':')
-            .map(|(h, p)| (h.to_string(), p.parse().unwrap()))
-            .unwrap_or((path.to.clone(), 443));
+        let (host, port) = path.to.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap())).unwrap_or((path.to.clone(), 443));
         let target = match host.parse() {
-            Ok(ip) => pulldoctor_net::Target {
-                address: Some(ip),
-                port,
-                ..Default::default()
-            },
-            Err(_) => pulldoctor_net::Target {
-                host: Some(host),
-                port,
-                ..Default::default()
-            },
+            Ok(ip) => pulldoctor_net::Target { address: Some(ip), port, ..Default::default() },
+            Err(_) => pulldoctor_net::Target { host: Some(host), port, ..Default::default() },
         };
         let result = engine.trace(&from, &target);
         let got = verdict_name(result.verdict);
         let code = result.blocker.as_ref().map(|b| b.code);
         if got != path.verdict || (path.code.is_some() && code != path.code.as_deref()) {
-            problems.push(format!(
-                "path {} -> {}: expected {} {:?}, got {got} {code:?}",
-                path.from, path.to, path.verdict, path.code
-            ));
+            problems.push(format!("path {} -> {}: expected {} {:?}, got {got} {code:?}", path.from, path.to, path.verdict, path.code));
         }
     }
     // Reviewed snapshots of the three formats.
@@ -180,10 +161,7 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_description(expect.description.clone());
     settings.bind(|| {
-        insta::assert_snapshot!(
-            format!("{name}.text"),
-            pulldoctor_render::text(&report, pulldoctor_render::Style { color: false })
-        );
+        insta::assert_snapshot!(format!("{name}.text"), pulldoctor_render::text(&report, pulldoctor_render::Style { color: false }));
         insta::assert_snapshot!(format!("{name}.json"), pulldoctor_render::json(&report));
         insta::assert_snapshot!(format!("{name}.md"), pulldoctor_render::markdown(&report));
     });
@@ -193,11 +171,7 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
 #[test]
 fn every_scenario_meets_its_expectations() {
     let all = scenarios();
-    assert!(
-        all.len() >= 3,
-        "the scenario library is missing (found {})",
-        all.len()
-    );
+    assert!(all.len() >= 3, "the scenario library is missing (found {})", all.len());
     let mut failed = Vec::new();
     let mut pending = Vec::new();
     for scenario in &all {
@@ -211,16 +185,7 @@ fn every_scenario_meets_its_expectations() {
         }
     }
     if !pending.is_empty() {
-        eprintln!(
-            "scenarios whose top cause has no check yet (only must_not_fire and paths asserted): {}",
-            pending.join(", ")
-        );
+        eprintln!("scenarios whose top cause has no check yet (only must_not_fire and paths asserted): {}", pending.join(", "));
     }
-    assert!(
-        failed.is_empty(),
-        "{} of {} scenarios failed:\n  {}",
-        failed.len(),
-        all.len(),
-        failed.join("\n  ")
-    );
+    assert!(failed.is_empty(), "{} of {} scenarios failed:\n  {}", failed.len(), all.len(), failed.join("\n  "));
 }

@@ -35,11 +35,7 @@ impl Check for ClusterPolicy {
         if cx.failures.is_empty() {
             return;
         }
-        let mut namespaces: Vec<&str> = cx
-            .failures
-            .iter()
-            .map(|f| f.pod.namespace.as_str())
-            .collect();
+        let mut namespaces: Vec<&str> = cx.failures.iter().map(|f| f.pod.namespace.as_str()).collect();
         namespaces.sort_unstable();
         namespaces.dedup();
         let policies: Vec<String> = cx

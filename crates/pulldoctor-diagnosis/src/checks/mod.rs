@@ -46,30 +46,13 @@ pub struct Findings {
 
 impl Findings {
     pub fn rule_out(&mut self, layer: Layer, check: impl Into<String>, reason: impl Into<String>) {
-        let item = RuledOut {
-            layer,
-            check: check.into(),
-            reason: reason.into(),
-        };
-        if !self
-            .ruled_out
-            .iter()
-            .any(|r| r.check == item.check && r.reason == item.reason)
-        {
+        let item = RuledOut { layer, check: check.into(), reason: reason.into() };
+        if !self.ruled_out.iter().any(|r| r.check == item.check && r.reason == item.reason) {
             self.ruled_out.push(item);
         }
     }
-    pub fn gap(
-        &mut self,
-        what: impl Into<String>,
-        why: impl Into<String>,
-        command: Option<String>,
-    ) {
-        let gap = Gap {
-            what: what.into(),
-            why: why.into(),
-            command,
-        };
+    pub fn gap(&mut self, what: impl Into<String>, why: impl Into<String>, command: Option<String>) {
+        let gap = Gap { what: what.into(), why: why.into(), command };
         if !self.gaps.iter().any(|g| g.what == gap.what) {
             self.gaps.push(gap);
         }
@@ -99,9 +82,5 @@ macro_rules! declare_check {
 }
 
 /// Every check, in the order they run.
-pub static CHECKS: &[&dyn Check] = &[
-    &network_path::NetworkPath,
-    &pull_secrets::PullSecrets,
-    &node_iam::NodeIam,
-    &cluster_policy::ClusterPolicy,
-];
+pub static CHECKS: &[&dyn Check] =
+    &[&network_path::NetworkPath, &pull_secrets::PullSecrets, &node_iam::NodeIam, &cluster_policy::ClusterPolicy];

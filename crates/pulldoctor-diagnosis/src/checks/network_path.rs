@@ -52,25 +52,17 @@ fn targets(failure: &Failure, cx: &Context) -> Vec<Target> {
     };
     let class = &failure.classification;
     let (host, port) = match image.registry.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
-            (host.to_string(), port.parse().unwrap_or(443))
-        }
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (host.to_string(), port.parse().unwrap_or(443)),
         _ => (image.registry.clone(), 443),
     };
     let dialled_for = |candidate: &str| {
-        let named = class
-            .host
-            .as_deref()
-            .map(|h| h.eq_ignore_ascii_case(candidate));
+        let named = class.host.as_deref().map(|h| h.eq_ignore_ascii_case(candidate));
         match named {
             Some(true) => class.dialled.map(|a| a.ip()),
             _ => None,
         }
     };
-    let repository_arn = image
-        .ecr
-        .as_ref()
-        .map(|e| e.repository_arn(&image.repository));
+    let repository_arn = image.ecr.as_ref().map(|e| e.repository_arn(&image.repository));
     let principal_arn = node_role(cx, failure);
     let mut out = vec![Target {
         host: Some(host.clone()),
@@ -92,13 +84,7 @@ fn targets(failure: &Failure, cx: &Context) -> Vec<Target> {
         // (the kubelet credential provider on EKS).
         if !crate::checks::pull_secrets::secret_covers(cx.model, failure.pod, &image.registry) {
             let api = ecr.api_host();
-            out.push(Target {
-                host: Some(api.clone()),
-                address: dialled_for(&api),
-                port: 443,
-                repository_arn: None,
-                principal_arn,
-            });
+            out.push(Target { host: Some(api.clone()), address: dialled_for(&api), port: 443, repository_arn: None, principal_arn });
         }
     }
     out
@@ -107,10 +93,7 @@ fn targets(failure: &Failure, cx: &Context) -> Vec<Target> {
 fn node_role(cx: &Context, failure: &Failure) -> Option<String> {
     let node = cx.model.nodes.get(failure.pod.node_name.as_deref()?)?;
     let instance = cx.model.node_instance(node)?;
-    let profile = cx
-        .model
-        .instance_profiles
-        .get(instance.iam_instance_profile_arn.as_deref()?)?;
+    let profile = cx.model.instance_profiles.get(instance.iam_instance_profile_arn.as_deref()?)?;
     profile.role_arns.first().cloned()
 }
 
@@ -127,9 +110,7 @@ pub fn path_line(result: &PathResult) -> String {
     let decisive: Vec<String> = result
         .hops
         .iter()
-        .filter(|h| {
-            matches!(h.status, HopStatus::Fail | HopStatus::Unknown) || h.kind == "route-table"
-        })
+        .filter(|h| matches!(h.status, HopStatus::Fail | HopStatus::Unknown) || h.kind == "route-table")
         .map(|h| match &h.rule {
             Some(rule) if h.status == HopStatus::Fail => format!("{} [{rule}]", h.detail),
             _ => h.detail.clone(),
@@ -146,8 +127,7 @@ impl Check for NetworkPath {
     fn run(&self, cx: &Context, out: &mut Findings) {
         let model = cx.model;
         // (instance, target) -> pods that need it
-        let mut wanted: BTreeMap<(String, String, Option<std::net::IpAddr>), (Target, Vec<usize>)> =
-            BTreeMap::new();
+        let mut wanted: BTreeMap<(String, String, Option<std::net::IpAddr>), (Target, Vec<usize>)> = BTreeMap::new();
         for (position, failure) in cx.failures.iter().enumerate() {
             let Some(node_name) = failure.pod.node_name.as_deref() else {
                 out.gap(
@@ -163,11 +143,7 @@ impl Check for NetworkPath {
                 } else {
                     "the bundle has no nodes"
                 };
-                out.gap(
-                    format!("node {node_name} (of {})", failure.pod.key()),
-                    why.to_string(),
-                    Some(InputKind::Nodes.command().into()),
-                );
+                out.gap(format!("node {node_name} (of {})", failure.pod.key()), why.to_string(), Some(InputKind::Nodes.command().into()));
                 continue;
             };
             let Some(instance) = model.node_instance(node) else {
@@ -176,24 +152,12 @@ impl Check for NetworkPath {
                     (_, false) => "the bundle has no describe-instances".to_string(),
                     (None, true) => "the node has no aws:/// providerID and no instance matches its name or address".to_string(),
                 };
-                out.gap(
-                    format!("the network path of node {node_name}"),
-                    why,
-                    Some(InputKind::Instances.command().into()),
-                );
+                out.gap(format!("the network path of node {node_name}"), why, Some(InputKind::Instances.command().into()));
                 continue;
             };
             for target in targets(failure, cx) {
-                let key = (
-                    instance.id.clone(),
-                    target.host.clone().unwrap_or_default(),
-                    target.address,
-                );
-                wanted
-                    .entry(key)
-                    .or_insert_with(|| (target, Vec::new()))
-                    .1
-                    .push(position);
+                let key = (instance.id.clone(), target.host.clone().unwrap_or_default(), target.address);
+                wanted.entry(key).or_insert_with(|| (target, Vec::new())).1.push(position);
             }
         }
         // Trace each distinct (instance, target) once.
@@ -219,12 +183,7 @@ impl Check for NetworkPath {
             );
             let node = result.from.clone();
             let subnet = result.subnet_id.clone();
-            let group = groups.entry(key).or_insert_with(|| Group {
-                nodes: Vec::new(),
-                subnets: Vec::new(),
-                result,
-                pods: Vec::new(),
-            });
+            let group = groups.entry(key).or_insert_with(|| Group { nodes: Vec::new(), subnets: Vec::new(), result, pods: Vec::new() });
             group.nodes.push(node);
             if let Some(subnet) = subnet
                 && !group.subnets.contains(&subnet)
@@ -234,13 +193,10 @@ impl Check for NetworkPath {
             group.pods.extend(pods);
         }
         let mut causes: BTreeMap<(String, String), Cause> = BTreeMap::new();
-        for Group {
-            nodes,
-            subnets,
-            result,
-            pods: pod_positions,
-        } in groups.into_values()
-        {
+        // The pods already listed per cause: a set, so large clusters stay linear.
+        let mut cause_pods: std::collections::HashMap<String, std::collections::HashSet<String>> = std::collections::HashMap::new();
+        let key_of = |cause: &Cause| format!("{}|{}", cause.code, cause.resources.first().map(String::as_str).unwrap_or(""));
+        for Group { nodes, subnets, result, pods: pod_positions } in groups.into_values() {
             let failures: Vec<&Failure> = {
                 let mut positions = pod_positions.clone();
                 positions.sort_unstable();
@@ -249,11 +205,7 @@ impl Check for NetworkPath {
             };
             let pods: Vec<String> = failures.iter().map(|f| f.pod.key()).collect();
             for assumption in &result.assumptions {
-                out.gap(
-                    assumption.clone(),
-                    format!("the path {} -> {} depends on it", result.from, result.to),
-                    None,
-                );
+                out.gap(assumption.clone(), format!("the path {} -> {} depends on it", result.from, result.to), None);
             }
             match (&result.verdict, &result.blocker) {
                 (Verdict::Reachable, _) => {
@@ -261,11 +213,7 @@ impl Check for NetworkPath {
                     out.rule_out(
                         Layer::Network,
                         format!("network path to {}", result.to),
-                        format!(
-                            "{} reach{} it through {via}",
-                            nodes.join(", "),
-                            if nodes.len() == 1 { "es" } else { "" }
-                        ),
+                        format!("{} reach{} it through {via}", nodes.join(", "), if nodes.len() == 1 { "es" } else { "" }),
                     );
                 }
                 (_, Some(blocker)) => {
@@ -273,9 +221,7 @@ impl Check for NetworkPath {
                     // `endpoint.sg-denied` (one rule fixes every endpoint), else the deciding resource.
                     let anchor = match blocker.code {
                         "endpoint.sg-denied" => blocker.resources[1..].join(","),
-                        "endpoint.private-dns-disabled" => {
-                            blocker.resources.get(1).cloned().unwrap_or_default()
-                        }
+                        "endpoint.private-dns-disabled" => blocker.resources.get(1).cloned().unwrap_or_default(),
                         _ => blocker.resources.first().cloned().unwrap_or_default(),
                     };
                     let key = (blocker.code.to_string(), anchor);
@@ -295,24 +241,18 @@ impl Check for NetworkPath {
                             cause.resources.push(resource.clone());
                         }
                     }
+                    let known = cause_pods.entry(key_of(cause)).or_default();
                     for pod in &pods {
-                        if !cause.pods.contains(pod) {
+                        if known.insert(pod.clone()) {
                             cause.pods.push(pod.clone());
                         }
                     }
-                    cause.evidence.push(Evidence {
-                        source: "path".into(),
-                        text: format!("{} (from {})", path_line(&result), nodes.join(", ")),
-                    });
+                    cause
+                        .evidence
+                        .push(Evidence { source: "path".into(), text: format!("{} (from {})", path_line(&result), nodes.join(", ")) });
                     cause.confidence = cause.confidence.max(confidence_for(&failures, &result));
-                    let affected_subnets: Vec<String> = cause
-                        .resources
-                        .iter()
-                        .filter(|r| r.starts_with("subnet-"))
-                        .cloned()
-                        .collect();
-                    if let Some(summary) = grouped_summary(blocker.code, &result, &affected_subnets)
-                    {
+                    let affected_subnets: Vec<String> = cause.resources.iter().filter(|r| r.starts_with("subnet-")).cloned().collect();
+                    if let Some(summary) = grouped_summary(blocker.code, &result, &affected_subnets) {
                         cause.summary = summary;
                     }
                     if blocker.code == "route.no-route"
@@ -323,16 +263,16 @@ impl Check for NetworkPath {
                                 "{nat} is available and its own subnet routes to an attached internet gateway: the NAT works; the affected subnets' route table just does not send traffic to it"
                             );
                             if !cause.evidence.iter().any(|e| e.text == text) {
-                                cause.evidence.push(Evidence {
-                                    source: "nat-gateway".into(),
-                                    text: text.clone(),
-                                });
-                                out.rule_out(Layer::Network, format!("NAT gateway {nat}"), "available, public, and its subnet routes to an attached internet gateway".to_string());
+                                cause.evidence.push(Evidence { source: "nat-gateway".into(), text: text.clone() });
+                                out.rule_out(
+                                    Layer::Network,
+                                    format!("NAT gateway {nat}"),
+                                    "available, public, and its subnet routes to an attached internet gateway".to_string(),
+                                );
                             }
                         }
                     }
-                    cause.fix =
-                        fix::network(model, blocker, &result, &affected_subnets, &cause.pods);
+                    cause.fix = fix::network(model, blocker, &result, &affected_subnets, &cause.pods);
                 }
                 (Verdict::Unknown, None) | (Verdict::Blocked, None) => {
                     out.gap(
@@ -349,9 +289,7 @@ impl Check for NetworkPath {
                     ("network-acl", HopStatus::Pass) => Some("network ACLs"),
                     ("nat-gateway", HopStatus::Pass) => Some("NAT gateway"),
                     ("internet-gateway", HopStatus::Pass) => Some("internet gateway"),
-                    ("dns", HopStatus::Info) if hop.detail.contains("bypassed") => {
-                        Some("VPC endpoints")
-                    }
+                    ("dns", HopStatus::Info) if hop.detail.contains("bypassed") => Some("VPC endpoints"),
                     ("dns", HopStatus::Pass) => Some("DNS"),
                     _ => None,
                 };
@@ -382,18 +320,14 @@ impl Check for NetworkPath {
 fn grouped_summary(code: &str, result: &PathResult, subnets: &[String]) -> Option<String> {
     let table = result.route_table_id.as_deref()?;
     let list = subnets.join(", ");
-    let (plural, have) = if subnets.len() == 1 {
-        ("subnet", "has")
-    } else {
-        ("subnets", "have")
-    };
+    let (plural, have) = if subnets.len() == 1 { ("subnet", "has") } else { ("subnets", "have") };
     match (code, result.association) {
         ("route.no-route", Some(pulldoctor_model::Association::Main)) => Some(format!(
             "the nodes' {plural} ({list}) {have} no explicit route-table association, so they use the VPC's main route table {table}, which has no route out of the VPC (no 0.0.0.0/0): registry traffic is dropped"
         )),
-        ("route.no-route", _) => Some(format!(
-            "route table {table} of the nodes' {plural} ({list}) has no route out of the VPC for registry traffic"
-        )),
+        ("route.no-route", _) => {
+            Some(format!("route table {table} of the nodes' {plural} ({list}) has no route out of the VPC for registry traffic"))
+        }
         _ => None,
     }
 }
@@ -404,13 +338,8 @@ fn confidence_for(failures: &[&Failure], result: &PathResult) -> Confidence {
         return Confidence::Low;
     }
     let classes: Vec<ErrorClass> = failures.iter().map(|f| f.classification.class).collect();
-    let agrees = classes
-        .iter()
-        .any(|c| is_network_class(*c) || matches!(c, ErrorClass::AuthMissing))
-        && result.verdict == Verdict::Blocked;
-    let answered = failures
-        .iter()
-        .any(|f| f.classification.http_status.is_some());
+    let agrees = classes.iter().any(|c| is_network_class(*c) || matches!(c, ErrorClass::AuthMissing)) && result.verdict == Verdict::Blocked;
+    let answered = failures.iter().any(|f| f.classification.http_status.is_some());
     if agrees && !answered {
         Confidence::High
     } else if classes.iter().all(|c| *c == ErrorClass::Other) {

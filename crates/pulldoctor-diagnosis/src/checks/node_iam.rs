@@ -39,17 +39,10 @@ declare_check! {
 /// Does this node pull ECR images with its own role (kubelet credential provider)? OpenShift's
 /// CRI-O nodes do not by default: they use pull secrets.
 pub fn uses_node_credentials(node: &Node) -> bool {
-    !node
-        .container_runtime
-        .as_deref()
-        .is_some_and(|r| r.starts_with("cri-o"))
+    !node.container_runtime.as_deref().is_some_and(|r| r.starts_with("cri-o"))
 }
 
-const NEEDED: &[&str] = &[
-    "ecr:GetAuthorizationToken",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-];
+const NEEDED: &[&str] = &["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
 impl Check for NodeIam {
     fn info(&self) -> &'static CheckInfo {
@@ -64,17 +57,10 @@ impl Check for NodeIam {
                 continue;
             };
             let Some(ecr) = &image.ecr else { continue };
-            let Some(node) = failure
-                .pod
-                .node_name
-                .as_deref()
-                .and_then(|n| model.nodes.get(n))
-            else {
+            let Some(node) = failure.pod.node_name.as_deref().and_then(|n| model.nodes.get(n)) else {
                 continue;
             };
-            if !uses_node_credentials(node)
-                || super::pull_secrets::secret_covers(model, failure.pod, &image.registry)
-            {
+            if !uses_node_credentials(node) || super::pull_secrets::secret_covers(model, failure.pod, &image.registry) {
                 continue;
             }
             let Some(instance) = model.node_instance(node) else {
@@ -96,11 +82,7 @@ impl Check for NodeIam {
                 );
                 continue;
             }
-            let Some(role_arn) = model
-                .instance_profiles
-                .get(profile_arn)
-                .and_then(|p| p.role_arns.first())
-            else {
+            let Some(role_arn) = model.instance_profiles.get(profile_arn).and_then(|p| p.role_arns.first()) else {
                 out.gap(
                     format!("instance profile {profile_arn}"),
                     "not in the bundle's IAM details (another account?)",
@@ -115,15 +97,7 @@ impl Check for NodeIam {
             let Some(role) = model.iam_roles.get(role_arn) else {
                 continue;
             };
-            evaluate_role(
-                cx,
-                failure,
-                role,
-                &repository_arn,
-                &ecr.account,
-                &image.repository,
-                out,
-            );
+            evaluate_role(cx, failure, role, &repository_arn, &ecr.account, &image.repository, out);
         }
     }
 }
@@ -142,24 +116,15 @@ fn evaluate_role(
     for inline in &role.inline_policies {
         match PolicyDocument::parse(&inline.document) {
             Ok(document) => documents.push((format!("{} (inline)", inline.name), document)),
-            Err(error) => out.gap(
-                format!("inline policy {} of {}", inline.name, role.name),
-                format!("it does not parse: {error}"),
-                None,
-            ),
+            Err(error) => out.gap(format!("inline policy {} of {}", inline.name, role.name), format!("it does not parse: {error}"), None),
         }
     }
     let mut unknown = Vec::new();
     for arn in &role.attached_policy_arns {
-        let from_bundle = model
-            .managed_policies
-            .get(arn)
-            .and_then(|p| p.default_document.as_ref())
-            .and_then(|d| PolicyDocument::parse(d).ok());
+        let from_bundle =
+            model.managed_policies.get(arn).and_then(|p| p.default_document.as_ref()).and_then(|d| PolicyDocument::parse(d).ok());
         match from_bundle.or_else(|| managed_policy(arn)) {
-            Some(document) => {
-                documents.push((arn.rsplit('/').next().unwrap_or(arn).to_string(), document))
-            }
+            Some(document) => documents.push((arn.rsplit('/').next().unwrap_or(arn).to_string(), document)),
             None => unknown.push(arn.clone()),
         }
     }
@@ -170,53 +135,26 @@ fn evaluate_role(
             Some(InputKind::IamAuthorizationDetails.command().into()),
         );
     }
-    let named: Vec<NamedPolicy> = documents
-        .iter()
-        .map(|(name, document)| NamedPolicy { name, document })
-        .collect();
-    let repo_policy_doc = model
-        .repository_policies
-        .get(&format!("{account}/{repository}"))
-        .and_then(|p| PolicyDocument::parse_str(&p.policy_text).ok());
-    let repo_policy = repo_policy_doc.as_ref().map(|document| NamedPolicy {
-        name: "repository policy",
-        document,
-    });
+    let named: Vec<NamedPolicy> = documents.iter().map(|(name, document)| NamedPolicy { name, document }).collect();
+    let repo_policy_doc =
+        model.repository_policies.get(&format!("{account}/{repository}")).and_then(|p| PolicyDocument::parse_str(&p.policy_text).ok());
+    let repo_policy = repo_policy_doc.as_ref().map(|document| NamedPolicy { name: "repository policy", document });
     let verdicts = evaluate_pull(&named, repo_policy.as_ref(), &role.arn, repository_arn);
     let denied: Vec<_> = verdicts
         .iter()
-        .filter(|v| {
-            NEEDED.contains(&v.action.as_str())
-                && matches!(
-                    v.decision,
-                    Decision::ExplicitDeny { .. } | Decision::ImplicitDeny
-                )
-        })
+        .filter(|v| NEEDED.contains(&v.action.as_str()) && matches!(v.decision, Decision::ExplicitDeny { .. } | Decision::ImplicitDeny))
         .collect();
-    let conditional: Vec<_> = verdicts
-        .iter()
-        .filter(|v| {
-            NEEDED.contains(&v.action.as_str())
-                && matches!(v.decision, Decision::Conditional { .. })
-        })
-        .collect();
+    let conditional: Vec<_> =
+        verdicts.iter().filter(|v| NEEDED.contains(&v.action.as_str()) && matches!(v.decision, Decision::Conditional { .. })).collect();
     if denied.is_empty() {
         if conditional.is_empty() && unknown.is_empty() {
-            out.rule_out(
-                Layer::Access,
-                format!("node role {}", role.name),
-                format!("allows {} on {repository_arn}", NEEDED.join(", ")),
-            );
+            out.rule_out(Layer::Access, format!("node role {}", role.name), format!("allows {} on {repository_arn}", NEEDED.join(", ")));
         } else if !conditional.is_empty() {
             out.gap(
                 format!("whether {} may pull {repository}", role.name),
                 format!(
                     "{} depend{} on policy conditions that cannot be evaluated offline",
-                    conditional
-                        .iter()
-                        .map(|v| v.action.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    conditional.iter().map(|v| v.action.as_str()).collect::<Vec<_>>().join(", "),
                     if conditional.len() == 1 { "s" } else { "" }
                 ),
                 None,
@@ -225,23 +163,25 @@ fn evaluate_role(
         return;
     }
     let class = failure.classification.class;
-    let auth = matches!(
-        class,
-        ErrorClass::AuthMissing | ErrorClass::AuthDenied | ErrorClass::AuthExpired
-    );
+    let auth = matches!(class, ErrorClass::AuthMissing | ErrorClass::AuthDenied | ErrorClass::AuthExpired);
     // Identity allows but the repository side refuses: the repository policy is the blocker.
-    let repository_side = denied
-        .iter()
-        .all(|v| matches!(v.identity, Decision::Allowed { .. }));
+    let repository_side = denied.iter().all(|v| matches!(v.identity, Decision::Allowed { .. }));
     let (code, resources, summary, fix) = if repository_side {
         (
             "ecr.repository-policy-denied",
             vec![repository_arn.to_string(), role.arn.clone()],
-            format!("the repository policy of {repository} does not let {} pull ({})", role.name, denied.iter().map(|v| v.action.as_str()).collect::<Vec<_>>().join(", ")),
+            format!(
+                "the repository policy of {repository} does not let {} pull ({})",
+                role.name,
+                denied.iter().map(|v| v.action.as_str()).collect::<Vec<_>>().join(", ")
+            ),
             FixOption {
                 title: format!("Allow {} in the repository policy of {repository}", role.arn),
                 commands: vec![Command {
-                    command: format!("aws ecr set-repository-policy --registry-id {account} --repository-name {repository} --policy-text file://repository-policy.json   # add a statement allowing {} ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability", role.arn),
+                    command: format!(
+                        "aws ecr set-repository-policy --registry-id {account} --repository-name {repository} --policy-text file://repository-policy.json   # add a statement allowing {} ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
+                        role.arn
+                    ),
                     safety: Safety::Mutating,
                     changes: "replaces the repository policy".into(),
                 }],
@@ -257,11 +197,7 @@ fn evaluate_role(
             format!(
                 "the node role {} is not allowed {} on {repository}",
                 role.name,
-                denied
-                    .iter()
-                    .map(|v| v.action.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                denied.iter().map(|v| v.action.as_str()).collect::<Vec<_>>().join(", ")
             ),
             FixOption {
                 title: format!("Attach AmazonEC2ContainerRegistryPullOnly to {}", role.name),
@@ -275,19 +211,11 @@ fn evaluate_role(
                 }],
                 blast_radius: format!("every node (and anything else) that uses {}", role.name),
                 preferred: true,
-                rationale:
-                    "the AWS managed pull policy grants exactly what the credential provider needs"
-                        .into(),
+                rationale: "the AWS managed pull policy grants exactly what the credential provider needs".into(),
             },
         )
     };
-    let evidence = denied
-        .iter()
-        .map(|v| Evidence {
-            source: "iam".into(),
-            text: v.explanation.clone(),
-        })
-        .collect();
+    let evidence = denied.iter().map(|v| Evidence { source: "iam".into(), text: v.explanation.clone() }).collect();
     out.causes.push(Cause {
         code,
         layer: Layer::Access,
@@ -299,27 +227,15 @@ fn evaluate_role(
         } else {
             Confidence::Low
         },
-        timing: if is_network_class(class) {
-            Timing::AfterFix
-        } else {
-            Timing::Now
-        },
+        timing: if is_network_class(class) { Timing::AfterFix } else { Timing::Now },
         resources,
         pods: cx
             .failures
             .iter()
             .filter(|f| {
-                f.image_ref
-                    .as_ref()
-                    .and_then(|i| i.ecr.as_ref())
-                    .is_some_and(|e| {
-                        e.repository_arn(
-                            &f.image_ref
-                                .as_ref()
-                                .map(|i| i.repository.clone())
-                                .unwrap_or_default(),
-                        ) == repository_arn
-                    })
+                f.image_ref.as_ref().and_then(|i| i.ecr.as_ref()).is_some_and(|e| {
+                    e.repository_arn(&f.image_ref.as_ref().map(|i| i.repository.clone()).unwrap_or_default()) == repository_arn
+                })
             })
             .map(|f| f.pod.key())
             .collect(),
@@ -327,10 +243,7 @@ fn evaluate_role(
         fix: Fix {
             options: vec![fix],
             verify: vec![Command {
-                command: format!(
-                    "aws iam list-attached-role-policies --role-name {}",
-                    role.name
-                ),
+                command: format!("aws iam list-attached-role-policies --role-name {}", role.name),
                 safety: Safety::ReadOnly,
                 changes: "shows the role's managed policies".into(),
             }],

@@ -1,8 +1,6 @@
 use chrono::{DateTime, Utc};
 use pulldoctor_classify::ErrorClass;
-use pulldoctor_model::{
-    InputKind, Model, Pod, RegistryCredential, SecretFacts, normalise_registry_key,
-};
+use pulldoctor_model::{InputKind, Model, Pod, RegistryCredential, SecretFacts, normalise_registry_key};
 
 use super::{Check, CheckInfo, Context, Findings};
 use crate::affected::{Failure, is_network_class};
@@ -52,31 +50,20 @@ pub fn reaching<'m>(model: &'m Model, pod: &Pod) -> Vec<Reaching<'m>> {
     let mut push = |namespace: &str, name: &str, origin: &'static str| {
         let key = format!("{namespace}/{name}");
         if !out.iter().any(|r| r.name == key) {
-            out.push(Reaching {
-                secret: model.secrets.get(&key),
-                name: key,
-                origin,
-            });
+            out.push(Reaching { secret: model.secrets.get(&key), name: key, origin });
         }
     };
     for name in &pod.image_pull_secrets {
         push(&pod.namespace, name, "pod spec");
     }
     let account = pod.service_account.as_deref().unwrap_or("default");
-    if let Some(sa) = model
-        .service_accounts
-        .get(&format!("{}/{account}", pod.namespace))
-    {
+    if let Some(sa) = model.service_accounts.get(&format!("{}/{account}", pod.namespace)) {
         for name in &sa.image_pull_secrets {
             push(&pod.namespace, name, "service account");
         }
     }
     if model.secrets.contains_key("openshift-config/pull-secret") {
-        push(
-            "openshift-config",
-            "pull-secret",
-            "OpenShift global pull secret",
-        );
+        push("openshift-config", "pull-secret", "OpenShift global pull secret");
     }
     out
 }
@@ -89,19 +76,13 @@ pub fn host_matches(credential: &RegistryCredential, registry: &str) -> bool {
         return true;
     }
     if let Some(suffix) = key.strip_prefix("*.") {
-        return registry
-            .split(':')
-            .next()
-            .is_some_and(|host| host.ends_with(&format!(".{suffix}")));
+        return registry.split(':').next().is_some_and(|host| host.ends_with(&format!(".{suffix}")));
     }
     false
 }
 
 pub fn secret_covers(model: &Model, pod: &Pod, registry: &str) -> bool {
-    reaching(model, pod).iter().any(|r| {
-        r.secret
-            .is_some_and(|s| s.credentials.iter().any(|c| host_matches(c, registry)))
-    })
+    reaching(model, pod).iter().any(|r| r.secret.is_some_and(|s| s.credentials.iter().any(|c| host_matches(c, registry))))
 }
 
 /// OpenShift's internal registry, which per-service-account `*-dockercfg-*` secrets are for.
@@ -125,10 +106,7 @@ fn human(duration: chrono::Duration) -> String {
 }
 
 fn is_auth(class: ErrorClass) -> bool {
-    matches!(
-        class,
-        ErrorClass::AuthMissing | ErrorClass::AuthExpired | ErrorClass::AuthDenied
-    )
+    matches!(class, ErrorClass::AuthMissing | ErrorClass::AuthExpired | ErrorClass::AuthDenied)
 }
 
 fn refresh_fix(namespace: &str, name: &str, registry: &str, region: &str) -> Fix {
@@ -173,7 +151,11 @@ impl Check for PullSecrets {
         let model = cx.model;
         if !model.inputs.contains(&InputKind::Secrets) {
             if !cx.failures.is_empty() {
-                out.gap("pull secrets", "the bundle has no secrets, so pull credentials and ECR token expiry cannot be checked", Some(InputKind::Secrets.command().into()));
+                out.gap(
+                    "pull secrets",
+                    "the bundle has no secrets, so pull credentials and ECR token expiry cannot be checked",
+                    Some(InputKind::Secrets.command().into()),
+                );
             }
             return;
         }
@@ -182,38 +164,28 @@ impl Check for PullSecrets {
             let Some(image) = &failure.image_ref else {
                 continue;
             };
-            if !seen.insert((
-                failure.pod.namespace.clone(),
-                failure.pod.name.clone(),
-                image.registry.clone(),
-            )) {
+            if !seen.insert((failure.pod.namespace.clone(), failure.pod.name.clone(), image.registry.clone())) {
                 continue;
             }
             let class = failure.classification.class;
-            let timing = if is_auth(class) {
-                Timing::Now
-            } else {
-                Timing::AfterFix
-            };
+            let timing = if is_auth(class) { Timing::Now } else { Timing::AfterFix };
             let at = when(failure, cx.now);
             let reaching = reaching(model, failure.pod);
             // referenced but absent
             for missing in reaching.iter().filter(|r| r.secret.is_none()) {
                 let mut evidence = vec![Evidence {
                     source: "secret".into(),
-                    text: format!(
-                        "{} is referenced by the {} but not in the bundle's secrets",
-                        missing.name, missing.origin
-                    ),
+                    text: format!("{} is referenced by the {} but not in the bundle's secrets", missing.name, missing.origin),
                 }];
                 if let Some(event) = &failure.missing_secret_event {
-                    evidence.push(Evidence {
-                        source: "event".into(),
-                        text: event.clone(),
-                    });
+                    evidence.push(Evidence { source: "event".into(), text: event.clone() });
                 }
                 if failure.missing_secret_event.is_none() && !is_auth(class) {
-                    out.gap(format!("secret {}", missing.name), "referenced but not in the bundle (it may exist: secrets may have been filtered when the bundle was made)", Some(InputKind::Secrets.command().into()));
+                    out.gap(
+                        format!("secret {}", missing.name),
+                        "referenced but not in the bundle (it may exist: secrets may have been filtered when the bundle was made)",
+                        Some(InputKind::Secrets.command().into()),
+                    );
                     continue;
                 }
                 out.causes.push(Cause {
@@ -240,39 +212,21 @@ impl Check for PullSecrets {
             let matching: Vec<(&Reaching, &RegistryCredential)> = reaching
                 .iter()
                 .filter_map(|r| r.secret.map(|s| (r, s)))
-                .flat_map(|(r, s)| {
-                    s.credentials
-                        .iter()
-                        .filter(|c| host_matches(c, &image.registry))
-                        .map(move |c| (r, c))
-                })
+                .flat_map(|(r, s)| s.credentials.iter().filter(|c| host_matches(c, &image.registry)).map(move |c| (r, c)))
                 .collect();
             for (reach, credential) in &matching {
                 let Some(expiry) = credential.ecr_expires_at else {
                     continue;
                 };
                 let Some(at) = at else {
-                    out.gap(
-                        format!("expiry of {}", reach.name),
-                        "no failure time or --now to compare the token's expiry with",
-                        None,
-                    );
+                    out.gap(format!("expiry of {}", reach.name), "no failure time or --now to compare the token's expiry with", None);
                     continue;
                 };
                 let created = reach.secret.and_then(|s| s.created);
-                let age = created
-                    .map(|c| format!(", written {} before", human(at - c)))
-                    .unwrap_or_default();
+                let age = created.map(|c| format!(", written {} before", human(at - c))).unwrap_or_default();
                 if expiry <= at {
-                    let region = image
-                        .ecr
-                        .as_ref()
-                        .map(|e| e.region.clone())
-                        .unwrap_or_else(|| "REGION".into());
-                    let (namespace, name) = reach
-                        .name
-                        .split_once('/')
-                        .unwrap_or(("default", &reach.name));
+                    let region = image.ecr.as_ref().map(|e| e.region.clone()).unwrap_or_else(|| "REGION".into());
+                    let (namespace, name) = reach.name.split_once('/').unwrap_or(("default", &reach.name));
                     let mut summary = format!(
                         "the ECR token in {} expired at {} ({} before the failure{age})",
                         reach.name,
@@ -286,11 +240,7 @@ impl Check for PullSecrets {
                         code: "pullsecret.expired",
                         layer: Layer::Access,
                         summary,
-                        confidence: if is_auth(class) {
-                            Confidence::High
-                        } else {
-                            Confidence::Medium
-                        },
+                        confidence: if is_auth(class) { Confidence::High } else { Confidence::Medium },
                         timing,
                         resources: vec![reach.name.clone()],
                         pods: vec![failure.pod.key()],
@@ -310,11 +260,7 @@ impl Check for PullSecrets {
                     out.rule_out(
                         Layer::Access,
                         format!("ECR token in {}", reach.name),
-                        format!(
-                            "valid until {} ({} after the last failure{age})",
-                            expiry.format("%Y-%m-%d %H:%M UTC"),
-                            human(expiry - at)
-                        ),
+                        format!("valid until {} ({} after the last failure{age})", expiry.format("%Y-%m-%d %H:%M UTC"), human(expiry - at)),
                     );
                 }
             }
@@ -326,10 +272,7 @@ impl Check for PullSecrets {
                     .filter(|r| r.origin != "OpenShift global pull secret")
                     .filter_map(|r| r.secret)
                     .flat_map(|s| {
-                        s.credentials
-                            .iter()
-                            .filter(|c| !is_internal_registry(&c.host))
-                            .map(move |c| format!("{} ({})", s.key(), c.host))
+                        s.credentials.iter().filter(|c| !is_internal_registry(&c.host)).map(move |c| format!("{} ({})", s.key(), c.host))
                     })
                     .collect();
                 // ECR images on nodes with their own credentials (kubelet credential provider) need no secret.
@@ -342,14 +285,7 @@ impl Check for PullSecrets {
                         .is_some_and(super::node_iam::uses_node_credentials);
                 if is_auth(class) && !node_credentials {
                     let (code, summary) = if others.is_empty() {
-                        (
-                            "pullsecret.missing",
-                            format!(
-                                "no pull secret reaches {} for {}",
-                                failure.pod.key(),
-                                image.registry
-                            ),
-                        )
+                        ("pullsecret.missing", format!("no pull secret reaches {} for {}", failure.pod.key(), image.registry))
                     } else {
                         (
                             "pullsecret.wrong-registry",
@@ -367,9 +303,7 @@ impl Check for PullSecrets {
                         summary,
                         confidence: Confidence::Medium,
                         timing,
-                        resources: std::iter::once(failure.pod.key())
-                            .chain(reaching.iter().map(|r| r.name.clone()))
-                            .collect(),
+                        resources: std::iter::once(failure.pod.key()).chain(reaching.iter().map(|r| r.name.clone())).collect(),
                         pods: vec![failure.pod.key()],
                         evidence: vec![Evidence {
                             source: "secret".into(),
@@ -379,29 +313,19 @@ impl Check for PullSecrets {
                                 if reaching.is_empty() {
                                     "(no pull secrets)".to_string()
                                 } else {
-                                    reaching
-                                        .iter()
-                                        .map(|r| r.name.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
+                                    reaching.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
                                 }
                             ),
                         }],
                         fix: Fix::default(),
                     });
                 }
-            } else if !matching.iter().any(|(_, c)| c.ecr_expires_at.is_some())
-                && is_network_class(class)
-            {
+            } else if !matching.iter().any(|(_, c)| c.ecr_expires_at.is_some()) && is_network_class(class) {
                 let names: Vec<&str> = matching.iter().map(|(r, _)| r.name.as_str()).collect();
                 out.rule_out(
                     Layer::Access,
                     format!("pull credentials for {}", image.registry),
-                    format!(
-                        "{} hold{} credentials for it",
-                        names.join(", "),
-                        if names.len() == 1 { "s" } else { "" }
-                    ),
+                    format!("{} hold{} credentials for it", names.join(", "), if names.len() == 1 { "s" } else { "" }),
                 );
             }
             if is_network_class(class) {
@@ -414,16 +338,8 @@ impl Check for PullSecrets {
                 let reason = format!(
                     "the error is a {what}: the request never reached the registry, so credentials, IAM and repository policies were never checked"
                 );
-                if !out
-                    .ruled_out
-                    .iter()
-                    .any(|r| r.check == "registry authentication as the current blocker")
-                {
-                    out.rule_out(
-                        Layer::Access,
-                        "registry authentication as the current blocker",
-                        reason,
-                    );
+                if !out.ruled_out.iter().any(|r| r.check == "registry authentication as the current blocker") {
+                    out.rule_out(Layer::Access, "registry authentication as the current blocker", reason);
                 }
             }
         }
