@@ -37,23 +37,73 @@ impl Style {
 }
 
 /// Word-wrap `text` to WIDTH with `first` before the first line and `rest` before the others.
+/// A word longer than a line (a URL, an image reference) is cut where the line ends.
 pub fn wrap(text: &str, first: &str, rest: &str) -> String {
     let mut out = String::new();
     let mut line = String::from(first);
     let mut empty = true;
+    let visible = |s: &str| {
+        // ANSI colour codes take no columns
+        let mut count = 0;
+        let mut escape = false;
+        for c in s.chars() {
+            match (escape, c) {
+                (false, '\u{1b}') => escape = true,
+                (true, 'm') => escape = false,
+                (true, _) => {}
+                (false, _) => count += 1,
+            }
+        }
+        count
+    };
     for word in text.split_whitespace() {
-        let visible = line.chars().count();
-        if !empty && visible + 1 + word.chars().count() > WIDTH {
+        let mut word = word.to_string();
+        loop {
+            let used = visible(&line);
+            let room = WIDTH.saturating_sub(used + usize::from(!empty));
+            let length = visible(&word);
+            if length <= room {
+                if !empty {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                empty = false;
+                break;
+            }
+            if !empty && length <= WIDTH.saturating_sub(visible(rest)) {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = String::from(rest);
+                empty = true;
+                continue;
+            }
+            // longer than a whole line: cut it
+            let room = if empty { WIDTH.saturating_sub(used) } else { room };
+            if room == 0 || word.contains('\u{1b}') {
+                if !empty {
+                    out.push_str(line.trim_end());
+                    out.push('\n');
+                    line = String::from(rest);
+                }
+                line.push_str(&word);
+                empty = false;
+                break;
+            }
+            let cut: String = word.chars().take(room).collect();
+            let remainder: String = word.chars().skip(room).collect();
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(&cut);
             out.push_str(line.trim_end());
             out.push('\n');
             line = String::from(rest);
             empty = true;
+            word = remainder;
+            if word.is_empty() {
+                break;
+            }
         }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
     }
     out.push_str(line.trim_end());
     out.push('\n');
@@ -201,11 +251,12 @@ pub fn path_text(result: &PathResult, nodes: &[String], style: Style) -> String 
     out.push_str(&wrap(&format!("{from} -> {}  {verdict}{code}", result.to), "  ", "    "));
     for (position, hop) in result.hops.iter().enumerate() {
         let prefix = format!("   {:>2}. {} {:<16} ", position + 1, status_mark(hop.status, style), hop.kind);
-        out.push_str(&wrap(&hop.detail, &prefix, "                         "));
+        let indent = " ".repeat(27);
+        out.push_str(&wrap(&hop.detail, &prefix, &indent));
         if let Some(rule) = &hop.rule
             && matches!(hop.status, HopStatus::Fail | HopStatus::Unknown | HopStatus::Pass)
         {
-            out.push_str(&wrap(rule, "                         rule: ", "                               "));
+            out.push_str(&wrap(rule, &format!("{}rule: ", " ".repeat(27)), &" ".repeat(33)));
         }
     }
     if let Some(blocker) = &result.blocker {
@@ -355,7 +406,7 @@ pub fn markdown(report: &Report) -> String {
 mod tests {
     #[test]
     fn wrap_respects_width() {
-        let text = "word ".repeat(60);
+        let text = format!("{} {} end", "word ".repeat(60), "x".repeat(250));
         for line in super::wrap(&text, "  - ", "    ").lines() {
             assert!(line.chars().count() <= super::WIDTH, "{line}");
         }

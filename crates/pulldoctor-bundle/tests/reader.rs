@@ -1,0 +1,275 @@
+//! The reader against every recognised kind (genuine CLI shapes in `fixtures/reader/`), against
+//! odd file names and layouts, and against bad input: it must name the file and the JSON path,
+//! and never panic.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use pulldoctor_bundle::{FileError, ReadError, ReadOptions, read_bundle, read_contents};
+use pulldoctor_model::InputKind;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/reader").canonicalize().unwrap()
+}
+
+fn read_one(name: &str, bytes: &[u8]) -> Result<pulldoctor_bundle::Bundle, ReadError> {
+    let path = PathBuf::from(name);
+    read_contents(std::iter::once((path.as_path(), Ok::<&[u8], FileError>(bytes))), &ReadOptions::default())
+}
+
+fn file_errors(error: ReadError) -> Vec<FileError> {
+    match error {
+        ReadError::Files(errors) => errors,
+        other => panic!("expected file errors, got {other}"),
+    }
+}
+
+/// Each fixture, alone, yields exactly the input kind(s) named here.
+#[test]
+fn every_recognised_kind() {
+    use InputKind::*;
+    let cases: &[(&str, &[InputKind])] = &[
+        ("ec2-describe-vpcs.json", &[Vpcs]),
+        ("ec2-describe-vpc-attribute-enableDnsSupport.json", &[VpcDnsSupport]),
+        ("ec2-describe-vpc-attribute-enableDnsHostnames.json", &[VpcDnsHostnames]),
+        ("ec2-describe-subnets.json", &[Subnets]),
+        ("ec2-describe-route-tables.json", &[RouteTables]),
+        ("ec2-describe-nat-gateways.json", &[NatGateways]),
+        ("ec2-describe-internet-gateways.json", &[InternetGateways]),
+        ("ec2-describe-egress-only-internet-gateways.json", &[EgressOnlyInternetGateways]),
+        ("ec2-describe-vpc-endpoints.json", &[VpcEndpoints]),
+        ("ec2-describe-security-groups.json", &[SecurityGroups]),
+        ("ec2-describe-network-acls.json", &[NetworkAcls]),
+        ("ec2-describe-instances.json", &[Instances]),
+        ("ec2-describe-network-interfaces.json", &[NetworkInterfaces]),
+        ("ec2-describe-prefix-lists.json", &[PrefixLists]),
+        ("ec2-describe-managed-prefix-lists.json", &[ManagedPrefixLists]),
+        ("ec2-get-managed-prefix-list-entries-pl-63a5400a.json", &[PrefixListEntries]),
+        ("ec2-describe-vpc-peering-connections.json", &[PeeringConnections]),
+        ("ec2-describe-transit-gateway-attachments.json", &[TransitGatewayAttachments]),
+        ("ecr-describe-repositories.json", &[EcrRepositories]),
+        ("ecr-describe-images.json", &[EcrImages]),
+        ("ecr-describe-images-cli-v1.json", &[EcrImages]),
+        ("ecr-get-repository-policy.json", &[EcrRepositoryPolicy]),
+        ("iam-get-account-authorization-details.json", &[IamAuthorizationDetails]),
+        ("cloudtrail-lookup-events.json", &[CloudTrailEvents]),
+        ("sts-get-caller-identity.json", &[CallerIdentity]),
+        ("k8s-pods.json", &[Pods]),
+        ("k8s-events.json", &[Events]),
+        ("k8s-events-events.k8s.io.json", &[Events]),
+        ("k8s-nodes.json", &[Nodes]),
+        ("k8s-serviceaccounts.json", &[ServiceAccounts]),
+        ("k8s-secret-dockerconfigjson.json", &[Secrets]),
+        ("k8s-secret-dockercfg.json", &[Secrets]),
+        ("k8s-networkpolicies.json", &[NetworkPolicies]),
+        ("k8s-namespaces.json", &[Namespaces]),
+        ("openshift-proxy.json", &[ClusterProxy]),
+        ("openshift-image-config.json", &[ClusterImagePolicy]),
+        ("openshift-imagecontentsourcepolicies.json", &[ImageContentSourcePolicies]),
+        ("openshift-imagedigestmirrorsets.json", &[ImageDigestMirrorSets]),
+    ];
+    for (name, kinds) in cases {
+        let path = fixtures().join(name);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let bundle = read_one(name, &bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got: Vec<InputKind> = bundle.model.inputs.iter().copied().collect();
+        assert_eq!(got, kinds.to_vec(), "{name}");
+        assert!(bundle.skipped.is_empty(), "{name} skipped: {:?}", bundle.skipped);
+    }
+}
+
+#[test]
+fn the_whole_fixture_folder_reads_and_relates() {
+    let bundle = read_bundle(&fixtures(), &ReadOptions { strict: true, ..Default::default() }).unwrap();
+    let model = &bundle.model;
+    assert!(!model.pods.is_empty() && !model.nodes.is_empty() && !model.route_tables.is_empty());
+    // every node with an aws providerID resolves to an instance of the bundle
+    for node in model.nodes.values().filter(|n| n.instance_id.is_some()) {
+        assert!(model.node_instance(node).is_some(), "node {} has no instance", node.name);
+    }
+    // every subnet has an effective route table
+    for subnet in model.subnets.keys() {
+        assert!(model.effective_route_table(subnet).is_some(), "{subnet} has no route table");
+    }
+    // prefix-list entries were attached by file name
+    assert!(model.prefix_lists.get("pl-63a5400a").and_then(|p| p.cidrs.as_ref()).is_some_and(|c| !c.is_empty()));
+}
+
+#[test]
+fn the_mixed_list_is_split_by_kind() {
+    let bytes = std::fs::read(fixtures().join("k8s-list-mixed.json")).unwrap();
+    let bundle = read_one("whatever.json", &bytes).unwrap();
+    assert!(bundle.model.inputs.len() >= 2, "{:?}", bundle.model.inputs);
+}
+
+#[test]
+fn content_not_names_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("deep/er");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::copy(fixtures().join("ec2-describe-route-tables.json"), dir.path().join("x.json")).unwrap();
+    std::fs::copy(fixtures().join("k8s-pods.json"), nested.join("ROUTES.JSON")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not json").unwrap();
+    let bundle = read_bundle(dir.path(), &ReadOptions::default()).unwrap();
+    assert!(bundle.model.inputs.contains(&InputKind::RouteTables));
+    assert!(bundle.model.inputs.contains(&InputKind::Pods));
+    assert_eq!(bundle.files_read, 2);
+}
+
+#[test]
+fn pages_merge_and_duplicates_are_one_object() {
+    let one = br#"{"Subnets":[{"SubnetId":"subnet-1","VpcId":"vpc-1","CidrBlock":"10.0.0.0/24"}]}"#;
+    let two = br#"{"Subnets":[{"SubnetId":"subnet-2","VpcId":"vpc-1","CidrBlock":"10.0.1.0/24"},{"SubnetId":"subnet-1","VpcId":"vpc-1","CidrBlock":"10.0.0.0/24"}],"NextToken":"abc"}"#;
+    let files = [(PathBuf::from("a.json"), &one[..]), (PathBuf::from("b.json"), &two[..])];
+    let bundle = read_contents(files.iter().map(|(p, b)| (p.as_path(), Ok(*b))), &ReadOptions::default()).unwrap();
+    assert_eq!(bundle.model.subnets.len(), 2);
+}
+
+fn check_error(name: &str, bytes: &[u8], path_contains: &str, message_contains: &str) {
+    let errors = file_errors(read_one(name, bytes).err().unwrap_or_else(|| panic!("{name}: expected an error")));
+    let error = &errors[0];
+    assert_eq!(error.file, PathBuf::from(name));
+    assert!(error.json_path.contains(path_contains), "{name}: path `{}` lacks `{path_contains}`", error.json_path);
+    assert!(error.message.contains(message_contains), "{name}: message `{}` lacks `{message_contains}`", error.message);
+    assert!(error.to_string().starts_with(name), "{error}");
+}
+
+#[test]
+fn bad_input_names_the_file_and_the_path() {
+    check_error("truncated.json", br#"{"RouteTables": [{"RouteTableId": "rtb-1", "#, "", "truncated");
+    check_error("garbage.json", b"{not json", "", "not valid JSON");
+    check_error("empty.json", b"  \n", "", "empty");
+    check_error(
+        "wrong-type.json",
+        br#"{"RouteTables":[{"RouteTableId":"rtb-1","VpcId":"vpc-1","Routes":[{"DestinationCidrBlock":42,"GatewayId":"local"}]}]}"#,
+        "RouteTables[0].Routes[0].DestinationCidrBlock",
+        "",
+    );
+    check_error("bad-cidr.json", br#"{"Subnets":[{"SubnetId":"s","VpcId":"v","CidrBlock":"10.0.0.0/99"}]}"#, "Subnets[0].CidrBlock", "");
+    check_error("missing-id.json", br#"{"Vpcs":[{"CidrBlock":"10.0.0.0/16"}]}"#, "Vpcs[0]", "VpcId");
+    check_error("k8s.json", br#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":"oops"}}]}"#, "items[0].spec.containers", "");
+    check_error(
+        "bad-time.json",
+        br#"{"apiVersion":"v1","kind":"Event","metadata":{"name":"e"},"lastTimestamp":"yesterday"}"#,
+        "lastTimestamp",
+        "not a timestamp",
+    );
+    check_error("entries.json", br#"{"Entries":[{"Cidr":"10.0.0.0/8"}]}"#, "", "pl-63a5400a.json");
+}
+
+#[test]
+fn unknown_json_is_skipped_or_an_error_under_strict() {
+    let bytes = br#"{"Something": []}"#;
+    let bundle = read_one("other.json", bytes).unwrap();
+    assert_eq!(bundle.skipped.len(), 1);
+    assert!(bundle.skipped[0].reason.contains("Something"));
+    let path = PathBuf::from("other.json");
+    let strict = read_contents(std::iter::once((path.as_path(), Ok(&bytes[..]))), &ReadOptions { strict: true, ..Default::default() });
+    assert!(file_errors(strict.unwrap_err())[0].message.contains("--strict"));
+    // unknown Kubernetes kinds inside a list are a note
+    let list = br#"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"}}]}"#;
+    assert!(read_one("deploy.json", list).unwrap().notes.iter().any(|n| n.contains("Deployment")));
+}
+
+#[test]
+fn missing_dirs_and_huge_files() {
+    assert!(matches!(read_bundle(Path::new("/nonexistent/bundle"), &ReadOptions::default()), Err(ReadError::NotFound(_))));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("ec2-describe-subnets.json"), dir.path().join("s.json")).unwrap();
+    let error = read_bundle(dir.path(), &ReadOptions { max_file_bytes: 10, ..Default::default() }).unwrap_err();
+    assert!(error.to_string().contains("more than the limit"), "{error}");
+    let file = dir.path().join("s.json");
+    assert!(matches!(read_bundle(&file, &ReadOptions::default()), Err(ReadError::NotADirectory(_))));
+}
+
+#[test]
+fn secrets_never_reach_the_model() {
+    for name in ["k8s-secret-dockerconfigjson.json", "k8s-secret-dockercfg.json"] {
+        let bytes = std::fs::read(fixtures().join(name)).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let bundle = read_one(name, &bytes).unwrap();
+        let dump = format!("{:?}{}", bundle.model, serde_json::to_string(&bundle.model).unwrap());
+        // every base64 data value and every decoded password/auth must be absent
+        let mut secrets = Vec::new();
+        collect_secret_strings(&value, &mut secrets);
+        assert!(!secrets.is_empty(), "{name}: no secret values found to check");
+        for secret in secrets {
+            assert!(!dump.contains(&secret), "{name}: a secret value reached the model");
+        }
+    }
+}
+
+fn collect_secret_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    use base64::Engine;
+    let items = value.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_else(|| vec![value.clone()]);
+    for item in items {
+        for data in item.get("data").and_then(|d| d.as_object()).into_iter().flat_map(|d| d.values()) {
+            let Some(encoded) = data.as_str() else { continue };
+            out.push(encoded.to_string());
+            let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else { continue };
+            let Ok(config) = serde_json::from_slice::<serde_json::Value>(&decoded) else { continue };
+            let auths = config.get("auths").cloned().unwrap_or(config);
+            for entry in auths.as_object().into_iter().flat_map(|a| a.values()) {
+                for field in ["password", "auth", "identitytoken"] {
+                    if let Some(text) = entry.get(field).and_then(|v| v.as_str()).filter(|t| t.len() > 8) {
+                        out.push(text.to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes never panic, and an error always names the file.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        if let Err(ReadError::Files(errors)) = read_one("fuzz.json", &bytes) {
+            prop_assert!(errors.iter().all(|e| e.file == Path::new("fuzz.json")));
+        }
+    }
+
+    /// Every fixture cut at any byte is an error naming the file (or, rarely, still valid JSON), never a panic.
+    #[test]
+    fn truncated_fixtures_never_panic(index in 0usize..40, cut in 0.0f64..1.0) {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(fixtures()).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+        names.sort();
+        let file = &names[index % names.len()];
+        let bytes = std::fs::read(file).unwrap();
+        let end = ((bytes.len() as f64) * cut) as usize;
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        if let Err(ReadError::Files(errors)) = read_one(&name, &bytes[..end]) {
+            prop_assert!(errors.iter().all(|e| e.file == Path::new(&name)));
+        }
+    }
+
+    /// Replacing any JSON value of a fixture with a value of another type never panics.
+    #[test]
+    fn type_flips_never_panic(index in 0usize..40, seed in any::<u64>(), replacement in prop_oneof![Just(serde_json::json!(null)), Just(serde_json::json!(7)), Just(serde_json::json!("x")), Just(serde_json::json!([])), Just(serde_json::json!({}))]) {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(fixtures()).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+        names.sort();
+        let file = &names[index % names.len()];
+        let mut value: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        let mut count = 0u64;
+        flip(&mut value, seed, &mut count, &replacement);
+        let bytes = serde_json::to_vec(&value).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let _ = read_one(&name, &bytes);
+    }
+}
+
+/// Replace the `seed % n`-th node (in a pre-order walk) with `replacement`.
+fn flip(value: &mut serde_json::Value, seed: u64, count: &mut u64, replacement: &serde_json::Value) -> bool {
+    *count += 1;
+    if seed % 97 == *count % 97 && *count > 1 {
+        *value = replacement.clone();
+        return true;
+    }
+    match value {
+        serde_json::Value::Array(items) => items.iter_mut().any(|v| flip(v, seed, count, replacement)),
+        serde_json::Value::Object(map) => map.values_mut().any(|v| flip(v, seed, count, replacement)),
+        _ => false,
+    }
+}
