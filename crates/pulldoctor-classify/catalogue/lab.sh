@@ -11,7 +11,13 @@
 #
 # Usage:  sudo bash lab.sh            # install, run every scenario, clean up
 #         LAB=/some/dir bash lab.sh   # scratch dir (default /tmp/classify-lab)
-#         ONLY="auth-none tcp-drop" bash lab.sh   # a subset of scenarios
+#         ONLY="auth-none tcp-drop" bash lab.sh   # a subset of scenarios:
+#   auth-none auth-wrong tag-missing repo-missing x509-unknown x509-expired x509-name http-to-https
+#   refused dns-nxdomain dns-servfail dns-timeout dns-local-drop dns-refused tcp-drop blackhole
+#   noroute host-unreach s3-drop tls-hang http-hang rate-limit http-500 http-502 http-503
+#   ecr-expired ecr-vpce-denied hub-denied platform invalid-ref proxy-refused proxy-407 proxy-403
+#   disk policy
+# Then: python3 lab_to_toml.py "$LAB/captures" lab.toml
 # Output: $LAB/captures/<scenario>.<tool>.txt  (first line: the command, then its combined output,
 #         last line: "exit=N")
 # No traffic leaves the machine: every address used is loopback or inside the two namespaces, and
@@ -599,6 +605,7 @@ main() {
     [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
     install_tools
     trap cleanup EXIT
+    trap 'exit 130' INT TERM
     cleanup
     write_helpers
     setup_certs_images

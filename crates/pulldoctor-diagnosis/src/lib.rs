@@ -8,6 +8,7 @@
 pub mod affected;
 pub mod checks;
 pub mod codes;
+pub mod compare;
 mod fix;
 pub mod report;
 mod scope;
@@ -85,7 +86,27 @@ pub fn diagnose(model: &Model, options: &Options) -> Report {
         }
     }
     let scope = scope::scope(&cx);
+    let comparisons = compare::compare(&cx);
     attach_error_evidence(&cx, &mut findings, &scope);
+    let mut registries_of_pod: std::collections::HashMap<String, std::collections::BTreeSet<&str>> = std::collections::HashMap::new();
+    for failure in &cx.failures {
+        if let Some(image) = &failure.image_ref {
+            registries_of_pod.entry(failure.pod.key()).or_default().insert(image.registry.as_str());
+        }
+    }
+    for cause in findings.causes.iter_mut().filter(|c| c.timing == Timing::Now) {
+        // What separates working from failing pods of the same registry, as evidence.
+        for comparison in &comparisons {
+            let separating: Vec<String> = comparison.differences.iter().filter(|d| d.separates).map(|d| d.describe()).collect();
+            let concerns = cause.pods.iter().any(|p| registries_of_pod.get(p).is_some_and(|r| r.contains(comparison.registry.as_str())));
+            if !separating.is_empty() && concerns {
+                cause.evidence.push(Evidence {
+                    source: "comparison".into(),
+                    text: format!("working vs failing pods of {}: {}", comparison.registry, separating.join("; ")),
+                });
+            }
+        }
+    }
     rank(&mut findings.causes);
     let affected: Vec<Affected> = cx
         .failures
@@ -115,6 +136,7 @@ pub fn diagnose(model: &Model, options: &Options) -> Report {
         affected,
         gaps: findings.gaps,
         scope,
+        comparisons,
         paths: findings.paths,
         notes: Vec::new(),
     }

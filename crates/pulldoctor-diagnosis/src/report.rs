@@ -26,6 +26,8 @@ pub struct Report {
     pub gaps: Vec<Gap>,
     /// The failure pattern in words, and the groups behind it.
     pub scope: Scope,
+    /// For each registry with failures: what separates the pods that run from those that fail.
+    pub comparisons: Vec<crate::compare::Comparison>,
     /// Traced paths from affected nodes to the hosts their pulls need, grouped by identical verdict.
     pub paths: Vec<PathGroup>,
     /// Notes from reading the input (skipped files, unknown kinds).

@@ -189,6 +189,11 @@ pub fn text(report: &Report, style: Style) -> String {
             out.push_str(&wrap(line, "  - ", "    "));
         }
     }
+    let comparisons: Vec<_> = report.comparisons.iter().filter(|c| c.working > 0).collect();
+    if !comparisons.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("WORKING VS FAILING"));
+        out.push_str(&comparisons_text(&comparisons));
+    }
     let interesting: Vec<_> = report.paths.iter().filter(|p| p.result.verdict != Verdict::Reachable).collect();
     if !interesting.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("PATHS"));
@@ -224,6 +229,32 @@ pub fn text(report: &Report, style: Style) -> String {
                 affected.error_class
             );
             out.push_str(&wrap(&line, "  - ", "    "));
+        }
+    }
+    out
+}
+
+/// The working-vs-failing comparison, one registry at a time.
+pub fn comparisons_text(comparisons: &[&pulldoctor_diagnosis::compare::Comparison]) -> String {
+    let mut out = String::new();
+    for comparison in comparisons {
+        out.push_str(&wrap(
+            &format!(
+                "{}: {} failing, {} working pod{}",
+                comparison.registry,
+                comparison.failing,
+                comparison.working,
+                if comparison.working == 1 { "" } else { "s" }
+            ),
+            "  ",
+            "    ",
+        ));
+        for difference in &comparison.differences {
+            let marker = if difference.separates { "separates" } else { "differs" };
+            out.push_str(&wrap(&difference.describe(), &format!("    - {marker}: "), "      "));
+        }
+        if !comparison.same.is_empty() {
+            out.push_str(&wrap(&comparison.same.join(", "), "    - same in both: ", "      "));
         }
     }
     out
@@ -337,6 +368,17 @@ pub fn markdown(report: &Report) -> String {
                 first.format("%Y-%m-%d %H:%M UTC"),
                 last.format("%Y-%m-%d %H:%M UTC")
             );
+        }
+        out.push('\n');
+    }
+    let comparisons: Vec<_> = report.comparisons.iter().filter(|c| c.working > 0).collect();
+    if !comparisons.is_empty() {
+        let _ = writeln!(out, "## Working vs failing\n");
+        for comparison in comparisons {
+            let _ = writeln!(out, "- **{}**: {} failing, {} working", comparison.registry, comparison.failing, comparison.working);
+            for difference in &comparison.differences {
+                let _ = writeln!(out, "  - {}: {}", if difference.separates { "separates" } else { "differs" }, difference.describe());
+            }
         }
         out.push('\n');
     }

@@ -25,6 +25,8 @@ pub enum Command {
     Diagnose(Diagnose),
     /// Trace the network path from a node, instance or subnet to a host, hop by hop
     Path(PathArgs),
+    /// Compare pods that pull from a registry with pods that fail to: what separates them
+    Compare(CompareArgs),
     /// Classify pull error messages (arguments, or one per line on standard input)
     Classify(ClassifyArgs),
     /// Explain a cause code or a check (no argument: list them all)
@@ -112,4 +114,16 @@ pub struct ClassifyArgs {
 pub struct ExplainArgs {
     /// A cause code (e.g. route.no-route) or a check name (e.g. network-path)
     pub code: Option<String>,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub input: Input,
+    /// text, or json
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Only pods in this namespace
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
 }

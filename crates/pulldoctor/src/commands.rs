@@ -11,12 +11,13 @@ use pulldoctor_model::Model;
 use pulldoctor_net::{Engine, From, Target};
 use pulldoctor_render::Style;
 
-use crate::cli::{ClassifyArgs, Cli, Color, Command, Diagnose, ExplainArgs, Format, Input, PathArgs};
+use crate::cli::{ClassifyArgs, Cli, Color, Command, CompareArgs, Diagnose, ExplainArgs, Format, Input, PathArgs};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Diagnose(args) => diagnose(args),
         Command::Path(args) => path(args),
+        Command::Compare(args) => compare(args),
         Command::Classify(args) => classify(args),
         Command::Explain(args) => explain(args),
     }
@@ -155,6 +156,32 @@ fn path(args: PathArgs) -> Result<ExitCode> {
         pulldoctor_net::Verdict::Reachable => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
+}
+
+fn compare(args: CompareArgs) -> Result<ExitCode> {
+    let (model, _) = load(&args.input)?;
+    let options = Options { namespace: args.namespace, ..Options::default() };
+    let report = pulldoctor_diagnosis::diagnose(&model, &options);
+    let output = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report.comparisons)? + "\n",
+        _ => {
+            let mut text = String::new();
+            if report.comparisons.is_empty() {
+                text.push_str("no pod fails to pull: nothing to compare\n");
+            }
+            for comparison in report.comparisons.iter().filter(|c| c.working == 0) {
+                text.push_str(&format!(
+                    "{}: {} failing pod(s) and none that pull from it: nothing to compare with\n",
+                    comparison.registry, comparison.failing
+                ));
+            }
+            let with_working: Vec<_> = report.comparisons.iter().filter(|c| c.working > 0).collect();
+            text.push_str(&pulldoctor_render::comparisons_text(&with_working));
+            text
+        }
+    };
+    emit(&output)?;
+    Ok(if report.affected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn classify(args: ClassifyArgs) -> Result<ExitCode> {

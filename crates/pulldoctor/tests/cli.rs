@@ -82,6 +82,7 @@ fn transcripts() {
     snapshot("explain-route", &["explain", "route.no-route"]);
     snapshot("explain-unknown", &["explain", "route.nope"]);
     snapshot("classify", &["classify", "dial tcp 52.207.2.251:443: i/o timeout", "manifest unknown"]);
+    snapshot("compare-seed", &["compare", SEED]);
     snapshot("diagnose-namespace-filter", &["diagnose", SEED, "-n", "harness-delegate-ng", "--format", "markdown"]);
 }
 

@@ -77,7 +77,7 @@ fn verdict_name(verdict: Verdict) -> &'static str {
 
 /// Returns the problems found (empty when the scenario holds) and whether its top cause is
 /// produced by a check that exists yet.
-fn check(scenario: &Path) -> (Vec<String>, bool) {
+fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
     let name = scenario.file_name().unwrap().to_string_lossy().to_string();
     let expect: Expect = toml::from_str(&std::fs::read_to_string(scenario.join("expect.toml")).unwrap())
         .unwrap_or_else(|e| panic!("{name}/expect.toml: {e}"));
@@ -134,6 +134,7 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
         }
     }
     let engine = Engine::new(&bundle.model);
+    let mut path_snapshots = Vec::new();
     for path in &expect.path {
         let from = if path.from.starts_with("subnet-") {
             From::Subnet(path.from.clone())
@@ -149,6 +150,7 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
             Err(_) => pulldoctor_net::Target { host: Some(host), port, ..Default::default() },
         };
         let result = engine.trace(&from, &target);
+        path_snapshots.push(pulldoctor_render::path_text(&result, &[], pulldoctor_render::Style { color: false }));
         let got = verdict_name(result.verdict);
         let code = result.blocker.as_ref().map(|b| b.code);
         if got != path.verdict || (path.code.is_some() && code != path.code.as_deref()) {
@@ -164,8 +166,12 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
         insta::assert_snapshot!(format!("{name}.text"), pulldoctor_render::text(&report, pulldoctor_render::Style { color: false }));
         insta::assert_snapshot!(format!("{name}.json"), pulldoctor_render::json(&report));
         insta::assert_snapshot!(format!("{name}.md"), pulldoctor_render::markdown(&report));
+        if !path_snapshots.is_empty() {
+            insta::assert_snapshot!(format!("{name}.path"), path_snapshots.join("\n"));
+        }
     });
-    (problems, implemented)
+    let fired = report.causes.iter().map(|c| c.code).collect();
+    (problems, implemented, fired)
 }
 
 #[test]
@@ -174,9 +180,11 @@ fn every_scenario_meets_its_expectations() {
     assert!(all.len() >= 3, "the scenario library is missing (found {})", all.len());
     let mut failed = Vec::new();
     let mut pending = Vec::new();
+    let mut all_fired = std::collections::BTreeSet::new();
     for scenario in &all {
         let name = scenario.file_name().unwrap().to_string_lossy().to_string();
-        let (problems, implemented) = check(scenario);
+        let (problems, implemented, fired) = check(scenario);
+        all_fired.extend(fired);
         if !implemented {
             pending.push(name.clone());
         }
@@ -188,4 +196,30 @@ fn every_scenario_meets_its_expectations() {
         eprintln!("scenarios whose top cause has no check yet (only must_not_fire and paths asserted): {}", pending.join(", "));
     }
     assert!(failed.is_empty(), "{} of {} scenarios failed:\n  {}", failed.len(), all.len(), failed.join("\n  "));
+    // Every code a check can produce is produced by some scenario (healthy ones produce none: asserted above).
+    let silent: Vec<&str> = codes::CODES.iter().filter(|c| c.implemented && !all_fired.contains(c.code)).map(|c| c.code).collect();
+    assert!(silent.is_empty(), "codes no scenario produces: {silent:?}");
+}
+
+/// Every check documents itself under the five headings `pulldoctor explain` prints, and every
+/// code it declares is documented for users.
+#[test]
+fn every_check_is_documented() {
+    for check in pulldoctor_diagnosis::checks::CHECKS {
+        let info = check.info();
+        for heading in ["## What it checks", "## Why it breaks pulls", "## Evidence", "## Fix and its risk", "## Known limits"] {
+            assert!(info.docs.contains(heading), "check {} lacks `{heading}`", info.name);
+        }
+        for code in info.codes {
+            let doc = codes::find(code).unwrap_or_else(|| panic!("{code} of {} is not in codes.rs", info.name));
+            assert!(doc.implemented, "{code} is produced by {} but marked not implemented", info.name);
+        }
+    }
+    for code in codes::CODES.iter().filter(|c| c.implemented) {
+        assert!(
+            pulldoctor_diagnosis::checks::CHECKS.iter().any(|c| c.info().codes.contains(&code.code)),
+            "{} is marked implemented but no check declares it",
+            code.code
+        );
+    }
 }
