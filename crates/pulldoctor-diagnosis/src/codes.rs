@@ -85,10 +85,18 @@ codes! {
     "The path leaves what the input describes (transit gateway, VPN, peering, firewall appliance): the rest must be checked there.",
     "dial tcp ...:443: i/o timeout",
     "Check the transit gateway route tables and the egress VPC, or run Reachability Analyzer from the node.";
-    "proxy.misconfigured", Proxy, false,
+    "proxy.misconfigured", Proxy, true,
     "The cluster proxy is used for the registry (noProxy misses it) and does not get through, or is unreachable.",
     "proxyconnect tcp: dial tcp 10.0.5.10:3128: i/o timeout",
     "Fix the proxy, or add the registry (or .amazonaws.com) to the cluster Proxy's noProxy.";
+    "cluster.registry-blocked", Cluster, true,
+    "The cluster's image policy (image.config.openshift.io/cluster registrySources) blocks the registry, or allows only others.",
+    "Source image rejected: Running image docker://... is rejected by policy.",
+    "Allow the registry in image.config.openshift.io/cluster, or mirror the image to an allowed registry.";
+    "cluster.mirror-misconfigured", Cluster, true,
+    "A mirror policy (ImageDigestMirrorSet, ImageContentSourcePolicy) sends the pull to a mirror that does not serve the image, and with NeverContactSource the source is blocked.",
+    "registry quay.io/acme is blocked in /etc/containers/registries.conf",
+    "Mirror the image, fix the mirror set, or allow contacting the source.";
     "pullsecret.expired", Access, true,
     "The ECR token in the pull secret expired before the pull (ECR tokens live 12 hours).",
     "Your authorization token has expired. Reauthenticate and try again.",
@@ -113,35 +121,35 @@ codes! {
     "The repository policy does not allow the pulling principal (cross-account pulls need both sides to allow).",
     "403 Forbidden / denied",
     "aws ecr set-repository-policy allowing the principal's account or role.";
-    "image.tag-not-found", Image, false,
+    "image.tag-not-found", Image, true,
     "The repository exists but the tag or digest does not.",
     "manifest unknown",
     "Push the tag, or fix the reference.";
-    "image.repository-not-found", Image, false,
+    "image.repository-not-found", Image, true,
     "The repository does not exist in the registry's account and region.",
     "name unknown: The repository with name 'x' does not exist",
     "Create or replicate the repository, or fix the account/region in the reference.";
-    "image.invalid-reference", Image, false,
+    "image.invalid-reference", Image, true,
     "The image reference cannot be parsed.",
     "couldn't parse image reference: invalid reference format",
     "Fix the reference (lower-case repository, valid tag).";
-    "image.platform-mismatch", Image, false,
+    "image.platform-mismatch", Image, true,
     "The image has no variant for the node's architecture.",
     "no match for platform in manifest",
     "Build and push a multi-arch image, or schedule on matching nodes.";
-    "registry.rate-limited", Registry, false,
+    "registry.rate-limited", Registry, true,
     "The registry refuses pulls for rate limiting (Docker Hub's anonymous limits).",
     "toomanyrequests: You have reached your pull rate limit",
     "Authenticate to Docker Hub, use a mirror or pull-through cache.";
-    "registry.tls-untrusted", Registry, false,
+    "registry.tls-untrusted", Registry, true,
     "The registry's certificate is not trusted by the node.",
     "x509: certificate signed by unknown authority",
     "Add the CA to the nodes' trust (OpenShift: image.config additionalTrustedCA).";
-    "registry.unavailable", Registry, false,
+    "registry.unavailable", Registry, true,
     "The registry answers with server errors.",
     "received unexpected HTTP status: 503 Service Unavailable",
     "Wait or fail over; check the registry's status.";
-    "node.disk-pressure", Node, false,
+    "node.disk-pressure", Node, true,
     "The node ran out of disk while extracting layers.",
     "no space left on device",
     "Free space on the node (image garbage collection) or grow its disk.";

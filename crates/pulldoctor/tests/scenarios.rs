@@ -27,6 +27,9 @@ struct Expect {
     /// cause that blocks now.
     #[serde(default)]
     after_fix: Vec<String>,
+    /// Texts that must each start some ruled-out check (the dead ends a user should not chase).
+    #[serde(default)]
+    ruled_out: Vec<String>,
     #[serde(default)]
     path: Vec<PathExpect>,
 }
@@ -131,6 +134,14 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
                     problems.push(format!("{code} is ranked above a cause that blocks now"));
                 }
             }
+        }
+    }
+    for text in &expect.ruled_out {
+        if !report.ruled_out.iter().any(|r| r.check.starts_with(text.as_str())) {
+            problems.push(format!(
+                "nothing ruled out starts with `{text}` (have: {:?})",
+                report.ruled_out.iter().map(|r| &r.check).collect::<Vec<_>>()
+            ));
         }
     }
     let engine = Engine::new(&bundle.model);

@@ -12,9 +12,14 @@ use crate::affected::{Failure, Working};
 use crate::report::{Cause, Gap, Layer, PathGroup, RuledOut};
 
 pub mod cluster_policy;
+pub mod image_existence;
+pub mod image_platform;
+pub mod image_reference;
 pub mod network_path;
+pub mod node_disk;
 pub mod node_iam;
 pub mod pull_secrets;
+pub mod registry_response;
 
 /// What a check is, for `pulldoctor explain` and for the meta-tests.
 pub struct CheckInfo {
@@ -59,6 +64,19 @@ impl Findings {
     }
 }
 
+/// `namespace/pod` of the failing pods, per image reference as written (computed once per check).
+pub fn pods_by_image<'a>(cx: &'a Context) -> std::collections::HashMap<&'a str, Vec<String>> {
+    let mut out: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+    for failure in &cx.failures {
+        let pods = out.entry(failure.image.as_str()).or_default();
+        let key = failure.pod.key();
+        if pods.last() != Some(&key) {
+            pods.push(key);
+        }
+    }
+    out
+}
+
 pub trait Check: Sync {
     fn info(&self) -> &'static CheckInfo;
     fn run(&self, cx: &Context, out: &mut Findings);
@@ -82,5 +100,14 @@ macro_rules! declare_check {
 }
 
 /// Every check, in the order they run.
-pub static CHECKS: &[&dyn Check] =
-    &[&network_path::NetworkPath, &pull_secrets::PullSecrets, &node_iam::NodeIam, &cluster_policy::ClusterPolicy];
+pub static CHECKS: &[&dyn Check] = &[
+    &image_reference::ImageReference,
+    &network_path::NetworkPath,
+    &pull_secrets::PullSecrets,
+    &node_iam::NodeIam,
+    &image_existence::ImageExistence,
+    &image_platform::ImagePlatform,
+    &registry_response::RegistryResponse,
+    &node_disk::NodeDisk,
+    &cluster_policy::ClusterPolicy,
+];

@@ -36,6 +36,67 @@ declare_check! {
     pub NodeIam, name: "node-iam", layer: Access, codes: ["iam.ecr-denied", "ecr.repository-policy-denied"],
 }
 
+/// The node role's verdicts for the pull actions on a repository, the managed policies that could
+/// not be resolved, and the problems met (as gap `what`/`why` pairs).
+pub fn role_verdicts(
+    model: &pulldoctor_model::Model,
+    role: &pulldoctor_model::IamRole,
+    repository_arn: &str,
+    account: &str,
+    repository: &str,
+) -> (Vec<pulldoctor_iam::PullVerdict>, Vec<String>, Vec<(String, String)>) {
+    let mut problems = Vec::new();
+    let mut documents: Vec<(String, PolicyDocument)> = Vec::new();
+    for inline in &role.inline_policies {
+        match PolicyDocument::parse(&inline.document) {
+            Ok(document) => documents.push((format!("{} (inline)", inline.name), document)),
+            Err(error) => problems.push((format!("inline policy {} of {}", inline.name, role.name), format!("it does not parse: {error}"))),
+        }
+    }
+    let mut unknown = Vec::new();
+    for arn in &role.attached_policy_arns {
+        let from_bundle =
+            model.managed_policies.get(arn).and_then(|p| p.default_document.as_ref()).and_then(|d| PolicyDocument::parse(d).ok());
+        match from_bundle.or_else(|| managed_policy(arn)) {
+            Some(document) => documents.push((arn.rsplit('/').next().unwrap_or(arn).to_string(), document)),
+            None => {
+                problems.push((
+                    format!("managed policy {arn} of {}", role.name),
+                    "its document is not in the bundle and is not one pulldoctor knows".to_string(),
+                ));
+                unknown.push(arn.clone());
+            }
+        }
+    }
+    let named: Vec<NamedPolicy> = documents.iter().map(|(name, document)| NamedPolicy { name, document }).collect();
+    let repo_policy_doc =
+        model.repository_policies.get(&format!("{account}/{repository}")).and_then(|p| PolicyDocument::parse_str(&p.policy_text).ok());
+    let repo_policy = repo_policy_doc.as_ref().map(|document| NamedPolicy { name: "repository policy", document });
+    (evaluate_pull(&named, repo_policy.as_ref(), &role.arn, repository_arn), unknown, problems)
+}
+
+/// Whether the role of the node a failing pod runs on may pull its ECR image: `Some((role, true))`
+/// when every needed action is allowed, `Some((role, false))` when one is denied, `None` when the
+/// bundle cannot say.
+pub fn node_role_allows(cx: &Context, failure: &Failure) -> Option<(String, bool)> {
+    let model = cx.model;
+    let image = failure.image_ref.as_ref()?;
+    let ecr = image.ecr.as_ref()?;
+    let node = model.nodes.get(failure.pod.node_name.as_deref()?)?;
+    let instance = model.node_instance(node)?;
+    let role_arn = model.instance_profiles.get(instance.iam_instance_profile_arn.as_deref()?)?.role_arns.first()?;
+    let role = model.iam_roles.get(role_arn)?;
+    let (verdicts, unknown, _) = role_verdicts(model, role, &ecr.repository_arn(&image.repository), &ecr.account, &image.repository);
+    let needed: Vec<_> = verdicts.iter().filter(|v| NEEDED.contains(&v.action.as_str())).collect();
+    if needed.iter().all(|v| matches!(v.decision, Decision::Allowed { .. })) && unknown.is_empty() {
+        Some((role.name.clone(), true))
+    } else if needed.iter().any(|v| matches!(v.decision, Decision::ExplicitDeny { .. } | Decision::ImplicitDeny)) && unknown.is_empty() {
+        Some((role.name.clone(), false))
+    } else {
+        None
+    }
+}
+
 /// Does this node pull ECR images with its own role (kubelet credential provider)? OpenShift's
 /// CRI-O nodes do not by default: they use pull secrets.
 pub fn uses_node_credentials(node: &Node) -> bool {
@@ -60,9 +121,9 @@ impl Check for NodeIam {
             let Some(node) = failure.pod.node_name.as_deref().and_then(|n| model.nodes.get(n)) else {
                 continue;
             };
-            if !uses_node_credentials(node) || super::pull_secrets::secret_covers(model, failure.pod, &image.registry) {
-                continue;
-            }
+            // The role is evaluated for every ECR pull (clearing it is worth saying); a denial is a
+            // cause only where the node's own credentials are what the pull uses.
+            let may_cause = uses_node_credentials(node) && !super::pull_secrets::secret_covers(model, failure.pod, &image.registry);
             let Some(instance) = model.node_instance(node) else {
                 continue;
             };
@@ -97,7 +158,7 @@ impl Check for NodeIam {
             let Some(role) = model.iam_roles.get(role_arn) else {
                 continue;
             };
-            evaluate_role(cx, failure, role, &repository_arn, &ecr.account, &image.repository, out);
+            evaluate_role(cx, failure, role, &repository_arn, &ecr.account, &image.repository, may_cause, out);
         }
     }
 }
@@ -109,43 +170,22 @@ fn evaluate_role(
     repository_arn: &str,
     account: &str,
     repository: &str,
+    may_cause: bool,
     out: &mut Findings,
 ) {
-    let model = cx.model;
-    let mut documents: Vec<(String, PolicyDocument)> = Vec::new();
-    for inline in &role.inline_policies {
-        match PolicyDocument::parse(&inline.document) {
-            Ok(document) => documents.push((format!("{} (inline)", inline.name), document)),
-            Err(error) => out.gap(format!("inline policy {} of {}", inline.name, role.name), format!("it does not parse: {error}"), None),
-        }
+    let (verdicts, unknown, problems) = role_verdicts(cx.model, role, repository_arn, account, repository);
+    for (what, why) in problems {
+        out.gap(what, why, Some(InputKind::IamAuthorizationDetails.command().into()));
     }
-    let mut unknown = Vec::new();
-    for arn in &role.attached_policy_arns {
-        let from_bundle =
-            model.managed_policies.get(arn).and_then(|p| p.default_document.as_ref()).and_then(|d| PolicyDocument::parse(d).ok());
-        match from_bundle.or_else(|| managed_policy(arn)) {
-            Some(document) => documents.push((arn.rsplit('/').next().unwrap_or(arn).to_string(), document)),
-            None => unknown.push(arn.clone()),
-        }
-    }
-    for arn in &unknown {
-        out.gap(
-            format!("managed policy {arn} of {}", role.name),
-            "its document is not in the bundle and is not one pulldoctor knows",
-            Some(InputKind::IamAuthorizationDetails.command().into()),
-        );
-    }
-    let named: Vec<NamedPolicy> = documents.iter().map(|(name, document)| NamedPolicy { name, document }).collect();
-    let repo_policy_doc =
-        model.repository_policies.get(&format!("{account}/{repository}")).and_then(|p| PolicyDocument::parse_str(&p.policy_text).ok());
-    let repo_policy = repo_policy_doc.as_ref().map(|document| NamedPolicy { name: "repository policy", document });
-    let verdicts = evaluate_pull(&named, repo_policy.as_ref(), &role.arn, repository_arn);
     let denied: Vec<_> = verdicts
         .iter()
         .filter(|v| NEEDED.contains(&v.action.as_str()) && matches!(v.decision, Decision::ExplicitDeny { .. } | Decision::ImplicitDeny))
         .collect();
     let conditional: Vec<_> =
         verdicts.iter().filter(|v| NEEDED.contains(&v.action.as_str()) && matches!(v.decision, Decision::Conditional { .. })).collect();
+    if !denied.is_empty() && !may_cause {
+        return;
+    }
     if denied.is_empty() {
         if conditional.is_empty() && unknown.is_empty() {
             out.rule_out(Layer::Access, format!("node role {}", role.name), format!("allows {} on {repository_arn}", NEEDED.join(", ")));

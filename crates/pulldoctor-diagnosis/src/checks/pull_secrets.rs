@@ -224,7 +224,26 @@ impl Check for PullSecrets {
                 };
                 let created = reach.secret.and_then(|s| s.created);
                 let age = created.map(|c| format!(", written {} before", human(at - c))).unwrap_or_default();
-                if expiry <= at {
+                // Behind a non-auth error, an expired token bites later only if nothing else can
+                // authenticate: the kubelet also tries its ECR credential provider (EKS, and OpenShift
+                // 4.14+ on AWS), which uses the node role.
+                let covered_by_node = (timing == Timing::AfterFix)
+                    .then(|| super::node_iam::node_role_allows(cx, failure))
+                    .flatten()
+                    .filter(|(_, allowed)| *allowed);
+                if expiry <= at
+                    && let Some((role, _)) = covered_by_node
+                {
+                    out.rule_out(
+                        Layer::Access,
+                        format!("expired ECR token in {}", reach.name),
+                        format!(
+                            "expired at {} ({} before the failure{age}), but not a blocker: the node role {role} may pull this repository, and the kubelet's ECR credential provider (EKS; OpenShift 4.14+ on AWS) uses it when the secret's token is refused. Refresh or delete the secret anyway",
+                            expiry.format("%Y-%m-%d %H:%M UTC"),
+                            human(at - expiry)
+                        ),
+                    );
+                } else if expiry <= at {
                     let region = image.ecr.as_ref().map(|e| e.region.clone()).unwrap_or_else(|| "REGION".into());
                     let (namespace, name) = reach.name.split_once('/').unwrap_or(("default", &reach.name));
                     let mut summary = format!(

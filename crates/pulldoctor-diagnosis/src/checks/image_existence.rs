@@ -1,0 +1,235 @@
+use std::collections::BTreeSet;
+
+use pulldoctor_classify::ErrorClass;
+use pulldoctor_model::InputKind;
+
+use super::{Check, CheckInfo, Context, Findings};
+use crate::affected::{Failure, is_network_class};
+use crate::declare_check;
+use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+
+declare_check! {
+    /// ## What it checks
+    /// That the image exists: for ECR, the repository in the registry's account and region
+    /// (`describe-repositories`) and the tag or digest in it (`describe-images`); when the
+    /// repository is missing there but present in another region or account of the bundle, it says
+    /// so. For other registries, the registry's own answer (`manifest unknown`, `name unknown`).
+    ///
+    /// ## Why it breaks pulls
+    /// A typo, a tag that was never pushed, a lifecycle policy that expired it, or a repository
+    /// created in the wrong region: the registry answers 404 and the pod waits forever.
+    ///
+    /// ## Evidence
+    /// `aws ecr describe-repositories`, `aws ecr describe-images --repository-name ...`, the error.
+    ///
+    /// ## Fix and its risk
+    /// Push the tag or fix the reference (read-only to check: `aws ecr describe-images`); creating
+    /// or replicating a repository is mutating.
+    ///
+    /// ## Known limits
+    /// `describe-images` pages: a bundle with only the first page may miss a tag (the check then
+    /// says the tag is absent from what the bundle holds).
+    pub ImageExistence, name: "image-existence", layer: Image, codes: ["image.tag-not-found", "image.repository-not-found"],
+}
+
+fn timing(class: ErrorClass) -> (Timing, Confidence) {
+    match class {
+        ErrorClass::ImageNotFound => (Timing::Now, Confidence::High),
+        ErrorClass::AuthDenied | ErrorClass::AuthMissing => (Timing::Now, Confidence::Medium),
+        class if is_network_class(class) => (Timing::AfterFix, Confidence::Medium),
+        _ => (Timing::Now, Confidence::Low),
+    }
+}
+
+impl Check for ImageExistence {
+    fn info(&self) -> &'static CheckInfo {
+        &Self::INFO
+    }
+
+    fn run(&self, cx: &Context, out: &mut Findings) {
+        let mut seen = BTreeSet::new();
+        let by_image = super::pods_by_image(cx);
+        for failure in &cx.failures {
+            let Some(image) = &failure.image_ref else { continue };
+            if !seen.insert(image.canonical()) {
+                continue;
+            }
+            let pods = by_image.get(failure.image.as_str()).cloned().unwrap_or_default();
+            match &image.ecr {
+                Some(ecr) => self.ecr(cx, failure, ecr, &image.repository, image.tag.as_deref(), image.digest.as_deref(), pods, out),
+                None if failure.classification.class == ErrorClass::ImageNotFound => {
+                    let message = failure.message.as_deref().unwrap_or_default().to_ascii_lowercase();
+                    let repository_gone = message.contains("name unknown")
+                        || message.contains("repository does not exist")
+                        || message.contains("repository not found");
+                    let (code, summary) = if repository_gone {
+                        ("image.repository-not-found", format!("{} has no repository {}", image.registry, image.repository))
+                    } else {
+                        (
+                            "image.tag-not-found",
+                            format!(
+                                "{} has no {} in {}",
+                                image.registry,
+                                image.tag.as_deref().or(image.digest.as_deref()).unwrap_or("such tag"),
+                                image.repository
+                            ),
+                        )
+                    };
+                    out.causes.push(Cause {
+                        code,
+                        layer: Layer::Image,
+                        summary,
+                        confidence: Confidence::High,
+                        timing: Timing::Now,
+                        resources: vec![image.repository.clone(), image.registry.clone()],
+                        pods,
+                        evidence: vec![Evidence {
+                            source: "classifier".into(),
+                            text: "the registry answered that the image does not exist".into(),
+                        }],
+                        fix: fix_reference(&image.original),
+                    });
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+fn fix_reference(image: &str) -> Fix {
+    Fix {
+        options: vec![FixOption {
+            title: "Push the missing image, or point the workload at one that exists".into(),
+            commands: vec![Command {
+                command: format!(
+                    "skopeo list-tags docker://{}",
+                    image.rsplit_once(':').map(|(name, tag)| if tag.contains('/') { image } else { name }).unwrap_or(image)
+                ),
+                safety: Safety::ReadOnly,
+                changes: "lists the tags the registry has".into(),
+            }],
+            blast_radius: "the workload's image reference".into(),
+            preferred: true,
+            rationale: "the registry does not have what the pod asks for".into(),
+        }],
+        verify: vec![],
+    }
+}
+
+impl ImageExistence {
+    #[allow(clippy::too_many_arguments)]
+    fn ecr(
+        &self,
+        cx: &Context,
+        failure: &Failure,
+        ecr: &pulldoctor_model::EcrHost,
+        repository: &str,
+        tag: Option<&str>,
+        digest: Option<&str>,
+        pods: Vec<String>,
+        out: &mut Findings,
+    ) {
+        let model = cx.model;
+        if !model.inputs.contains(&InputKind::EcrRepositories) {
+            out.gap(
+                format!("whether ECR repository {repository} exists"),
+                "the bundle has no describe-repositories",
+                Some(format!("aws ecr describe-repositories --region {} --output json", ecr.region)),
+            );
+            return;
+        }
+        let (timing, confidence) = timing(failure.classification.class);
+        let Some(found) = model.ecr_repository(&ecr.account, &ecr.region, repository) else {
+            // Listed elsewhere? (another region or account of the bundle)
+            let elsewhere: Vec<String> = model
+                .ecr_repositories
+                .values()
+                .filter(|r| r.name == repository)
+                .map(|r| format!("{} in {}", r.account, r.region))
+                .collect();
+            let listed_here = model.ecr_repositories.values().any(|r| r.account == ecr.account && r.region == ecr.region);
+            if !listed_here && elsewhere.is_empty() {
+                out.gap(
+                    format!("whether ECR repository {repository} exists in {} {}", ecr.account, ecr.region),
+                    "the bundle's describe-repositories covers no repository of that account and region",
+                    Some(format!("aws ecr describe-repositories --registry-id {} --region {} --output json", ecr.account, ecr.region)),
+                );
+                return;
+            }
+            let mut summary = format!("ECR repository {repository} does not exist in account {} region {}", ecr.account, ecr.region);
+            if !elsewhere.is_empty() {
+                summary
+                    .push_str(&format!(" (it exists in {}: the image reference names the wrong account or region)", elsewhere.join(", ")));
+            }
+            out.causes.push(Cause {
+                code: "image.repository-not-found",
+                layer: Layer::Image,
+                summary,
+                confidence,
+                timing,
+                resources: vec![repository.to_string(), ecr.repository_arn(repository)],
+                pods,
+                evidence: vec![Evidence {
+                    source: "ecr".into(),
+                    text: format!("describe-repositories for {} {} lists no {repository}", ecr.account, ecr.region),
+                }],
+                fix: fix_reference(&failure.image),
+            });
+            return;
+        };
+        let key = format!("{}/{}", ecr.account, repository);
+        let Some(images) = model.ecr_images.get(&key) else {
+            out.gap(
+                format!("whether {repository}:{} exists", tag.unwrap_or("?")),
+                "the bundle has no describe-images for this repository",
+                Some(format!(
+                    "aws ecr describe-images --registry-id {} --region {} --repository-name {repository} --output json",
+                    ecr.account, ecr.region
+                )),
+            );
+            return;
+        };
+        let present = images.iter().find(|i| digest.is_some_and(|d| i.digest == d) || tag.is_some_and(|t| i.tags.iter().any(|x| x == t)));
+        match present {
+            Some(image) => out.rule_out(
+                Layer::Image,
+                format!("image {repository}:{}", tag.or(digest).unwrap_or("")),
+                format!(
+                    "exists in {} ({}{})",
+                    found.arn,
+                    image.digest.chars().take(19).collect::<String>(),
+                    image.pushed_at.map(|t| format!(", pushed {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default()
+                ),
+            ),
+            None => {
+                let mut tags: Vec<&str> = images.iter().flat_map(|i| i.tags.iter().map(String::as_str)).collect();
+                tags.sort_unstable();
+                tags.truncate(8);
+                out.causes.push(Cause {
+                    code: "image.tag-not-found",
+                    layer: Layer::Image,
+                    summary: format!("{repository} has no image {} (tags present: {})", tag.or(digest).unwrap_or("?"), if tags.is_empty() { "none".to_string() } else { tags.join(", ") }),
+                    confidence,
+                    timing,
+                    resources: vec![repository.to_string(), found.arn.clone()],
+                    pods,
+                    evidence: vec![Evidence { source: "ecr".into(), text: format!("describe-images of {repository} lists {} image(s), none tagged {}", images.len(), tag.unwrap_or("(digest)")) }],
+                    fix: Fix {
+                        options: vec![FixOption {
+                            title: "Push the tag, or use one that exists".into(),
+                            commands: vec![Command {
+                                command: format!("aws ecr describe-images --registry-id {} --region {} --repository-name {repository} --query 'sort_by(imageDetails,&imagePushedAt)[-5:].[imageTags,imagePushedAt]'", ecr.account, ecr.region),
+                                safety: Safety::ReadOnly,
+                                changes: "lists the newest images".into(),
+                            }],
+                            blast_radius: "the workload's image reference".into(),
+                            preferred: true,
+                            rationale: "a lifecycle policy may have expired it, or it was never pushed".into(),
+                        }],
+                        verify: vec![],
+                    },
+                });
+            }
+        }
+    }
+}
