@@ -215,15 +215,30 @@ impl Check for PullSecrets {
                 .flat_map(|(r, s)| s.credentials.iter().filter(|c| host_matches(c, &image.registry)).map(move |c| (r, c)))
                 .collect();
             for (reach, credential) in &matching {
-                let Some(expiry) = credential.ecr_expires_at else {
+                // The decoded `expiration`; for an ECR credential whose token does not carry one,
+                // the secret's age: ECR tokens live 12 hours from when they were issued.
+                let is_ecr = pulldoctor_model::parse_ecr_host(credential.host.split(':').next().unwrap_or_default()).is_some();
+                let estimated = credential.ecr_expires_at.is_none();
+                let Some(expiry) = credential
+                    .ecr_expires_at
+                    .or_else(|| is_ecr.then(|| reach.secret.and_then(|s| s.created).map(|c| c + chrono::Duration::hours(12))).flatten())
+                else {
                     continue;
+                };
+                let expiry_source = if estimated {
+                    "estimated as 12 hours after the secret was written (the token carries no readable expiry)"
+                } else {
+                    "decoded from the token"
                 };
                 let Some(at) = at else {
                     out.gap(format!("expiry of {}", reach.name), "no failure time or --now to compare the token's expiry with", None);
                     continue;
                 };
                 let created = reach.secret.and_then(|s| s.created);
-                let age = created.map(|c| format!(", written {} before", human(at - c))).unwrap_or_default();
+                let mut age = created.map(|c| format!(", written {} before", human(at - c))).unwrap_or_default();
+                if estimated {
+                    age.push_str(&format!("; {expiry_source}"));
+                }
                 // Behind a non-auth error, an expired token bites later only if nothing else can
                 // authenticate: the kubelet also tries its ECR credential provider (EKS, and OpenShift
                 // 4.14+ on AWS), which uses the node role.
@@ -266,7 +281,7 @@ impl Check for PullSecrets {
                         evidence: vec![Evidence {
                             source: "secret".into(),
                             text: format!(
-                                "{} ({}) holds an ECR token for {} whose decoded expiration is {}",
+                                "{} ({}) holds an ECR token for {} that expires at {} ({expiry_source})",
                                 reach.name,
                                 reach.origin,
                                 credential.host,
