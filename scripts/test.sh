@@ -2,7 +2,8 @@
 # Run every pulldoctor test, installing what the tests need first. `.ci/run` calls exactly this.
 #
 # What it installs (only when missing): cargo-nextest (crates.io); the `aws` CLI and moto
-# (PyPI awscli, moto[server]) used by the fixture generators and the AWS-facing tests.
+# (PyPI awscli, moto[server]) used by the fixture generators; Debian's docker-registry, skopeo,
+# apache2-utils, openssl, iproute2 and iptables for the real-registry check.
 # Whatever it starts (a moto server, network namespaces) it stops again, even on failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,12 +20,26 @@ if ! python3 -c 'import moto, awscli' >/dev/null 2>&1 || ! command -v aws >/dev/
     python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' awscli
 fi
 
+need_apt=()
+for tool in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils openssl:openssl ip:iproute2 iptables:iptables; do
+    command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+    log "installing ${need_apt[*]} (Debian)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+
 # Snapshots are reviewed, never rewritten by a test run.
 export INSTA_UPDATE=no
 export CARGO_TERM_COLOR=never
 
 log "unit, property, scenario and CLI tests"
 cargo nextest run --workspace --no-fail-fast --failure-output final
+
+log "real registries: docker-registry + skopeo on loopback and in network namespaces"
+cargo build --quiet --bin pulldoctor
+scripts/registry-check.sh target/debug/pulldoctor
 
 log "documentation tests"
 cargo test --workspace --doc --quiet

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::checks::Context;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Comparison {
     pub registry: String,
     pub failing: usize,
@@ -24,7 +24,7 @@ pub struct Comparison {
     pub same: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Difference {
     pub attribute: String,
     /// Value and how many pods have it.

@@ -9,7 +9,18 @@ use serde::Serialize;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+/// The JSON Schema of [`Report`]: `pulldoctor schema` prints it, `docs/report.schema.json` is a
+/// copy a test keeps in step.
+pub fn schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default();
+    schema["title"] = "pulldoctor diagnose --format json".into();
+    schema["description"] =
+        format!("The report of `pulldoctor diagnose`, schema_version {SCHEMA_VERSION}. Fields are only ever added; see docs/report.md.")
+            .into();
+    schema
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
     /// The instant the analysis treats as "now": `--now`, else the latest moment the input shows.
@@ -34,7 +45,7 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layer {
     Network,
@@ -47,7 +58,7 @@ pub enum Layer {
     Cluster,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Confidence {
     Low,
@@ -56,14 +67,14 @@ pub enum Confidence {
 }
 
 /// Whether a cause blocks pulls now, or will once the causes above it are fixed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Timing {
     Now,
     AfterFix,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Cause {
     pub code: &'static str,
     pub layer: Layer,
@@ -78,7 +89,7 @@ pub struct Cause {
     pub fix: Fix,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// Where the fact comes from: `event`, `container-status`, `classifier`, `path`, `scope`,
     /// `route-table`, `secret`, `iam`, ...
@@ -86,7 +97,7 @@ pub struct Evidence {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Safety {
     /// Reads only.
@@ -97,7 +108,7 @@ pub enum Safety {
     DisplayOnly,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Command {
     pub command: String,
     pub safety: Safety,
@@ -105,7 +116,7 @@ pub struct Command {
     pub changes: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FixOption {
     pub title: String,
     pub commands: Vec<Command>,
@@ -116,14 +127,14 @@ pub struct FixOption {
     pub rationale: String,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, schemars::JsonSchema)]
 pub struct Fix {
     pub options: Vec<FixOption>,
     /// Commands that show the fix worked.
     pub verify: Vec<Command>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RuledOut {
     pub layer: Layer,
     pub check: String,
@@ -131,7 +142,7 @@ pub struct RuledOut {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Affected {
     pub namespace: String,
     pub pod: String,
@@ -148,7 +159,7 @@ pub struct Affected {
     pub pod_created: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Gap {
     pub what: String,
     pub why: String,
@@ -156,7 +167,7 @@ pub struct Gap {
     pub command: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, schemars::JsonSchema)]
 pub struct Scope {
     /// The pattern in words.
     pub pattern: Vec<String>,
@@ -165,7 +176,7 @@ pub struct Scope {
     pub last_failure: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScopeGroup {
     /// `class`, `registry`, `image`, `namespace`, `node`, `zone`, `subnet`, `route-table`.
     pub by: String,
@@ -175,7 +186,7 @@ pub struct ScopeGroup {
     pub working: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PathGroup {
     /// Nodes (or subnets) that share this verdict and these hops.
     pub nodes: Vec<String>,

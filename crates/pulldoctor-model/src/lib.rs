@@ -107,7 +107,7 @@ impl InputKind {
 }
 
 /// How a subnet came to use its route table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Association {
     /// The subnet is explicitly associated with the table.

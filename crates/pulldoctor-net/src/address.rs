@@ -9,13 +9,17 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Address {
     /// One concrete address (a dialled address from the error, an endpoint interface's IP).
     Known { ip: IpAddr },
     /// Some address inside these CIDRs (a prefix list, an endpoint subnet).
-    Set { label: String, cidrs: Vec<IpNet> },
+    Set {
+        label: String,
+        #[schemars(with = "Vec<String>")]
+        cidrs: Vec<IpNet>,
+    },
     /// Some public address of the service: only routes and rules covering all public addresses
     /// (`0.0.0.0/0`) are known to apply.
     AnyPublic { v6: bool },

@@ -39,7 +39,7 @@ pub struct Target {
 }
 
 /// What kind of AWS service a host belongs to, which decides the endpoint that could serve it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Service {
     EcrRegistry { region: String },
@@ -109,7 +109,7 @@ pub fn service_of(host: &str) -> Service {
     Service::Other
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum HopStatus {
     Pass,
@@ -119,7 +119,7 @@ pub enum HopStatus {
 }
 
 /// One step of the path, with the rule that decided it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Hop {
     /// `source`, `dns`, `security-group`, `network-acl`, `route-table`, `nat-gateway`, ...
     pub kind: &'static str,
@@ -130,7 +130,7 @@ pub struct Hop {
     pub rule: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Reachable,
@@ -139,7 +139,7 @@ pub enum Verdict {
 }
 
 /// Why a path is blocked (or leaves what the bundle shows).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Blocker {
     pub code: &'static str,
     pub summary: String,
@@ -150,7 +150,7 @@ pub struct Blocker {
     pub fix_target: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PathResult {
     pub from: String,
     pub instance_id: Option<String>,

@@ -31,6 +31,8 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Explain a cause code or a check (no argument: list them all)
     Explain(ExplainArgs),
+    /// Print the JSON Schema of `diagnose --format json`
+    Schema,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -20,6 +20,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Compare(args) => compare(args),
         Command::Classify(args) => classify(args),
         Command::Explain(args) => explain(args),
+        Command::Schema => {
+            emit(&(serde_json::to_string_pretty(&pulldoctor_diagnosis::report::schema())? + "\n"))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

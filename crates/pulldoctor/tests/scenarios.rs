@@ -44,6 +44,26 @@ struct PathExpect {
     code: Option<String>,
 }
 
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(workspace().join("docs/report.schema.json")).unwrap()).unwrap();
+        jsonschema::validator_for(&schema).expect("docs/report.schema.json is a valid schema")
+    })
+}
+
+/// The committed schema is the one the code generates (`pulldoctor schema > docs/report.schema.json`).
+#[test]
+fn the_committed_schema_is_current() {
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(workspace().join("docs/report.schema.json")).unwrap()).unwrap();
+    assert!(
+        committed == pulldoctor_diagnosis::report::schema(),
+        "docs/report.schema.json is stale: run `cargo run -- schema > docs/report.schema.json`"
+    );
+}
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
@@ -167,6 +187,12 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
         if got != path.verdict || (path.code.is_some() && code != path.code.as_deref()) {
             problems.push(format!("path {} -> {}: expected {} {:?}, got {got} {code:?}", path.from, path.to, path.verdict, path.code));
         }
+    }
+    // The JSON follows the published schema.
+    let json: serde_json::Value = serde_json::from_str(&pulldoctor_render::json(&report)).unwrap();
+    let errors: Vec<String> = validator().iter_errors(&json).map(|e| format!("{} at {}", e, e.instance_path)).take(5).collect();
+    if !errors.is_empty() {
+        problems.push(format!("the JSON report does not match docs/report.schema.json: {errors:?}"));
     }
     // Reviewed snapshots of the three formats.
     let mut settings = insta::Settings::clone_current();
