@@ -34,15 +34,16 @@ fi
 export INSTA_UPDATE=no
 export CARGO_TERM_COLOR=never
 
-log "unit, property, scenario and CLI tests"
-cargo nextest run --workspace --no-fail-fast --failure-output final
+log "formatting"
+cargo fmt --all -- --check
+
+log "documentation tests"
+cargo test --workspace --doc --quiet
 
 log "real registries: docker-registry + skopeo on loopback and in network namespaces"
 cargo build --quiet --bin pulldoctor
 scripts/registry-check.sh target/debug/pulldoctor
 
-log "documentation tests"
-cargo test --workspace --doc --quiet
-
-log "formatting"
-cargo fmt --all -- --check
+# Last, so its summary is the run's closing line.
+log "unit, property, scenario and CLI tests"
+cargo nextest run --workspace --no-fail-fast --failure-output final
