@@ -116,6 +116,9 @@ pub struct ClassifyArgs {
 pub struct ExplainArgs {
     /// A cause code (e.g. route.no-route) or a check name (e.g. network-path)
     pub code: Option<String>,
+    /// Print every code and check as one Markdown document (docs/codes.md is this output)
+    #[arg(long, conflicts_with = "code")]
+    pub markdown: bool,
 }
 
 #[derive(Args)]

@@ -172,3 +172,12 @@ fn no_secret_reaches_any_output() {
         }
     }
 }
+
+/// docs/codes.md is what `pulldoctor explain --markdown` prints.
+#[test]
+fn the_codes_document_is_current() {
+    let (code, stdout, _) = run(&["explain", "--markdown"]);
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string(root().join("docs/codes.md")).unwrap();
+    assert!(committed == stdout, "docs/codes.md is stale: run `cargo run -- explain --markdown > docs/codes.md`");
+}
