@@ -40,6 +40,14 @@ cargo fmt --all -- --check
 log "documentation tests"
 cargo test --workspace --doc --quiet
 
+log "fixture generators: rebuild one scenario with the real aws CLI against moto, expect identical files"
+python3 fixtures/gen/net/generate.py net-route-no-route
+if ! git diff --quiet -- fixtures/scenarios/net-route-no-route 2>/dev/null; then
+    git --no-pager diff --stat -- fixtures/scenarios/net-route-no-route
+    echo "scripts/test.sh: regenerating net-route-no-route changed it: the generator and the committed fixture disagree" >&2
+    exit 1
+fi
+
 log "real registries: docker-registry + skopeo on loopback and in network namespaces"
 cargo build --quiet --bin pulldoctor
 scripts/registry-check.sh target/debug/pulldoctor
