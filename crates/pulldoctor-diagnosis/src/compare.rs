@@ -18,6 +18,9 @@ pub struct Comparison {
     pub registry: String,
     pub failing: usize,
     pub working: usize,
+    /// True when the working pods compared all pulled since the failures began (older ones, whose
+    /// image is only cached, were left out); false when only older ones exist.
+    pub working_recent_only: bool,
     /// Attributes whose values differ between the groups, separating ones first.
     pub differences: Vec<Difference>,
     /// Attributes with identical values in both groups (cleared as explanations).
@@ -104,20 +107,36 @@ pub fn compare(cx: &Context) -> Vec<Comparison> {
         }
     }
     let failing_pods: BTreeSet<String> = cx.failures.iter().map(|f| f.pod.key()).collect();
+    // Pods that pulled since the failures began prove the path works from where they run; older
+    // ones only have their image cached. Compare with the recent ones when there are any.
     let mut seen_working = BTreeSet::new();
+    let mut recent: BTreeMap<String, Vec<&crate::affected::Working>> = BTreeMap::new();
+    let mut all: BTreeMap<String, Vec<&crate::affected::Working>> = BTreeMap::new();
     for working in &cx.working {
         let Some(image) = &working.image_ref else { continue };
         if failing_pods.contains(&working.pod.key()) || !seen_working.insert((image.registry.clone(), working.pod.key())) {
             continue;
         }
-        let Some(entry) = by_registry.get_mut(&image.registry) else { continue };
-        entry.3 += 1;
-        for (attribute, value) in attributes(model, working.pod, first_failure, working.started_at) {
-            *entry.1.entry(attribute).or_default().entry(value).or_default() += 1;
+        all.entry(image.registry.clone()).or_default().push(working);
+        let started = working.started_at.or(working.pod.created);
+        if first_failure.is_some_and(|first| started.is_some_and(|s| s >= first)) {
+            recent.entry(image.registry.clone()).or_default().push(working);
+        }
+    }
+    let mut recent_only = BTreeMap::new();
+    for (registry, entry) in by_registry.iter_mut() {
+        let chosen = recent.get(registry).or_else(|| all.get(registry)).cloned().unwrap_or_default();
+        recent_only.insert(registry.clone(), recent.contains_key(registry));
+        for working in chosen {
+            entry.3 += 1;
+            for (attribute, value) in attributes(model, working.pod, first_failure, working.started_at) {
+                *entry.1.entry(attribute).or_default().entry(value).or_default() += 1;
+            }
         }
     }
     let mut out = Vec::new();
     for (registry, (failing, working, n_failing, n_working)) in by_registry {
+        let working_recent_only = recent_only.get(&registry).copied().unwrap_or(false);
         let mut differences = Vec::new();
         let mut same = Vec::new();
         if n_working > 0 {
@@ -145,7 +164,7 @@ pub fn compare(cx: &Context) -> Vec<Comparison> {
             }
         }
         differences.sort_by_key(|d| !d.separates);
-        out.push(Comparison { registry, failing: n_failing, working: n_working, differences, same });
+        out.push(Comparison { registry, failing: n_failing, working: n_working, working_recent_only, differences, same });
     }
     out
 }

@@ -64,7 +64,10 @@ pub fn scope(cx: &Context) -> Scope {
         }
     }
     let failing_pods: BTreeSet<String> = cx.failures.iter().map(|f| f.pod.key()).collect();
-    // Working pods of the same registries, and where they run.
+    // Working pods of the same registries, and where they run. "Since the failures began" means
+    // since the oldest failing pod was created (the same threshold `compare` uses).
+    let threshold = cx.failures.iter().filter_map(|f| f.pod.created.or(f.first_failure)).min();
+    let mut recent_pods = BTreeSet::new();
     let mut working_pods = BTreeSet::new();
     let mut newest_start = None;
     let mut working_nodes = BTreeSet::new();
@@ -82,7 +85,10 @@ pub fn scope(cx: &Context) -> Scope {
             working_nodes.insert(node.clone());
             add("node", node.clone(), working.pod.key(), false);
         }
-        if let Some(start) = working.started_at {
+        if let Some(start) = working.started_at.or(working.pod.created) {
+            if threshold.is_some_and(|t| start >= t) {
+                recent_pods.insert(working.pod.key());
+            }
             newest_start = Some(newest_start.map_or(start, |t: chrono::DateTime<chrono::Utc>| t.max(start)));
         }
     }
@@ -112,20 +118,25 @@ pub fn scope(cx: &Context) -> Scope {
         out.pattern.push(format!("every failing node's subnet routes through {}{main_note}", list(&tables, 3)));
     }
     if !working_pods.is_empty() {
-        let cached = match (newest_start, out.first_failure) {
-            (Some(start), Some(first)) if start < first => format!(
-                "; all started before the first failure (newest {}), so their images were pulled earlier and are cached on their nodes: they do not show the path works today",
-                start.format("%Y-%m-%d %H:%M UTC")
-            ),
-            _ => String::new(),
-        };
-        out.pattern.push(format!(
-            "{} pod{} from the same registr{} run{}{cached}",
-            working_pods.len(),
-            if working_pods.len() == 1 { "" } else { "s" },
-            if failing_registries.len() == 1 { "y" } else { "ies" },
-            if working_pods.len() == 1 { "s" } else { "" }
-        ));
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let registry = if failing_registries.len() == 1 { "registry" } else { "registries" };
+        let cached = working_pods.len() - recent_pods.len();
+        let mut sentence = format!("{} pod{} from the same {registry} run", working_pods.len(), plural(working_pods.len()));
+        if !recent_pods.is_empty() {
+            sentence.push_str(&format!(
+                "; {} pulled since the failures began, so the path works from where {} run{}",
+                recent_pods.len(),
+                if recent_pods.len() == 1 { "it" } else { "they" },
+                if recent_pods.len() == 1 { "s" } else { "" }
+            ));
+        }
+        if cached > 0 {
+            let newest = newest_start.map(|t| format!(" (newest start {})", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
+            sentence.push_str(&format!(
+                "; {cached} started before the failures began{newest}: their images are cached on their nodes, so they do not show the path works today"
+            ));
+        }
+        out.pattern.push(sentence);
     }
     out.groups = groups
         .into_iter()

@@ -240,11 +240,16 @@ pub fn comparisons_text(comparisons: &[&pulldoctor_diagnosis::compare::Compariso
     for comparison in comparisons {
         out.push_str(&wrap(
             &format!(
-                "{}: {} failing, {} working pod{}",
+                "{}: {} failing, {} working pod{}{}",
                 comparison.registry,
                 comparison.failing,
                 comparison.working,
-                if comparison.working == 1 { "" } else { "s" }
+                if comparison.working == 1 { "" } else { "s" },
+                if comparison.working_recent_only {
+                    " that pulled since the failures began"
+                } else {
+                    " (all pulled before the failures began)"
+                }
             ),
             "  ",
             "    ",
