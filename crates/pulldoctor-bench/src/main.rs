@@ -9,6 +9,9 @@
 //! The generator is deterministic (a fixed linear congruential sequence), so runs compare.
 
 use std::fmt::Write as _;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -72,10 +75,13 @@ fn generate(dir: &Path, sizes: &Sizes) -> std::io::Result<(usize, Vec<String>)> 
     let (mut vpcs, mut subnets, mut tables, mut nats, mut igws, mut groups, mut acls, mut reservations, mut nodes) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     let mut instance_ids = Vec::new();
+    let mut attributes: Vec<(String, &str)> = Vec::new();
     for v in 0..sizes.vpcs {
         let vpc = format!("vpc-{v:017x}");
         let (a, b) = (10 + (v / 250) as u8, (v % 250) as u8);
         let cidr = format!("{a}.{b}.0.0/16");
+        attributes.push((vpc.clone(), "EnableDnsSupport"));
+        attributes.push((vpc.clone(), "EnableDnsHostnames"));
         vpcs.push(json!({"VpcId": vpc, "OwnerId": ACCOUNT, "CidrBlock": cidr, "State": "available", "IsDefault": false,
             "CidrBlockAssociationSet": [{"CidrBlock": cidr, "CidrBlockState": {"State": "associated"}}]}));
         let igw = format!("igw-{v:017x}");
@@ -191,6 +197,14 @@ fn generate(dir: &Path, sizes: &Sizes) -> std::io::Result<(usize, Vec<String>)> 
     }
     let mut bytes = 0;
     bytes += write_chunks(dir, "vpcs", "Vpcs", vpcs)?;
+    // one `describe-vpc-attribute` file per VPC and attribute, as the README's loop writes them
+    let attribute_dir = dir.join("vpc-attributes");
+    std::fs::create_dir_all(&attribute_dir)?;
+    for (vpc, attribute) in attributes {
+        let text = serde_json::to_string_pretty(&json!({"VpcId": vpc, attribute: {"Value": true}}))?;
+        bytes += text.len();
+        std::fs::write(attribute_dir.join(format!("{vpc}-{attribute}.json")), text)?;
+    }
     bytes += write_chunks(dir, "subnets", "Subnets", subnets)?;
     bytes += write_chunks(dir, "route-tables", "RouteTables", tables)?;
     bytes += write_chunks(dir, "nat-gateways", "NatGateways", nats)?;
@@ -256,13 +270,21 @@ fn main() {
         "api.ecr.us-east-1.amazonaws.com".to_string(),
         "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com".to_string(),
     ];
+    let queries: Vec<(From, Target)> = instances
+        .iter()
+        .flat_map(|instance| {
+            hosts
+                .iter()
+                .map(move |host| (From::Instance(instance.clone()), Target { host: Some(host.clone()), port: 443, ..Target::default() }))
+        })
+        .collect();
+    let built = started.elapsed();
+    let results = engine.trace_all(&queries);
+    let traced = started.elapsed();
+    let _ = (built, traced);
     let mut verdicts = [0usize; 3];
-    for instance in &instances {
-        for host in &hosts {
-            let result =
-                engine.trace(&From::Instance(instance.clone()), &Target { host: Some(host.clone()), port: 443, ..Target::default() });
-            verdicts[result.verdict as usize] += 1;
-        }
+    for result in results {
+        verdicts[result.verdict as usize] += 1;
     }
     let sweep = started.elapsed();
 

@@ -327,6 +327,22 @@ impl<'m> Engine<'m> {
         egress.usable_nats.iter().find(|(_, z)| z.as_ref() == zone).or_else(|| egress.usable_nats.first()).map(|(id, _)| id.clone())
     }
 
+    /// Trace many paths on every core; results come back in input order.
+    pub fn trace_all(&self, queries: &[(From, Target)]) -> Vec<PathResult> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(queries.len().max(1));
+        if threads <= 1 || queries.len() < 64 {
+            return queries.iter().map(|(from, target)| self.trace(from, target)).collect();
+        }
+        let chunk = queries.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = queries
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|(from, target)| self.trace(from, target)).collect::<Vec<_>>()))
+                .collect();
+            workers.into_iter().flat_map(|worker| worker.join().expect("a path trace panicked")).collect()
+        })
+    }
+
     /// Trace the path from `from` to `target`.
     pub fn trace(&self, from: &From, target: &Target) -> PathResult {
         let port = if target.port == 0 { 443 } else { target.port };

@@ -206,9 +206,26 @@ fn entry_ports(entry: &AclEntry) -> (u16, u16) {
 }
 
 /// First-match evaluation of one port against an ACL direction.
-fn acl_decide_port(acl: &NetworkAcl, egress: bool, port: u16, address: &Address) -> RuleDecision {
-    let mut pending_maybe: Option<(String, bool)> = None;
-    for entry in acl.entries.iter().filter(|e| e.egress == egress) {
+/// How one port was decided: by which entries (indexes into `acl.entries`). Text is made only
+/// for the decision that is reported (a range is decided per segment, and most are discarded).
+#[derive(Clone, Copy)]
+enum PortDecision {
+    Allow(usize),
+    Deny(usize),
+    /// A rule that may apply (`maybe`) comes before a rule that surely does with the other action.
+    MaybeBefore {
+        maybe: usize,
+        sure: usize,
+    },
+    /// Only an allow that may apply; otherwise the final `*` rule denies.
+    MaybeAllow(usize),
+    /// No rule matched: the implicit final `*` deny.
+    DefaultDeny,
+}
+
+fn acl_decide_port(acl: &NetworkAcl, egress: bool, port: u16, address: &Address) -> PortDecision {
+    let mut pending_maybe: Option<(usize, bool)> = None;
+    for (position, entry) in acl.entries.iter().enumerate().filter(|(_, e)| e.egress == egress) {
         if !protocol_matches(&entry.protocol, "tcp") {
             continue;
         }
@@ -220,23 +237,35 @@ fn acl_decide_port(acl: &NetworkAcl, egress: bool, port: u16, address: &Address)
         match coverage {
             Coverage::No => {}
             Coverage::Yes => {
-                let text = acl_rule_text(acl, entry);
                 return match pending_maybe {
-                    Some((maybe, allow)) if allow != entry.allow => {
-                        RuleDecision::Unknown { rule: format!("{maybe} may apply before {text}") }
-                    }
-                    _ if entry.allow => RuleDecision::Allow { rule: text },
-                    _ => RuleDecision::Deny { rule: text },
+                    Some((maybe, allow)) if allow != entry.allow => PortDecision::MaybeBefore { maybe, sure: position },
+                    _ if entry.allow => PortDecision::Allow(position),
+                    _ => PortDecision::Deny(position),
                 };
             }
             Coverage::Maybe => {
-                pending_maybe.get_or_insert((acl_rule_text(acl, entry), entry.allow));
+                pending_maybe.get_or_insert((position, entry.allow));
             }
         }
     }
     match pending_maybe {
-        Some((maybe, true)) => RuleDecision::Unknown { rule: format!("{maybe} may apply; otherwise the final * rule denies") },
-        _ => RuleDecision::Deny {
+        Some((maybe, true)) => PortDecision::MaybeAllow(maybe),
+        _ => PortDecision::DefaultDeny,
+    }
+}
+
+fn describe(acl: &NetworkAcl, egress: bool, decision: PortDecision) -> RuleDecision {
+    let text = |position: usize| acl_rule_text(acl, &acl.entries[position]);
+    match decision {
+        PortDecision::Allow(position) => RuleDecision::Allow { rule: text(position) },
+        PortDecision::Deny(position) => RuleDecision::Deny { rule: text(position) },
+        PortDecision::MaybeBefore { maybe, sure } => {
+            RuleDecision::Unknown { rule: format!("{} may apply before {}", text(maybe), text(sure)) }
+        }
+        PortDecision::MaybeAllow(maybe) => {
+            RuleDecision::Unknown { rule: format!("{} may apply; otherwise the final * rule denies", text(maybe)) }
+        }
+        PortDecision::DefaultDeny => RuleDecision::Deny {
             rule: format!("{} {} rule *: deny all traffic (no earlier rule matched)", acl.id, if egress { "outbound" } else { "inbound" }),
         },
     }
@@ -261,21 +290,24 @@ pub fn network_acl_allows(acl: &NetworkAcl, egress: bool, ports: (u16, u16), add
     let mut first_allow = None;
     let mut unknown = None;
     for start in cuts {
-        let decision = acl_decide_port(acl, egress, start as u16, address);
-        match decision {
-            RuleDecision::Deny { rule } => {
+        match acl_decide_port(acl, egress, start as u16, address) {
+            decision @ (PortDecision::Deny(_) | PortDecision::DefaultDeny) => {
+                let RuleDecision::Deny { rule } = describe(acl, egress, decision) else { unreachable!("a deny describes as a deny") };
                 let span = if low == high { String::new() } else { format!(" (ports from {start} within {low}-{high})") };
                 return RuleDecision::Deny { rule: format!("{rule}{span}") };
             }
-            RuleDecision::Unknown { .. } => {
+            decision @ (PortDecision::MaybeBefore { .. } | PortDecision::MaybeAllow(_)) => {
                 unknown.get_or_insert(decision);
             }
-            RuleDecision::Allow { .. } => {
+            decision @ PortDecision::Allow(_) => {
                 first_allow.get_or_insert(decision);
             }
         }
     }
-    unknown.or(first_allow).unwrap_or(RuleDecision::Deny { rule: format!("{}: no rule", acl.id) })
+    match unknown.or(first_allow) {
+        Some(decision) => describe(acl, egress, decision),
+        None => RuleDecision::Deny { rule: format!("{}: no rule", acl.id) },
+    }
 }
 
 /// The node's own address as an [`Address`].

@@ -161,10 +161,9 @@ impl Check for NetworkPath {
             }
         }
         // Trace each distinct (instance, target) once.
-        let mut results: Vec<(PathResult, Vec<usize>)> = Vec::new();
-        for ((instance, _, _), (target, pods)) in wanted {
-            results.push((cx.engine.trace(&From::Instance(instance), &target), pods));
-        }
+        let (queries, pods): (Vec<(From, Target)>, Vec<Vec<usize>>) =
+            wanted.into_iter().map(|((instance, _, _), (target, pods))| ((From::Instance(instance), target), pods)).unzip();
+        let results: Vec<(PathResult, Vec<usize>)> = cx.engine.trace_all(&queries).into_iter().zip(pods).collect();
         // Group identical outcomes across nodes.
         struct Group {
             nodes: Vec<String>,
