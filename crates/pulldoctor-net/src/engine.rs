@@ -203,6 +203,26 @@ impl Walk {
         }
         self.hops.push(Hop { kind, resource: resource.map(str::to_string), status, detail, rule });
     }
+    /// Record the hop a rule decision makes, with the text for each outcome; returns the quoted
+    /// rule when the decision is a deny (the caller then blocks with its own code).
+    fn rule_hop(&mut self, kind: &'static str, resource: Option<&str>, decision: RuleDecision, texts: [String; 3]) -> Option<String> {
+        let [pass, unknown, fail] = texts;
+        match decision {
+            RuleDecision::Allow { rule } => {
+                self.hop(kind, resource, HopStatus::Pass, pass, Some(rule));
+                None
+            }
+            RuleDecision::Unknown { rule } => {
+                self.hop(kind, resource, HopStatus::Unknown, unknown, Some(rule));
+                None
+            }
+            RuleDecision::Deny { rule } => {
+                self.hop(kind, resource, HopStatus::Fail, fail, Some(rule.clone()));
+                Some(rule)
+            }
+        }
+    }
+
     fn block(&mut self, code: &'static str, summary: String, resources: Vec<String>) -> Flow {
         self.block_with(code, summary, resources, None)
     }
@@ -699,46 +719,20 @@ impl<'m> Engine<'m> {
             return Flow::Continue;
         }
         let peer = Peer { address, groups: &[] };
-        match rules::security_groups_allow(self.model, &source.groups, true, port, &peer) {
-            RuleDecision::Allow { rule } => {
-                walk.hop(
-                    "security-group",
-                    None,
-                    HopStatus::Pass,
-                    format!("the node's security groups allow tcp {port} to {address}"),
-                    Some(rule),
-                );
-                Flow::Continue
-            }
-            RuleDecision::Unknown { rule } => {
-                walk.hop(
-                    "security-group",
-                    None,
-                    HopStatus::Unknown,
-                    format!("cannot tell whether the node's security groups allow tcp {port} to {address}"),
-                    Some(rule),
-                );
-                Flow::Continue
-            }
-            RuleDecision::Deny { rule } => {
-                walk.hop(
-                    "security-group",
-                    None,
-                    HopStatus::Fail,
-                    format!("the node's security groups do not allow tcp {port} to {address}"),
-                    Some(rule),
-                );
-                let mut resources = source.groups.clone();
-                if let Some(instance) = source.instance {
-                    resources.push(instance.id.clone());
-                }
-                walk.block(
-                    "sg.egress-denied",
-                    format!("no egress rule of the node's security groups allows tcp {port} to {address}"),
-                    resources,
-                )
-            }
+        let decision = rules::security_groups_allow(self.model, &source.groups, true, port, &peer);
+        let texts = [
+            format!("the node's security groups allow tcp {port} to {address}"),
+            format!("cannot tell whether the node's security groups allow tcp {port} to {address}"),
+            format!("the node's security groups do not allow tcp {port} to {address}"),
+        ];
+        if walk.rule_hop("security-group", None, decision, texts).is_none() {
+            return Flow::Continue;
         }
+        let mut resources = source.groups.clone();
+        if let Some(instance) = source.instance {
+            resources.push(instance.id.clone());
+        }
+        walk.block("sg.egress-denied", format!("no egress rule of the node's security groups allows tcp {port} to {address}"), resources)
     }
 
     fn acl_of(&self, subnet_id: &str, walk: &mut Walk) -> Option<&'m NetworkAcl> {
@@ -770,49 +764,28 @@ impl<'m> Engine<'m> {
         let direction = if egress { "outbound" } else { "inbound" };
         let ports_text = if ports.0 == ports.1 { format!("tcp {}", ports.0) } else { format!("tcp {}-{}", ports.0, ports.1) };
         let preposition = if egress { "to" } else { "from" };
-        match rules::network_acl_allows(acl, egress, ports, peer) {
-            RuleDecision::Allow { rule } => {
-                walk.hop(
-                    "network-acl",
-                    Some(&acl.id),
-                    HopStatus::Pass,
-                    format!("{} of {what} allows {direction} {ports_text} {preposition} {peer}", acl.id),
-                    Some(rule),
-                );
-                Flow::Continue
-            }
-            RuleDecision::Unknown { rule } => {
-                walk.hop(
-                    "network-acl",
-                    Some(&acl.id),
-                    HopStatus::Unknown,
-                    format!("cannot tell whether {} allows {direction} {ports_text} {preposition} {peer}", acl.id),
-                    Some(rule),
-                );
-                Flow::Continue
-            }
-            RuleDecision::Deny { rule } => {
-                walk.hop(
-                    "network-acl",
-                    Some(&acl.id),
-                    HopStatus::Fail,
-                    format!("{} of {what} denies {direction} {ports_text} {preposition} {peer}", acl.id),
-                    Some(rule.clone()),
-                );
-                let (code, summary) = if ports.0 == ports.1 {
-                    ("nacl.egress-denied", format!("network ACL {} denies {direction} {ports_text} {preposition} {peer}", acl.id))
-                } else {
-                    (
-                        "nacl.return-denied",
-                        format!(
-                            "network ACL {} denies the return traffic ({direction} {ports_text} {preposition} {peer}); ACLs are stateless",
-                            acl.id
-                        ),
-                    )
-                };
-                walk.block(code, summary, vec![acl.id.clone(), subnet_id.to_string()])
-            }
+        let decision = rules::network_acl_allows(acl, egress, ports, peer);
+        let texts = [
+            format!("{} of {what} allows {direction} {ports_text} {preposition} {peer}", acl.id),
+            format!("cannot tell whether {} allows {direction} {ports_text} {preposition} {peer}", acl.id),
+            format!("{} of {what} denies {direction} {ports_text} {preposition} {peer}", acl.id),
+        ];
+        if walk.rule_hop("network-acl", Some(&acl.id), decision, texts).is_none() {
+            return Flow::Continue;
         }
+        // A single port is the request itself; a range is the reply to an ephemeral port.
+        let (code, summary) = if ports.0 == ports.1 {
+            ("nacl.egress-denied", format!("network ACL {} denies {direction} {ports_text} {preposition} {peer}", acl.id))
+        } else {
+            (
+                "nacl.return-denied",
+                format!(
+                    "network ACL {} denies the return traffic ({direction} {ports_text} {preposition} {peer}); ACLs are stateless",
+                    acl.id
+                ),
+            )
+        };
+        walk.block(code, summary, vec![acl.id.clone(), subnet_id.to_string()])
     }
 
     fn route_table_hop(&self, subnet_id: &str, walk: &mut Walk) -> Option<(&'m pulldoctor_model::RouteTable, Association)> {
@@ -1437,36 +1410,19 @@ impl<'m> Engine<'m> {
         // the node's own groups, towards the endpoint (which may be named by group)
         if source.instance.is_some() && model.inputs.contains(&InputKind::SecurityGroups) {
             let peer = Peer { address: &address, groups: &endpoint_groups };
-            match rules::security_groups_allow(model, &source.groups, true, port, &peer) {
-                RuleDecision::Allow { rule } => walk.hop(
-                    "security-group",
-                    None,
-                    HopStatus::Pass,
-                    format!("the node's security groups allow tcp {port} to the endpoint"),
-                    Some(rule),
-                ),
-                RuleDecision::Unknown { rule } => walk.hop(
-                    "security-group",
-                    None,
-                    HopStatus::Unknown,
-                    "cannot tell whether the node's security groups allow the endpoint".into(),
-                    Some(rule),
-                ),
-                RuleDecision::Deny { rule } => {
-                    walk.hop(
-                        "security-group",
-                        None,
-                        HopStatus::Fail,
-                        format!("the node's security groups do not allow tcp {port} to the endpoint {address}"),
-                        Some(rule),
-                    );
-                    walk.block(
-                        "sg.egress-denied",
-                        format!("no egress rule of the node's security groups allows tcp {port} to the endpoint {}", endpoint.id),
-                        source.groups.clone(),
-                    );
-                    return;
-                }
+            let decision = rules::security_groups_allow(model, &source.groups, true, port, &peer);
+            let texts = [
+                format!("the node's security groups allow tcp {port} to the endpoint"),
+                "cannot tell whether the node's security groups allow the endpoint".to_string(),
+                format!("the node's security groups do not allow tcp {port} to the endpoint {address}"),
+            ];
+            if walk.rule_hop("security-group", None, decision, texts).is_some() {
+                walk.block(
+                    "sg.egress-denied",
+                    format!("no egress rule of the node's security groups allows tcp {port} to the endpoint {}", endpoint.id),
+                    source.groups.clone(),
+                );
+                return;
             }
         }
         if let Flow::Stop = self.check_acl(&source.subnet.id, true, (port, port), &address, "the node's subnet", walk) {
@@ -1518,38 +1474,21 @@ impl<'m> Engine<'m> {
         }
         if model.inputs.contains(&InputKind::SecurityGroups) {
             let peer = Peer { address: &source.address, groups: &source.groups };
-            match rules::security_groups_allow(model, &endpoint_groups, false, port, &peer) {
-                RuleDecision::Allow { rule } => walk.hop(
-                    "endpoint-security-group",
-                    None,
-                    HopStatus::Pass,
-                    format!("the endpoint's security groups admit tcp {port} from the node"),
-                    Some(rule),
-                ),
-                RuleDecision::Unknown { rule } => walk.hop(
-                    "endpoint-security-group",
-                    None,
-                    HopStatus::Unknown,
-                    "cannot tell whether the endpoint's security groups admit the node".into(),
-                    Some(rule),
-                ),
-                RuleDecision::Deny { rule } => {
-                    walk.hop(
-                        "endpoint-security-group",
-                        None,
-                        HopStatus::Fail,
-                        format!("the endpoint's security groups do not admit tcp {port} from {}", source.address),
-                        Some(rule),
-                    );
-                    let mut resources = vec![endpoint.id.clone()];
-                    resources.extend(endpoint_groups.iter().cloned());
-                    walk.block(
-                        "endpoint.sg-denied",
-                        format!("the security groups of {} do not admit tcp {port} from the node ({})", endpoint.id, source.address),
-                        resources,
-                    );
-                    return;
-                }
+            let decision = rules::security_groups_allow(model, &endpoint_groups, false, port, &peer);
+            let texts = [
+                format!("the endpoint's security groups admit tcp {port} from the node"),
+                "cannot tell whether the endpoint's security groups admit the node".to_string(),
+                format!("the endpoint's security groups do not admit tcp {port} from {}", source.address),
+            ];
+            if walk.rule_hop("endpoint-security-group", None, decision, texts).is_some() {
+                let mut resources = vec![endpoint.id.clone()];
+                resources.extend(endpoint_groups.iter().cloned());
+                walk.block(
+                    "endpoint.sg-denied",
+                    format!("the security groups of {} do not admit tcp {port} from the node ({})", endpoint.id, source.address),
+                    resources,
+                );
+                return;
             }
         }
         let (action, resource) = match service_of(target.host.as_deref().unwrap_or_default()) {
