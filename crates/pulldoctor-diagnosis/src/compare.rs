@@ -59,16 +59,16 @@ fn attributes(
     out.push(("node", pod.node_name.clone().unwrap_or_else(|| "(unscheduled)".into())));
     if let Some(node) = node {
         out.push(("zone", node.zone.clone().unwrap_or_else(|| "?".into())));
-        if let Some(instance) = model.node_instance(node) {
-            if let Some(subnet) = &instance.subnet_id {
-                out.push(("subnet", subnet.clone()));
-                if let Some((table, association)) = model.effective_route_table(subnet) {
-                    let how = match association {
-                        Association::Main => "main, implicit",
-                        Association::Explicit => "explicit",
-                    };
-                    out.push(("route table", format!("{} ({how})", table.id)));
-                }
+        if let Some(instance) = model.node_instance(node)
+            && let Some(subnet) = &instance.subnet_id
+        {
+            out.push(("subnet", subnet.clone()));
+            if let Some((table, association)) = model.effective_route_table(subnet) {
+                let how = match association {
+                    Association::Main => "main, implicit",
+                    Association::Explicit => "explicit",
+                };
+                out.push(("route table", format!("{} ({how})", table.id)));
             }
         }
     }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use pulldoctor_model::{Association, EndpointType, InputKind, Instance, Model, NetworkAcl, RouteState, RouteTarget, Subnet, VpcEndpoint};
 use serde::Serialize;
@@ -123,11 +124,52 @@ pub enum HopStatus {
 pub struct Hop {
     /// `source`, `dns`, `security-group`, `network-acl`, `route-table`, `nat-gateway`, ...
     pub kind: &'static str,
-    pub resource: Option<String>,
+    pub resource: Option<Arc<str>>,
     pub status: HopStatus,
-    pub detail: String,
+    pub detail: Arc<str>,
     /// The deciding rule, quoted.
-    pub rule: Option<String>,
+    pub rule: Option<Arc<str>>,
+}
+
+/// Hop texts shared between paths: thousands of nodes behind one NAT gateway or ACL produce the
+/// same sentences, and a large sweep would otherwise hold a copy of each per path.
+#[derive(Default)]
+pub struct Interner {
+    texts: std::collections::HashSet<Arc<str>>,
+    /// The part of a path from a NAT gateway's subnet outwards, which does not depend on the
+    /// node: (NAT id, destination, port, whether the node shares the NAT's subnet) -> what the walk recorded.
+    nat_legs: HashMap<(String, String, u16, bool), Leg>,
+}
+
+/// What a walk recorded over a stretch of the path, to replay for the next node.
+#[derive(Clone)]
+struct Leg {
+    hops: Vec<Hop>,
+    assumptions: Vec<String>,
+    verdict: Option<Verdict>,
+    blocker: Option<Blocker>,
+    via: Option<String>,
+    uncertain: bool,
+    flow: Flow,
+}
+
+fn address_key(address: &Address) -> String {
+    match address {
+        Address::Known { ip } => ip.to_string(),
+        Address::Set { label, .. } => label.clone(),
+        Address::AnyPublic { v6 } => if *v6 { "any-public-v6" } else { "any-public-v4" }.to_string(),
+    }
+}
+
+impl Interner {
+    fn intern(&mut self, text: String) -> Arc<str> {
+        if let Some(shared) = self.texts.get(text.as_str()) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.texts.insert(shared.clone());
+        shared
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -182,12 +224,14 @@ pub struct Engine<'m> {
     egress: HashMap<String, VpcEgress>,
 }
 
+#[derive(Clone, Copy)]
 enum Flow {
     Continue,
     Stop,
 }
 
-struct Walk {
+struct Walk<'i> {
+    interner: &'i mut Interner,
     hops: Vec<Hop>,
     verdict: Option<Verdict>,
     blocker: Option<Blocker>,
@@ -196,28 +240,37 @@ struct Walk {
     assumptions: Vec<String>,
 }
 
-impl Walk {
+impl Walk<'_> {
     fn hop(&mut self, kind: &'static str, resource: Option<&str>, status: HopStatus, detail: String, rule: Option<String>) {
         if status == HopStatus::Unknown {
             self.uncertain = true;
         }
-        self.hops.push(Hop { kind, resource: resource.map(str::to_string), status, detail, rule });
+        let resource = resource.map(|r| self.interner.intern(r.to_string()));
+        let detail = self.interner.intern(detail);
+        let rule = rule.map(|r| self.interner.intern(r));
+        self.hops.push(Hop { kind, resource, status, detail, rule });
     }
     /// Record the hop a rule decision makes, with the text for each outcome; returns the quoted
     /// rule when the decision is a deny (the caller then blocks with its own code).
-    fn rule_hop(&mut self, kind: &'static str, resource: Option<&str>, decision: RuleDecision, texts: [String; 3]) -> Option<String> {
-        let [pass, unknown, fail] = texts;
+    /// `describe` writes the hop's text for the outcome (only the one that happened is built).
+    fn rule_hop(
+        &mut self,
+        kind: &'static str,
+        resource: Option<&str>,
+        decision: RuleDecision,
+        describe: impl FnOnce(HopStatus) -> String,
+    ) -> Option<String> {
         match decision {
             RuleDecision::Allow { rule } => {
-                self.hop(kind, resource, HopStatus::Pass, pass, Some(rule));
+                self.hop(kind, resource, HopStatus::Pass, describe(HopStatus::Pass), Some(rule));
                 None
             }
             RuleDecision::Unknown { rule } => {
-                self.hop(kind, resource, HopStatus::Unknown, unknown, Some(rule));
+                self.hop(kind, resource, HopStatus::Unknown, describe(HopStatus::Unknown), Some(rule));
                 None
             }
             RuleDecision::Deny { rule } => {
-                self.hop(kind, resource, HopStatus::Fail, fail, Some(rule.clone()));
+                self.hop(kind, resource, HopStatus::Fail, describe(HopStatus::Fail), Some(rule.clone()));
                 Some(rule)
             }
         }
@@ -338,10 +391,10 @@ impl<'m> Engine<'m> {
     /// The gateway a missing default route should point at.
     fn suggest_gateway(&self, source: &Source) -> Option<String> {
         let egress = self.egress.get(&source.subnet.vpc_id)?;
-        if source.public_ip == Some(true) {
-            if let Some(igw) = egress.attached_igws.first() {
-                return Some(igw.clone());
-            }
+        if source.public_ip == Some(true)
+            && let Some(igw) = egress.attached_igws.first()
+        {
+            return Some(igw.clone());
         }
         let zone = source.subnet.availability_zone.as_ref();
         egress.usable_nats.iter().find(|(_, z)| z.as_ref() == zone).or_else(|| egress.usable_nats.first()).map(|(id, _)| id.clone())
@@ -351,13 +404,19 @@ impl<'m> Engine<'m> {
     pub fn trace_all(&self, queries: &[(From, Target)]) -> Vec<PathResult> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(queries.len().max(1));
         if threads <= 1 || queries.len() < 64 {
-            return queries.iter().map(|(from, target)| self.trace(from, target)).collect();
+            let mut interner = Interner::default();
+            return queries.iter().map(|(from, target)| self.trace_with(from, target, &mut interner)).collect();
         }
         let chunk = queries.len().div_ceil(threads);
         std::thread::scope(|scope| {
             let workers: Vec<_> = queries
                 .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|(from, target)| self.trace(from, target)).collect::<Vec<_>>()))
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut interner = Interner::default();
+                        part.iter().map(|(from, target)| self.trace_with(from, target, &mut interner)).collect::<Vec<_>>()
+                    })
+                })
                 .collect();
             workers.into_iter().flat_map(|worker| worker.join().expect("a path trace panicked")).collect()
         })
@@ -365,6 +424,11 @@ impl<'m> Engine<'m> {
 
     /// Trace the path from `from` to `target`.
     pub fn trace(&self, from: &From, target: &Target) -> PathResult {
+        self.trace_with(from, target, &mut Interner::default())
+    }
+
+    /// [`Engine::trace`], sharing hop texts with earlier traces through `interner`.
+    pub fn trace_with(&self, from: &From, target: &Target, interner: &mut Interner) -> PathResult {
         let port = if target.port == 0 { 443 } else { target.port };
         let service = target.host.as_deref().map(service_of).unwrap_or(Service::Other);
         let to = match (&target.host, target.address) {
@@ -373,7 +437,8 @@ impl<'m> Engine<'m> {
             (None, Some(ip)) => format!("{ip}:{port}"),
             (None, None) => format!("?:{port}"),
         };
-        let mut walk = Walk { hops: Vec::new(), verdict: None, blocker: None, uncertain: false, via: None, assumptions: Vec::new() };
+        let mut walk =
+            Walk { interner, hops: Vec::new(), verdict: None, blocker: None, uncertain: false, via: None, assumptions: Vec::new() };
         let mut result = PathResult {
             from: String::new(),
             instance_id: None,
@@ -720,12 +785,12 @@ impl<'m> Engine<'m> {
         }
         let peer = Peer { address, groups: &[] };
         let decision = rules::security_groups_allow(self.model, &source.groups, true, port, &peer);
-        let texts = [
-            format!("the node's security groups allow tcp {port} to {address}"),
-            format!("cannot tell whether the node's security groups allow tcp {port} to {address}"),
-            format!("the node's security groups do not allow tcp {port} to {address}"),
-        ];
-        if walk.rule_hop("security-group", None, decision, texts).is_none() {
+        let describe = |status: HopStatus| match status {
+            HopStatus::Pass => format!("the node's security groups allow tcp {port} to {address}"),
+            HopStatus::Unknown => format!("cannot tell whether the node's security groups allow tcp {port} to {address}"),
+            _ => format!("the node's security groups do not allow tcp {port} to {address}"),
+        };
+        if walk.rule_hop("security-group", None, decision, describe).is_none() {
             return Flow::Continue;
         }
         let mut resources = source.groups.clone();
@@ -765,12 +830,12 @@ impl<'m> Engine<'m> {
         let ports_text = if ports.0 == ports.1 { format!("tcp {}", ports.0) } else { format!("tcp {}-{}", ports.0, ports.1) };
         let preposition = if egress { "to" } else { "from" };
         let decision = rules::network_acl_allows(acl, egress, ports, peer);
-        let texts = [
-            format!("{} of {what} allows {direction} {ports_text} {preposition} {peer}", acl.id),
-            format!("cannot tell whether {} allows {direction} {ports_text} {preposition} {peer}", acl.id),
-            format!("{} of {what} denies {direction} {ports_text} {preposition} {peer}", acl.id),
-        ];
-        if walk.rule_hop("network-acl", Some(&acl.id), decision, texts).is_none() {
+        let describe = |status: HopStatus| match status {
+            HopStatus::Pass => format!("{} of {what} allows {direction} {ports_text} {preposition} {peer}", acl.id),
+            HopStatus::Unknown => format!("cannot tell whether {} allows {direction} {ports_text} {preposition} {peer}", acl.id),
+            _ => format!("{} of {what} denies {direction} {ports_text} {preposition} {peer}", acl.id),
+        };
+        if walk.rule_hop("network-acl", Some(&acl.id), decision, describe).is_none() {
             return Flow::Continue;
         }
         // A single port is the request itself; a range is the reply to an ephemeral port.
@@ -1189,19 +1254,66 @@ impl<'m> Engine<'m> {
             ),
             None,
         );
-        // The NAT subnet's ACL sees the node's packet arrive and leave, and the reply arrive and leave.
+        // The NAT subnet's ACL sees the node's packet arrive, and the reply leave towards the node;
+        // both depend on the node. What follows (out to the registry, the reply, the NAT subnet's
+        // route) does not, and is walked once per NAT gateway and destination.
         let node = &source.address;
-        for (egress, ports, peer, what) in [
-            (false, (port, port), node, "the NAT gateway's subnet (from the node)"),
-            (true, (port, port), address, "the NAT gateway's subnet (to the registry)"),
-            (false, NAT_EPHEMERAL, address, "the NAT gateway's subnet (return traffic)"),
-            (true, NODE_EPHEMERAL, node, "the NAT gateway's subnet (return to the node)"),
-        ] {
-            if nat_subnet == source.subnet.id {
-                break;
+        if nat_subnet != source.subnet.id {
+            for (egress, ports, what) in [
+                (false, (port, port), "the NAT gateway's subnet (from the node)"),
+                (true, NODE_EPHEMERAL, "the NAT gateway's subnet (return to the node)"),
+            ] {
+                if let Flow::Stop = self.check_acl(nat_subnet, egress, ports, node, what, walk) {
+                    return Flow::Stop;
+                }
             }
-            if let Flow::Stop = self.check_acl(nat_subnet, egress, ports, peer, what, walk) {
-                return Flow::Stop;
+        }
+        let key = (id.to_string(), address_key(address), port, nat_subnet == source.subnet.id);
+        if let Some(leg) = walk.interner.nat_legs.get(&key).cloned() {
+            walk.hops.extend(leg.hops);
+            walk.assumptions.extend(leg.assumptions);
+            walk.uncertain |= leg.uncertain;
+            if leg.verdict.is_some() {
+                walk.verdict = leg.verdict;
+            }
+            if leg.blocker.is_some() {
+                walk.blocker = leg.blocker;
+            }
+            if leg.via.is_some() {
+                walk.via = leg.via;
+            }
+            return leg.flow;
+        }
+        let (hops_before, assumptions_before, uncertain_before) = (walk.hops.len(), walk.assumptions.len(), walk.uncertain);
+        walk.uncertain = false;
+        let flow = self.nat_egress_leg(id, nat_subnet, source.subnet.id.as_str(), address, port, walk);
+        let leg = Leg {
+            hops: walk.hops[hops_before..].to_vec(),
+            assumptions: walk.assumptions[assumptions_before..].to_vec(),
+            verdict: walk.verdict,
+            blocker: walk.blocker.clone(),
+            via: walk.via.clone(),
+            uncertain: walk.uncertain,
+            flow,
+        };
+        walk.uncertain |= uncertain_before;
+        walk.interner.nat_legs.insert(key, leg);
+        flow
+    }
+
+    /// From a NAT gateway's subnet to the destination: that subnet's ACL both ways, its route
+    /// table, and the internet gateway.
+    #[allow(clippy::too_many_arguments)]
+    fn nat_egress_leg(&self, id: &str, nat_subnet: &str, source_subnet: &str, address: &Address, port: u16, walk: &mut Walk) -> Flow {
+        let model = self.model;
+        if nat_subnet != source_subnet {
+            for (egress, ports, what) in [
+                (true, (port, port), "the NAT gateway's subnet (to the registry)"),
+                (false, NAT_EPHEMERAL, "the NAT gateway's subnet (return traffic)"),
+            ] {
+                if let Flow::Stop = self.check_acl(nat_subnet, egress, ports, address, what, walk) {
+                    return Flow::Stop;
+                }
             }
         }
         let Some((nat_table, _)) = model.effective_route_table(nat_subnet) else {
@@ -1411,12 +1523,12 @@ impl<'m> Engine<'m> {
         if source.instance.is_some() && model.inputs.contains(&InputKind::SecurityGroups) {
             let peer = Peer { address: &address, groups: &endpoint_groups };
             let decision = rules::security_groups_allow(model, &source.groups, true, port, &peer);
-            let texts = [
-                format!("the node's security groups allow tcp {port} to the endpoint"),
-                "cannot tell whether the node's security groups allow the endpoint".to_string(),
-                format!("the node's security groups do not allow tcp {port} to the endpoint {address}"),
-            ];
-            if walk.rule_hop("security-group", None, decision, texts).is_some() {
+            let describe = |status: HopStatus| match status {
+                HopStatus::Pass => format!("the node's security groups allow tcp {port} to the endpoint"),
+                HopStatus::Unknown => "cannot tell whether the node's security groups allow the endpoint".to_string(),
+                _ => format!("the node's security groups do not allow tcp {port} to the endpoint {address}"),
+            };
+            if walk.rule_hop("security-group", None, decision, describe).is_some() {
                 walk.block(
                     "sg.egress-denied",
                     format!("no egress rule of the node's security groups allows tcp {port} to the endpoint {}", endpoint.id),
@@ -1475,12 +1587,12 @@ impl<'m> Engine<'m> {
         if model.inputs.contains(&InputKind::SecurityGroups) {
             let peer = Peer { address: &source.address, groups: &source.groups };
             let decision = rules::security_groups_allow(model, &endpoint_groups, false, port, &peer);
-            let texts = [
-                format!("the endpoint's security groups admit tcp {port} from the node"),
-                "cannot tell whether the endpoint's security groups admit the node".to_string(),
-                format!("the endpoint's security groups do not admit tcp {port} from {}", source.address),
-            ];
-            if walk.rule_hop("endpoint-security-group", None, decision, texts).is_some() {
+            let describe = |status: HopStatus| match status {
+                HopStatus::Pass => format!("the endpoint's security groups admit tcp {port} from the node"),
+                HopStatus::Unknown => "cannot tell whether the endpoint's security groups admit the node".to_string(),
+                _ => format!("the endpoint's security groups do not admit tcp {port} from {}", source.address),
+            };
+            if walk.rule_hop("endpoint-security-group", None, decision, describe).is_some() {
                 let mut resources = vec![endpoint.id.clone()];
                 resources.extend(endpoint_groups.iter().cloned());
                 walk.block(

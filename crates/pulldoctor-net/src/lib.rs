@@ -20,4 +20,4 @@ pub mod route;
 pub mod rules;
 
 pub use address::Address;
-pub use engine::{Blocker, Engine, From, Hop, HopStatus, PathResult, Service, Target, Verdict, service_of};
+pub use engine::{Blocker, Engine, From, Hop, HopStatus, Interner, PathResult, Service, Target, Verdict, service_of};

@@ -260,3 +260,34 @@ fn every_check_is_documented() {
         );
     }
 }
+
+/// Tracing many paths shares work between them (hop texts, the NAT gateway's outward leg):
+/// every result must equal the one a lone trace gives.
+#[test]
+fn shared_tracing_equals_lone_tracing() {
+    for scenario in scenarios() {
+        let bundle = read_bundle(&bundle_dir(&scenario), &ReadOptions::default()).unwrap();
+        let engine = Engine::new(&bundle.model);
+        let hosts = [
+            "111122223333.dkr.ecr.us-east-1.amazonaws.com",
+            "818140567777.dkr.ecr.us-east-1.amazonaws.com",
+            "api.ecr.us-east-1.amazonaws.com",
+            "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com",
+            "quay.io",
+        ];
+        let queries: Vec<(From, pulldoctor_net::Target)> = bundle
+            .model
+            .instances
+            .keys()
+            .flat_map(|id| {
+                hosts.iter().map(move |host| {
+                    (From::Instance(id.clone()), pulldoctor_net::Target { host: Some(host.to_string()), port: 443, ..Default::default() })
+                })
+            })
+            .collect();
+        let shared = engine.trace_all(&queries);
+        for ((from, target), result) in queries.iter().zip(shared) {
+            assert_eq!(result, engine.trace(from, target), "{}: {from:?} -> {:?}", scenario.display(), target.host);
+        }
+    }
+}

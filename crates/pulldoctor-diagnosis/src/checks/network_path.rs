@@ -113,7 +113,7 @@ pub fn path_line(result: &PathResult) -> String {
         .filter(|h| matches!(h.status, HopStatus::Fail | HopStatus::Unknown) || h.kind == "route-table")
         .map(|h| match &h.rule {
             Some(rule) if h.status == HopStatus::Fail => format!("{} [{rule}]", h.detail),
-            _ => h.detail.clone(),
+            _ => h.detail.to_string(),
         })
         .collect();
     format!("{} -> {}: {}", result.from, result.to, decisive.join("; "))
@@ -127,7 +127,9 @@ impl Check for NetworkPath {
     fn run(&self, cx: &Context, out: &mut Findings) {
         let model = cx.model;
         // (instance, target) -> pods that need it
-        let mut wanted: BTreeMap<(String, String, Option<std::net::IpAddr>), (Target, Vec<usize>)> = BTreeMap::new();
+        // (instance, host, dialled address) -> the target and the failures that need it
+        type Wanted = BTreeMap<(String, String, Option<std::net::IpAddr>), (Target, Vec<usize>)>;
+        let mut wanted: Wanted = BTreeMap::new();
         for (position, failure) in cx.failures.iter().enumerate() {
             let Some(node_name) = failure.pod.node_name.as_deref() else {
                 out.gap(
@@ -298,9 +300,9 @@ impl Check for NetworkPath {
                         None => check.to_string(),
                     };
                     let reason = match (&hop.rule, hop.kind) {
-                        (_, "dns") => hop.detail.clone(),
+                        (_, "dns") => hop.detail.to_string(),
                         (Some(rule), _) => format!("{} ({rule})", hop.detail),
-                        (None, _) => hop.detail.clone(),
+                        (None, _) => hop.detail.to_string(),
                     };
                     if !out.ruled_out.iter().any(|r| r.check == check) {
                         out.rule_out(Layer::Network, check, reason);

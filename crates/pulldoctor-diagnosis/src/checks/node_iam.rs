@@ -163,6 +163,7 @@ impl Check for NodeIam {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn evaluate_role(
     cx: &Context,
     failure: &Failure,
