@@ -1072,6 +1072,30 @@ pub struct TrailEvent {
     pub event_source: Option<String>,
     #[serde(default)]
     pub resources: Vec<TrailResource>,
+    /// The full event as a JSON string; resource ids are picked out of it.
+    #[serde(default)]
+    pub cloud_trail_event: Option<String>,
+}
+
+/// AWS resource ids (`subnet-0abc...`, `rtbassoc-...`) mentioned anywhere in a text.
+pub fn resource_ids(text: &str) -> Vec<String> {
+    const PREFIXES: &[&str] =
+        &["subnet", "rtb", "rtbassoc", "nat", "igw", "eigw", "sg", "acl", "aclassoc", "vpce", "vpc", "eni", "tgw", "pcx", "i"];
+    let mut out: Vec<String> = Vec::new();
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        let Some((prefix, tail)) = token.rsplit_once('-') else { continue };
+        if PREFIXES.contains(&prefix)
+            && tail.len() >= 8
+            && tail.len() <= 17
+            && tail.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            let id = token.to_string();
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -1089,8 +1113,28 @@ impl From<TrailEvent> for model::TrailEvent {
             time: event.event_time,
             username: event.username,
             source: event.event_source,
-            resources: event.resources.into_iter().filter_map(|r| r.resource_name).collect(),
+            resources: {
+                let mut ids: Vec<String> = event.resources.into_iter().filter_map(|r| r.resource_name).collect();
+                for id in event.cloud_trail_event.as_deref().map(resource_ids).unwrap_or_default() {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                ids
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_in_cloudtrail_text() {
+        let text = r#"{"requestParameters":{"associationId":"rtbassoc-0699de6921bac8857","subnetId":"subnet-0591e7f615056cdc1"},"x":"i-0abc12345678","no":"sg-XYZ","vpc":"vpc-075da49e833c3ce06"}"#;
+        assert_eq!(
+            super::resource_ids(text),
+            vec!["rtbassoc-0699de6921bac8857", "subnet-0591e7f615056cdc1", "i-0abc12345678", "vpc-075da49e833c3ce06"]
+        );
     }
 }
 

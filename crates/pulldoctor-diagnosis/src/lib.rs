@@ -85,7 +85,8 @@ pub fn diagnose(model: &Model, options: &Options) -> Report {
             );
         }
     }
-    let scope = scope::scope(&cx);
+    let mut scope = scope::scope(&cx);
+    attach_changes(&cx, &mut findings, &mut scope);
     let comparisons = compare::compare(&cx);
     attach_error_evidence(&cx, &mut findings, &scope);
     let mut registries_of_pod: std::collections::HashMap<String, std::collections::BTreeSet<&str>> = std::collections::HashMap::new();
@@ -176,6 +177,113 @@ fn attach_error_evidence(cx: &Context, findings: &mut Findings, scope: &report::
         }
         head.append(&mut cause.evidence);
         cause.evidence = head;
+    }
+}
+
+/// API calls that change the network path of a pull.
+const NETWORK_CHANGES: &[&str] = &[
+    "DisassociateRouteTable",
+    "ReplaceRouteTableAssociation",
+    "AssociateRouteTable",
+    "DeleteRoute",
+    "ReplaceRoute",
+    "CreateRoute",
+    "DeleteRouteTable",
+    "DeleteNatGateway",
+    "DetachInternetGateway",
+    "DeleteInternetGateway",
+    "RevokeSecurityGroupEgress",
+    "ModifySecurityGroupRules",
+    "CreateNetworkAclEntry",
+    "ReplaceNetworkAclEntry",
+    "DeleteNetworkAclEntry",
+    "ReplaceNetworkAclAssociation",
+    "ModifyVpcEndpoint",
+    "DeleteVpcEndpoints",
+    "ModifyVpcAttribute",
+];
+
+/// CloudTrail's network changes before the failures began: the "what changed" of the timeline.
+/// A change names a cause's resource, or (for a subnet left on the main route table) is a route
+/// table disassociation, which names only the association id AWS removed.
+fn attach_changes(cx: &Context, findings: &mut Findings, scope: &mut report::Scope) {
+    let Some(first) = scope.first_failure else { return };
+    let window_start = first - chrono::Duration::days(14);
+    let mut changes: Vec<&pulldoctor_model::TrailEvent> = cx
+        .model
+        .trail_events
+        .iter()
+        .filter(|e| NETWORK_CHANGES.contains(&e.name.as_str()) && e.time.is_some_and(|t| t >= window_start && t <= first))
+        .collect();
+    changes.sort_by_key(|e| e.time);
+    if changes.is_empty() {
+        return;
+    }
+    let describe = |events: &[&pulldoctor_model::TrailEvent]| -> String {
+        // one line per call, user and minute, with the ids it touched and how many times
+        let mut groups: Vec<(String, Vec<&str>, usize)> = Vec::new();
+        for event in events {
+            let key = format!(
+                "{} {} by {}",
+                event.time.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default(),
+                event.name,
+                event.username.as_deref().unwrap_or("?")
+            );
+            let position = match groups.iter().position(|(k, _, _)| *k == key) {
+                Some(position) => position,
+                None => {
+                    groups.push((key, Vec::new(), 0));
+                    groups.len() - 1
+                }
+            };
+            let group = &mut groups[position];
+            group.2 += 1;
+            for id in &event.resources {
+                if !group.1.contains(&id.as_str()) {
+                    group.1.push(id.as_str());
+                }
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(key, ids, n)| {
+                let times = if n > 1 { format!(" x{n}") } else { String::new() };
+                let ids = if ids.is_empty() { String::new() } else { format!(" ({})", ids.join(", ")) };
+                format!("{key}{times}{ids}")
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    scope.pattern.push(format!("network changes in CloudTrail in the two weeks before the first failure: {}", describe(&changes)));
+    for cause in findings.causes.iter_mut().filter(|c| matches!(c.layer, report::Layer::Network | report::Layer::Dns)) {
+        let main_table_fallback = cause.code == "route.no-route" && cause.summary.contains("main route table");
+        let related: Vec<&pulldoctor_model::TrailEvent> = changes
+            .iter()
+            .copied()
+            .filter(|e| {
+                e.resources.iter().any(|r| cause.resources.contains(r))
+                    || (main_table_fallback && matches!(e.name.as_str(), "DisassociateRouteTable" | "ReplaceRouteTableAssociation"))
+            })
+            .collect();
+        if !related.is_empty() {
+            let lead = related[0]
+                .time
+                .map(|t| first - t)
+                .map(|d| format!(" ({} before the first failure)", human_duration(d)))
+                .unwrap_or_default();
+            cause.evidence.push(Evidence { source: "cloudtrail".into(), text: format!("what changed: {}{lead}", describe(&related)) });
+        }
+    }
+}
+
+fn human_duration(duration: chrono::Duration) -> String {
+    let minutes = duration.num_minutes().abs();
+    if minutes >= 48 * 60 {
+        format!("{} days", minutes / (24 * 60))
+    } else if minutes >= 60 {
+        format!("{}h{:02}m", minutes / 60, minutes % 60)
+    } else {
+        format!("{minutes}m")
     }
 }
 
