@@ -145,3 +145,24 @@ fn an_ecr_secret_without_a_readable_expiry_falls_back_to_its_age() {
     assert!(text.contains("estimated as 12 hours after the secret was written"), "no age-based expiry in the report");
     assert!(!text.contains("opaque-token-without-expiry"));
 }
+
+#[test]
+fn aws_files_from_another_account_are_a_gap_never_health() {
+    // The seed's cluster files with another scenario's AWS files (account 111122223333).
+    let mut files: Vec<(PathBuf, Value)> = seed_files().into_iter().filter(|(p, _)| p.starts_with("k8s")).collect();
+    let other = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/scenarios/net-route-no-route/bundle/aws");
+    for entry in std::fs::read_dir(other).unwrap().flatten() {
+        files.push((PathBuf::from("aws").join(entry.file_name()), serde_json::from_slice(&std::fs::read(entry.path()).unwrap()).unwrap()));
+    }
+    let bytes: Vec<(PathBuf, Vec<u8>)> = files.iter().map(|(p, v)| (p.clone(), serde_json::to_vec(v).unwrap())).collect();
+    let bundle = read_contents(bytes.iter().map(|(p, b)| (p.as_path(), Ok::<&[u8], FileError>(b))), &ReadOptions::default()).unwrap();
+    let report = diagnose(&bundle.model, &Options::default());
+    assert!(!report.affected.is_empty());
+    assert!(
+        report.causes.iter().all(|c| c.layer != pulldoctor_diagnosis::report::Layer::Network),
+        "a network cause from the wrong account's data"
+    );
+    assert!(!report.ruled_out.iter().any(|r| r.check.starts_with("network path")), "a path was cleared with the wrong account's data");
+    let gap = report.gaps.iter().find(|g| g.what == "the network path of every failing node").expect("the account mismatch is a gap");
+    assert!(gap.why.contains("111122223333") && gap.why.contains("818140567777"), "{}", gap.why);
+}

@@ -162,6 +162,21 @@ impl Check for NetworkPath {
                 wanted.entry(key).or_insert_with(|| (target, Vec::new())).1.push(position);
             }
         }
+        // A bundle whose AWS side is from another account or region than the cluster: say it once.
+        if wanted.is_empty() && !cx.failures.is_empty() && model.inputs.contains(&InputKind::Instances) {
+            let accounts: Vec<&str> = model.accounts().into_iter().collect();
+            let image_accounts: std::collections::BTreeSet<&str> =
+                cx.failures.iter().filter_map(|f| f.image_ref.as_ref()?.ecr.as_ref().map(|e| e.account.as_str())).collect();
+            out.gap(
+                "the network path of every failing node",
+                format!(
+                    "none of the failing nodes' EC2 instances is in the bundle's describe-instances: the AWS files look like another account or region (they show account {}{})",
+                    if accounts.is_empty() { "unknown".to_string() } else { accounts.join(", ") },
+                    if image_accounts.is_empty() { String::new() } else { format!("; the images are in ECR of {}", image_accounts.into_iter().collect::<Vec<_>>().join(", ")) }
+                ),
+                Some("aws sts get-caller-identity   # then collect with the profile and region of the cluster's nodes".to_string()),
+            );
+        }
         // Trace each distinct (instance, target) once.
         let (queries, pods): (Vec<(From, Target)>, Vec<Vec<usize>>) =
             wanted.into_iter().map(|((instance, _, _), (target, pods))| ((From::Instance(instance), target), pods)).unzip();
