@@ -130,6 +130,7 @@ impl Check for NetworkPath {
         // (instance, host, dialled address) -> the target and the failures that need it
         type Wanted = BTreeMap<(String, String, Option<std::net::IpAddr>), (Target, Vec<usize>)>;
         let mut wanted: Wanted = BTreeMap::new();
+        let (mut found_instances, mut missing_instances) = (0usize, 0usize);
         for (position, failure) in cx.failures.iter().enumerate() {
             let Some(node_name) = failure.pod.node_name.as_deref() else {
                 out.gap(
@@ -148,7 +149,8 @@ impl Check for NetworkPath {
                 out.gap(format!("node {node_name} (of {})", failure.pod.key()), why.to_string(), Some(InputKind::Nodes.command().into()));
                 continue;
             };
-            let Some(instance) = model.node_instance(node) else {
+            let Some(instance) = model.node_instance(node).inspect(|_| found_instances += 1) else {
+                missing_instances += 1;
                 let why = match (&node.instance_id, model.inputs.contains(&InputKind::Instances)) {
                     (Some(id), true) => format!("its instance {id} is not in the bundle's describe-instances (another account or region?)"),
                     (_, false) => "the bundle has no describe-instances".to_string(),
@@ -163,7 +165,7 @@ impl Check for NetworkPath {
             }
         }
         // A bundle whose AWS side is from another account or region than the cluster: say it once.
-        if wanted.is_empty() && !cx.failures.is_empty() && model.inputs.contains(&InputKind::Instances) {
+        if found_instances == 0 && missing_instances > 0 && model.inputs.contains(&InputKind::Instances) {
             let accounts: Vec<&str> = model.accounts().into_iter().collect();
             let image_accounts: std::collections::BTreeSet<&str> =
                 cx.failures.iter().filter_map(|f| f.image_ref.as_ref()?.ecr.as_ref().map(|e| e.account.as_str())).collect();
