@@ -33,6 +33,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of `diagnose --format json`
     Schema,
+    /// Collect the AWS side of a bundle with the AWS SDK (standard credential chain) into DIR
+    Collect(CollectArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -131,4 +133,23 @@ pub struct CompareArgs {
     /// Only pods in this namespace
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
+}
+
+#[derive(Args)]
+pub struct CollectArgs {
+    /// Directory to write the bundle into (created; files are the JSON the AWS CLI prints)
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// AWS profile (default: the standard credential chain)
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// AWS region (default: from the profile or AWS_REGION)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only these VPCs (repeatable); default: every VPC the account shows
+    #[arg(long = "vpc")]
+    pub vpcs: Vec<String>,
+    /// ECR repositories whose images and policy to read (repeatable)
+    #[arg(long = "repository")]
+    pub repositories: Vec<String>,
 }

@@ -11,7 +11,7 @@ use pulldoctor_model::Model;
 use pulldoctor_net::{Engine, From, Target};
 use pulldoctor_render::Style;
 
-use crate::cli::{ClassifyArgs, Cli, Color, Command, CompareArgs, Diagnose, ExplainArgs, Format, Input, PathArgs};
+use crate::cli::{ClassifyArgs, Cli, CollectArgs, Color, Command, CompareArgs, Diagnose, ExplainArgs, Format, Input, PathArgs};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Compare(args) => compare(args),
         Command::Classify(args) => classify(args),
         Command::Explain(args) => explain(args),
+        Command::Collect(args) => collect(args),
         Command::Schema => {
             emit(&(serde_json::to_string_pretty(&pulldoctor_diagnosis::report::schema())? + "\n"))?;
             Ok(ExitCode::SUCCESS)
@@ -160,6 +161,26 @@ fn path(args: PathArgs) -> Result<ExitCode> {
         pulldoctor_net::Verdict::Reachable => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
+}
+
+fn collect(args: CollectArgs) -> Result<ExitCode> {
+    let options =
+        pulldoctor_live::AwsOptions { profile: args.profile, region: args.region, vpc_ids: args.vpcs, repositories: args.repositories };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let collected = runtime.block_on(pulldoctor_live::collect_aws(&options));
+    collected.write(&args.output).with_context(|| format!("cannot write the bundle into `{}`", args.output.display()))?;
+    eprintln!("pulldoctor: wrote {} files into {}", collected.files.len(), args.output.display());
+    for failed in &collected.failed {
+        let kind = if failed.denied { "denied (add this permission to read it)" } else { "failed" };
+        eprintln!("pulldoctor: {} {kind}: {}", failed.call, failed.message);
+    }
+    // The failures travel with the bundle, so a colleague reading it sees what is missing.
+    if !collected.failed.is_empty() {
+        let lines: Vec<String> =
+            collected.failed.iter().map(|f| format!("{}\t{}\t{}", f.call, if f.denied { "denied" } else { "failed" }, f.message)).collect();
+        std::fs::write(args.output.join("collect-failures.txt"), lines.join("\n") + "\n")?;
+    }
+    Ok(if collected.files.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 fn compare(args: CompareArgs) -> Result<ExitCode> {

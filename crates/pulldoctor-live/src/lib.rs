@@ -1,0 +1,52 @@
+//! Live collection from AWS with the AWS SDK for Rust.
+//!
+//! The collectors do not build the model themselves: each call's result is written as the JSON
+//! the AWS CLI prints for it (`aws ec2 describe-subnets --output json`), so the bundle reader is
+//! the one converter into the model for both paths, and `pulldoctor collect -o DIR` writes a
+//! bundle anyone can read back. A call that is denied or fails becomes a [`Failed`] entry (a gap
+//! in the report), never an abort and never an empty "healthy" answer.
+//!
+//! The endpoint comes only from configuration (`AWS_ENDPOINT_URL`, profiles), credentials from the
+//! standard chain, retries use the SDK's adaptive mode for throttling.
+
+mod aws;
+
+pub use aws::{AwsOptions, collect_aws};
+
+/// One output file of the collection: a name and the CLI-shaped JSON.
+#[derive(Debug, Clone)]
+pub struct File {
+    pub name: String,
+    pub json: serde_json::Value,
+}
+
+/// A call that could not be made, and why (the permission it lacks when it was denied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    pub call: String,
+    pub denied: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub files: Vec<File>,
+    pub failed: Vec<Failed>,
+}
+
+impl Collected {
+    /// Write every file under `dir` (created if needed).
+    pub fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        for file in &self.files {
+            let path = dir.join(&file.name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut text = serde_json::to_string_pretty(&file.json).map_err(std::io::Error::other)?;
+            text.push('\n');
+            std::fs::write(path, text)?;
+        }
+        Ok(())
+    }
+}

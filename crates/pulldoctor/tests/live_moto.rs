@@ -1,0 +1,225 @@
+//! Live collection against a real AWS API server: a local moto server (started and stopped here),
+//! a topology built with the real `aws` CLI (the seed's fault: one node subnet left on a main
+//! route table without a default route), then `pulldoctor collect` (the AWS SDK for Rust) beside
+//! the CLI's own `describe-*` output. Both must read into the same model and diagnose the same.
+//! Static credentials, a region and `AWS_EC2_METADATA_DISABLED` keep everything on this machine.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pulldoctor_bundle::{ReadOptions, read_bundle};
+use serde_json::{Value, json};
+
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const ENV: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_DEFAULT_REGION", "us-east-1"),
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+];
+
+fn start_moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server is needed for this test: `pip install 'moto[server]'` (scripts/test.sh installs it)");
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto { child, url: format!("http://127.0.0.1:{port}") }
+}
+
+fn aws(moto: &Moto, args: &[&str]) -> Value {
+    let output = Command::new("aws")
+        .args(["--endpoint-url", &moto.url, "--output", "json"])
+        .args(args)
+        .envs(ENV.iter().copied())
+        .output()
+        .expect("the aws CLI is needed for this test: `pip install awscli` (scripts/test.sh installs it)");
+    assert!(output.status.success(), "aws {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
+    if output.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Value::Null;
+    }
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn id(value: &Value, path: &[&str]) -> String {
+    let mut at = value;
+    for key in path {
+        at = match key.parse::<usize>() {
+            Ok(index) => &at[index],
+            Err(_) => &at[*key],
+        };
+    }
+    at.as_str().unwrap_or_else(|| panic!("no {path:?} in {value}")).to_string()
+}
+
+fn write(dir: &Path, name: &str, value: &Value) {
+    std::fs::create_dir_all(dir.join(Path::new(name).parent().unwrap())).unwrap();
+    std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+#[test]
+fn collect_reads_like_the_aws_cli_and_diagnoses_the_same() {
+    let moto = start_moto();
+    // --- the topology, with the real aws CLI
+    let vpc = id(&aws(&moto, &["ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"]), &["Vpc", "VpcId"]);
+    let subnet = |cidr: &str, zone: &str| {
+        id(
+            &aws(&moto, &["ec2", "create-subnet", "--vpc-id", &vpc, "--cidr-block", cidr, "--availability-zone", zone]),
+            &["Subnet", "SubnetId"],
+        )
+    };
+    let public = subnet("10.0.0.0/24", "us-east-1a");
+    let private_a = subnet("10.0.16.0/20", "us-east-1a");
+    let private_b = subnet("10.0.32.0/20", "us-east-1b");
+    let igw = id(&aws(&moto, &["ec2", "create-internet-gateway"]), &["InternetGateway", "InternetGatewayId"]);
+    aws(&moto, &["ec2", "attach-internet-gateway", "--internet-gateway-id", &igw, "--vpc-id", &vpc]);
+    let public_table = id(&aws(&moto, &["ec2", "create-route-table", "--vpc-id", &vpc]), &["RouteTable", "RouteTableId"]);
+    aws(&moto, &["ec2", "create-route", "--route-table-id", &public_table, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", &igw]);
+    aws(&moto, &["ec2", "associate-route-table", "--route-table-id", &public_table, "--subnet-id", &public]);
+    let eip = id(&aws(&moto, &["ec2", "allocate-address", "--domain", "vpc"]), &["AllocationId"]);
+    let nat =
+        id(&aws(&moto, &["ec2", "create-nat-gateway", "--subnet-id", &public, "--allocation-id", &eip]), &["NatGateway", "NatGatewayId"]);
+    let private_table = id(&aws(&moto, &["ec2", "create-route-table", "--vpc-id", &vpc]), &["RouteTable", "RouteTableId"]);
+    aws(
+        &moto,
+        &["ec2", "create-route", "--route-table-id", &private_table, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", &nat],
+    );
+    aws(&moto, &["ec2", "associate-route-table", "--route-table-id", &private_table, "--subnet-id", &private_a]);
+    // private_b keeps no association: it falls back to the main table, which has only `local`.
+    let image = id(&aws(&moto, &["ec2", "describe-images", "--owners", "amazon", "--max-items", "1"]), &["Images", "0", "ImageId"]);
+    let group = id(
+        &aws(&moto, &["ec2", "create-security-group", "--vpc-id", &vpc, "--group-name", "nodes", "--description", "nodes"]),
+        &["GroupId"],
+    );
+    let run = |subnet: &str| {
+        let reservation = aws(
+            &moto,
+            &[
+                "ec2",
+                "run-instances",
+                "--image-id",
+                &image,
+                "--instance-type",
+                "m5.large",
+                "--subnet-id",
+                subnet,
+                "--security-group-ids",
+                &group,
+            ],
+        );
+        let instance = &reservation["Instances"][0];
+        (id(instance, &["InstanceId"]), id(instance, &["PrivateIpAddress"]), id(instance, &["PrivateDnsName"]))
+    };
+    let healthy = run(&private_a);
+    let broken = run(&private_b);
+
+    // --- A: the aws CLI's own output; B: pulldoctor collect
+    let root = tempfile::tempdir().unwrap();
+    let (cli_dir, live_dir) = (root.path().join("cli"), root.path().join("live"));
+    for call in [
+        "describe-vpcs",
+        "describe-subnets",
+        "describe-route-tables",
+        "describe-nat-gateways",
+        "describe-internet-gateways",
+        "describe-security-groups",
+        "describe-network-acls",
+        "describe-instances",
+    ] {
+        write(&cli_dir, &format!("aws/{call}.json"), &aws(&moto, &["ec2", call]));
+    }
+    // as the README's loop does: both attributes of every VPC
+    let all_vpcs = aws(&moto, &["ec2", "describe-vpcs"]);
+    for each in all_vpcs["Vpcs"].as_array().unwrap() {
+        let each = id(each, &["VpcId"]);
+        for attribute in ["enableDnsSupport", "enableDnsHostnames"] {
+            write(
+                &cli_dir,
+                &format!("aws/{each}-{attribute}.json"),
+                &aws(&moto, &["ec2", "describe-vpc-attribute", "--vpc-id", &each, "--attribute", attribute]),
+            );
+        }
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "-o", live_dir.to_str().unwrap()])
+        .envs(ENV.iter().copied())
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "collect failed: {}", String::from_utf8_lossy(&output.stderr));
+
+    // --- the same cluster beside both: a pod on each node; the one on the main-table subnet times out
+    let node = |(instance, ip, dns): &(String, String, String), zone: &str| {
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": dns, "labels": {"topology.kubernetes.io/zone": zone}},
+               "spec": {"providerID": format!("aws:///{zone}/{instance}")},
+               "status": {"addresses": [{"type": "InternalIP", "address": ip}], "nodeInfo": {"containerRuntimeVersion": "containerd://1.7.22"}}})
+    };
+    let image_ref = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0";
+    let pod = |name: &str, node: &str, running: bool| {
+        let state = if running {
+            json!({"running": {"startedAt": "2026-11-24T10:00:00Z"}})
+        } else {
+            json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image_ref}\"")}})
+        };
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "shop", "creationTimestamp": "2026-11-24T10:00:00Z"},
+               "spec": {"nodeName": node, "containers": [{"name": "app", "image": image_ref}]},
+               "status": {"containerStatuses": [{"name": "app", "ready": running, "state": state}]}})
+    };
+    let event = json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "broken.1", "namespace": "shop"},
+        "involvedObject": {"kind": "Pod", "name": "broken", "namespace": "shop", "fieldPath": "spec.containers{app}"},
+        "reason": "Failed", "type": "Warning", "count": 4, "firstTimestamp": "2026-11-24T10:00:05Z", "lastTimestamp": "2026-11-24T10:20:00Z",
+        "message": format!("Failed to pull image \"{image_ref}\": rpc error: code = Unknown desc = failed to pull and unpack image \"{image_ref}\": failed to resolve reference \"{image_ref}\": failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1.0\": dial tcp 3.225.170.43:443: i/o timeout")});
+    let cluster = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": [
+        node(&healthy, "us-east-1a"), node(&broken, "us-east-1b"),
+        pod("healthy", &healthy.2, true), pod("broken", &broken.2, false), event]});
+    for dir in [&cli_dir, &live_dir] {
+        write(dir, "k8s/cluster.json", &cluster);
+    }
+
+    // --- same model from both
+    let cli = read_bundle(&cli_dir, &ReadOptions::default()).unwrap().model;
+    let live = read_bundle(&live_dir, &ReadOptions::default()).unwrap().model;
+    assert_eq!(live.vpcs, cli.vpcs);
+    assert_eq!(live.subnets, cli.subnets);
+    assert_eq!(live.route_tables, cli.route_tables);
+    assert_eq!(live.nat_gateways, cli.nat_gateways);
+    assert_eq!(live.internet_gateways, cli.internet_gateways);
+    assert_eq!(live.security_groups, cli.security_groups);
+    assert_eq!(live.network_acls, cli.network_acls);
+    assert_eq!(live.instances, cli.instances);
+    assert!(!live.caller_identities.is_empty(), "collect wrote no caller identity");
+
+    // --- same diagnosis from both, and it is the fault we built
+    let cli_report = pulldoctor_diagnosis::diagnose(&cli, &Default::default());
+    let live_report = pulldoctor_diagnosis::diagnose(&live, &Default::default());
+    let top = |r: &pulldoctor_diagnosis::report::Report| r.causes.first().map(|c| (c.code, c.resources.clone()));
+    assert_eq!(top(&live_report), top(&cli_report));
+    let (code, resources) = top(&live_report).expect("a cause");
+    assert_eq!(code, "route.no-route");
+    assert!(resources.contains(&private_b) && !resources.contains(&private_a), "{resources:?}");
+    let main_table = live.main_route_table(&vpc).unwrap().id.clone();
+    assert!(resources.contains(&main_table), "{resources:?} lacks the main table {main_table}");
+}
