@@ -38,7 +38,7 @@ log "formatting"
 cargo fmt --all -- --check
 
 log "documentation tests"
-cargo test --workspace --doc --quiet
+cargo test --workspace --all-features --doc --quiet
 
 log "fixture generators: rebuild one scenario with the real aws CLI against moto, expect identical files"
 python3 fixtures/gen/net/generate.py net-route-no-route
@@ -49,9 +49,9 @@ if ! git diff --quiet -- fixtures/scenarios/net-route-no-route 2>/dev/null; then
 fi
 
 log "real registries: docker-registry + skopeo on loopback and in network namespaces"
-cargo build --quiet --bin pulldoctor
+cargo build --quiet --all-features --bin pulldoctor
 scripts/registry-check.sh target/debug/pulldoctor
 
 # Last, so its summary is the run's closing line.
 log "unit, property, scenario and CLI tests"
-cargo nextest run --workspace --no-fail-fast --failure-output final
+cargo nextest run --workspace --all-features --no-fail-fast --failure-output final

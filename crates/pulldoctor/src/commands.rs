@@ -163,6 +163,12 @@ fn path(args: PathArgs) -> Result<ExitCode> {
     })
 }
 
+#[cfg(not(feature = "live"))]
+fn collect(_: CollectArgs) -> Result<ExitCode> {
+    bail!("this pulldoctor was built without live collection: build it with `cargo build --release --features live`")
+}
+
+#[cfg(feature = "live")]
 fn collect(args: CollectArgs) -> Result<ExitCode> {
     let options =
         pulldoctor_live::AwsOptions { profile: args.profile, region: args.region, vpc_ids: args.vpcs, repositories: args.repositories };
