@@ -223,6 +223,7 @@ enum Parsed {
     Iam(aws::AuthorizationDetails),
     TrailEvents(Vec<model::TrailEvent>),
     CallerIdentity(model::CallerIdentity),
+    CollectionFailures(Vec<model::CollectionFailure>),
     Kubernetes(Vec<K8sObject>, Vec<String>),
     Unrecognised(String),
 }
@@ -401,6 +402,15 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
         Parsed::Iam(typed(file, "", &value)?)
     } else if has("Events") && object["Events"].as_array().is_some_and(|events| events.iter().all(|e| e.get("EventId").is_some())) {
         Parsed::TrailEvents(typed::<aws::LookupEvents>(file, "", &value)?.events.into_iter().map(Into::into).collect())
+    } else if has("PulldoctorCollectFailures") {
+        let failures: CollectFailures = typed(file, "", &value)?;
+        Parsed::CollectionFailures(
+            failures
+                .pulldoctor_collect_failures
+                .into_iter()
+                .map(|f| model::CollectionFailure { call: f.call, denied: f.denied, message: f.message })
+                .collect(),
+        )
     } else if has("Account") && has("Arn") && has("UserId") {
         let identity: aws::CallerIdentity = typed(file, "", &value)?;
         Parsed::CallerIdentity(model::CallerIdentity { account: identity.account, arn: identity.arn })
@@ -413,6 +423,22 @@ fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, FileError> {
         ))
     };
     Ok(parsed)
+}
+
+/// `collect-failures.json`, written by `pulldoctor collect` beside what it could read.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CollectFailures {
+    pulldoctor_collect_failures: Vec<CollectFailure>,
+}
+
+#[derive(serde::Deserialize)]
+struct CollectFailure {
+    call: String,
+    #[serde(default)]
+    denied: bool,
+    #[serde(default)]
+    message: String,
 }
 
 /// serde_json appends " at line X column Y"; we print the position ourselves.
@@ -653,6 +679,7 @@ impl Builder {
                     model.caller_identities.push(identity);
                 }
             }
+            Parsed::CollectionFailures(failures) => model.collection_failures.extend(failures),
             Parsed::Kubernetes(objects, skipped_kinds) => {
                 for kind in skipped_kinds {
                     *self.skipped_kinds.entry(kind).or_default() += 1;

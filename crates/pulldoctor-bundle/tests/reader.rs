@@ -273,3 +273,11 @@ fn flip(value: &mut serde_json::Value, seed: u64, count: &mut u64, replacement: 
         _ => false,
     }
 }
+
+#[test]
+fn collection_failures_are_read() {
+    let bytes = br#"{"PulldoctorCollectFailures": [{"call": "ec2:DescribeNatGateways", "denied": true, "message": "UnauthorizedOperation: You are not authorized"}]}"#;
+    let bundle = read_one("collect-failures.json", bytes).unwrap();
+    assert_eq!(bundle.model.collection_failures.len(), 1);
+    assert!(bundle.model.collection_failures[0].denied);
+}

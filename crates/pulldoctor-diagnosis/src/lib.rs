@@ -73,6 +73,20 @@ pub fn diagnose(model: &Model, options: &Options) -> Report {
             check.run(&cx, &mut findings);
         }
     }
+    for failed in &model.collection_failures {
+        let (why, command) = if failed.denied {
+            (
+                format!(
+                    "the collecting identity may not call it ({}); add `{}` to its policy (docs/aws-iam-policy.json)",
+                    failed.message, failed.call
+                ),
+                None,
+            )
+        } else {
+            (format!("the call failed during collection: {}", failed.message), None)
+        };
+        findings.gap(format!("{} during collection", failed.call), why, command);
+    }
     for failure in &cx.failures {
         if failure.message_source == "back-off-only" || failure.message_source == "none" {
             findings.gap(

@@ -166,3 +166,18 @@ fn aws_files_from_another_account_are_a_gap_never_health() {
     let gap = report.gaps.iter().find(|g| g.what == "the network path of every failing node").expect("the account mismatch is a gap");
     assert!(gap.why.contains("111122223333") && gap.why.contains("818140567777"), "{}", gap.why);
 }
+
+#[test]
+fn a_denied_collection_call_is_a_gap() {
+    let mut files = seed_files();
+    files.retain(|(p, v)| !(p.starts_with("aws") && v.get("NatGateways").is_some()));
+    files.push((
+        PathBuf::from("collect-failures.json"),
+        json!({"PulldoctorCollectFailures": [{"call": "ec2:DescribeNatGateways", "denied": true, "message": "UnauthorizedOperation"}]}),
+    ));
+    let bytes: Vec<(PathBuf, Vec<u8>)> = files.iter().map(|(p, v)| (p.clone(), serde_json::to_vec(v).unwrap())).collect();
+    let bundle = read_contents(bytes.iter().map(|(p, b)| (p.as_path(), Ok::<&[u8], FileError>(b))), &ReadOptions::default()).unwrap();
+    let report = diagnose(&bundle.model, &Options::default());
+    let gap = report.gaps.iter().find(|g| g.what == "ec2:DescribeNatGateways during collection").expect("the denied call is a gap");
+    assert!(gap.why.contains("add `ec2:DescribeNatGateways`"), "{}", gap.why);
+}

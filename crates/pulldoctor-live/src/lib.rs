@@ -35,9 +35,17 @@ pub struct Collected {
 }
 
 impl Collected {
-    /// Write every file under `dir` (created if needed).
+    /// Write every file under `dir` (created if needed), and `collect-failures.json` for the calls
+    /// that could not be made, which the reader turns into gaps.
     pub fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
+        if !self.failed.is_empty() {
+            let failures: Vec<serde_json::Value> =
+                self.failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
+            let text =
+                serde_json::to_string_pretty(&serde_json::json!({"PulldoctorCollectFailures": failures})).map_err(std::io::Error::other)?;
+            std::fs::write(dir.join("collect-failures.json"), text + "\n")?;
+        }
         for file in &self.files {
             let path = dir.join(&file.name);
             if let Some(parent) = path.parent() {

@@ -106,6 +106,16 @@ impl InputKind {
     }
 }
 
+/// A call `pulldoctor collect` could not make: the data it would have given is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CollectionFailure {
+    /// e.g. `ec2:DescribeNatGateways` (also the IAM action that allows it).
+    pub call: String,
+    /// Denied by IAM (the permission is missing), as opposed to failing otherwise.
+    pub denied: bool,
+    pub message: String,
+}
+
 /// How a subnet came to use its route table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -156,6 +166,8 @@ pub struct Model {
     pub proxy: Option<ClusterProxy>,
     pub image_policy: Option<ImagePolicy>,
     pub mirrors: Vec<MirrorRule>,
+    /// Calls a live collection could not make (denied or failed), carried in the bundle.
+    pub collection_failures: Vec<CollectionFailure>,
     /// The kinds of input present.
     pub inputs: BTreeSet<InputKind>,
     #[serde(skip)]

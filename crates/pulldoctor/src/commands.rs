@@ -180,12 +180,7 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
         let kind = if failed.denied { "denied (add this permission to read it)" } else { "failed" };
         eprintln!("pulldoctor: {} {kind}: {}", failed.call, failed.message);
     }
-    // The failures travel with the bundle, so a colleague reading it sees what is missing.
-    if !collected.failed.is_empty() {
-        let lines: Vec<String> =
-            collected.failed.iter().map(|f| format!("{}\t{}\t{}", f.call, if f.denied { "denied" } else { "failed" }, f.message)).collect();
-        std::fs::write(args.output.join("collect-failures.txt"), lines.join("\n") + "\n")?;
-    }
+    // The failures travel with the bundle (collect-failures.json): diagnosing it reports them as gaps.
     Ok(if collected.files.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
