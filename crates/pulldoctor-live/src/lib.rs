@@ -10,8 +10,10 @@
 //! standard chain, retries use the SDK's adaptive mode for throttling.
 
 mod aws;
+mod kube;
 
 pub use aws::{AwsOptions, collect_aws};
+pub use kube::{KubeOptions, collect_kubernetes, redact_docker_config};
 
 /// One output file of the collection: a name and the CLI-shaped JSON.
 #[derive(Debug, Clone)]

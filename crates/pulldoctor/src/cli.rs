@@ -33,7 +33,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of `diagnose --format json`
     Schema,
-    /// Collect the AWS side of a bundle with the AWS SDK (standard credential chain) into DIR
+    /// Collect a bundle live into DIR: AWS with the SDK (standard credential chain), the cluster with kube-rs (kubeconfig)
     Collect(CollectArgs),
 }
 
@@ -152,4 +152,16 @@ pub struct CollectArgs {
     /// ECR repositories whose images and policy to read (repeatable)
     #[arg(long = "repository")]
     pub repositories: Vec<String>,
+    /// Kubeconfig context (default: the current one, or the in-cluster config)
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Only this namespace for pods, events, service accounts and network policies (default: all)
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Do not read AWS
+    #[arg(long)]
+    pub skip_aws: bool,
+    /// Do not read the cluster
+    #[arg(long)]
+    pub skip_kubernetes: bool,
 }

@@ -173,7 +173,21 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
     let options =
         pulldoctor_live::AwsOptions { profile: args.profile, region: args.region, vpc_ids: args.vpcs, repositories: args.repositories };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let collected = runtime.block_on(pulldoctor_live::collect_aws(&options));
+    let kube_options = pulldoctor_live::KubeOptions { context: args.context, namespace: args.namespace };
+    let collected = runtime.block_on(async {
+        let mut collected = pulldoctor_live::Collected::default();
+        if !args.skip_kubernetes {
+            let cluster = pulldoctor_live::collect_kubernetes(&kube_options).await;
+            collected.files.extend(cluster.files);
+            collected.failed.extend(cluster.failed);
+        }
+        if !args.skip_aws {
+            let aws = pulldoctor_live::collect_aws(&options).await;
+            collected.files.extend(aws.files);
+            collected.failed.extend(aws.failed);
+        }
+        collected
+    });
     collected.write(&args.output).with_context(|| format!("cannot write the bundle into `{}`", args.output.display()))?;
     eprintln!("pulldoctor: wrote {} files into {}", collected.files.len(), args.output.display());
     for failed in &collected.failed {

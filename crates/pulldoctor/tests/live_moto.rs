@@ -164,7 +164,7 @@ fn collect_reads_like_the_aws_cli_and_diagnoses_the_same() {
         }
     }
     let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
-        .args(["collect", "-o", live_dir.to_str().unwrap()])
+        .args(["collect", "-o", live_dir.to_str().unwrap(), "--skip-kubernetes"])
         .envs(ENV.iter().copied())
         .env("AWS_ENDPOINT_URL", &moto.url)
         .output()
