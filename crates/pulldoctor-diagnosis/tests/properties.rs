@@ -42,7 +42,7 @@ fn permute(value: &mut Value, seed: u64) {
             if items.len() > 1 {
                 let by = (seed as usize) % items.len();
                 items.rotate_left(by);
-                if seed % 2 == 0 {
+                if seed.is_multiple_of(2) {
                     items.reverse();
                 }
             }

@@ -62,8 +62,21 @@ pub struct Input {
 
 #[derive(Args)]
 pub struct Diagnose {
-    #[command(flatten)]
-    pub input: Input,
+    /// The bundle directory; without one, pulldoctor collects live from the current kubeconfig
+    /// context and the standard AWS credential chain (needs `--features live`)
+    pub bundle: Option<PathBuf>,
+    /// Treat JSON files of no recognised kind as errors instead of skipping them
+    #[arg(long)]
+    pub strict: bool,
+    /// Live: AWS profile
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Live: AWS region (default: from the profile, AWS_REGION, or the nodes' zones)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Live: kubeconfig context
+    #[arg(long)]
+    pub context: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,

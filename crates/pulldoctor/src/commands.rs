@@ -2,6 +2,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::IpAddr;
+#[cfg(feature = "live")]
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -65,7 +67,10 @@ fn load(input: &Input) -> Result<(Model, Vec<String>)> {
 }
 
 fn diagnose(args: Diagnose) -> Result<ExitCode> {
-    let (model, notes) = load(&args.input)?;
+    let (model, notes) = match &args.bundle {
+        Some(bundle) => load(&Input { bundle: bundle.clone(), strict: args.strict })?,
+        None => live_model(&args)?,
+    };
     let now = match &args.now {
         Some(text) => Some(
             pulldoctor_bundle::time::parse(text)
@@ -160,6 +165,67 @@ fn path(args: PathArgs) -> Result<ExitCode> {
     Ok(match result.verdict {
         pulldoctor_net::Verdict::Reachable => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
+    })
+}
+
+#[cfg(not(feature = "live"))]
+fn live_model(_: &Diagnose) -> Result<(Model, Vec<String>)> {
+    bail!(
+        "give a bundle directory (this pulldoctor was built without live collection: build it with `cargo build --release --features live`)"
+    )
+}
+
+/// Live: collect the cluster, then AWS in the region the nodes run in, and read both with the
+/// same reader a bundle goes through.
+#[cfg(feature = "live")]
+fn live_model(args: &Diagnose) -> Result<(Model, Vec<String>)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let collected = runtime.block_on(async {
+        let kube_options = pulldoctor_live::KubeOptions { context: args.context.clone(), namespace: None };
+        let mut collected = pulldoctor_live::collect_kubernetes(&kube_options).await;
+        // Without the cluster there is nothing to diagnose: stop before asking AWS anything.
+        if let Some(failed) = collected.failed.iter().find(|f| f.call == "kubeconfig" || f.call == "list pods") {
+            return Err(anyhow!(
+                "no bundle given, and the cluster could not be read ({}: {}); give a bundle directory, or fix the kubeconfig (`kubectl get pods -A` must work)",
+                failed.call,
+                failed.message
+            ));
+        }
+        let region = args.region.clone().or_else(|| region_of_nodes(&collected));
+        let aws_options = pulldoctor_live::AwsOptions { profile: args.profile.clone(), region, ..Default::default() };
+        let aws = pulldoctor_live::collect_aws(&aws_options).await;
+        collected.files.extend(aws.files);
+        collected.failed.extend(aws.failed);
+        Ok::<_, anyhow::Error>(collected)
+    })?;
+    for failed in &collected.failed {
+        eprintln!("pulldoctor: {} {}: {}", failed.call, if failed.denied { "denied" } else { "failed" }, failed.message);
+    }
+    let mut files: Vec<(PathBuf, Vec<u8>)> =
+        collected.files.iter().map(|f| (PathBuf::from(&f.name), serde_json::to_vec(&f.json).unwrap_or_default())).collect();
+    if !collected.failed.is_empty() {
+        let failures: Vec<serde_json::Value> =
+            collected.failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
+        files.push((
+            PathBuf::from("collect-failures.json"),
+            serde_json::to_vec(&serde_json::json!({"PulldoctorCollectFailures": failures}))?,
+        ));
+    }
+    let options = ReadOptions { strict: args.strict, ..ReadOptions::default() };
+    let bundle =
+        pulldoctor_bundle::read_contents(files.iter().map(|(p, b)| (p.as_path(), Ok::<&[u8], pulldoctor_bundle::FileError>(b))), &options)
+            .map_err(|e| anyhow!("{e}"))?;
+    Ok((bundle.model, bundle.notes))
+}
+
+/// The region of the nodes, from their `aws:///<zone>/<instance>` provider ids.
+#[cfg(feature = "live")]
+fn region_of_nodes(collected: &pulldoctor_live::Collected) -> Option<String> {
+    let nodes = collected.files.iter().find(|f| f.name == "k8s/nodes.json")?;
+    nodes.json["items"].as_array()?.iter().find_map(|node| {
+        let provider = node["spec"]["providerID"].as_str()?;
+        let zone = provider.strip_prefix("aws:///")?.split('/').next()?;
+        Some(zone.trim_end_matches(|c: char| c.is_ascii_lowercase()).to_string()).filter(|r| !r.is_empty())
     })
 }
 

@@ -14,6 +14,14 @@ fn run(args: &[&str]) -> (i32, String, String) {
         .current_dir(root())
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
+        // `diagnose` without a bundle collects live: make sure nothing here can reach out.
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .output()
         .unwrap();
     (

@@ -4,6 +4,8 @@
 //! the CLI's own `describe-*` output. Both must read into the same model and diagnose the same.
 //! Static credentials, a region and `AWS_EC2_METADATA_DISABLED` keep everything on this machine.
 
+mod common;
+
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -222,4 +224,58 @@ fn collect_reads_like_the_aws_cli_and_diagnoses_the_same() {
     assert!(resources.contains(&private_b) && !resources.contains(&private_a), "{resources:?}");
     let main_table = live.main_route_table(&vpc).unwrap().id.clone();
     assert!(resources.contains(&main_table), "{resources:?} lacks the main table {main_table}");
+}
+
+#[test]
+fn live_diagnose_equals_collect_then_diagnose() {
+    let moto = start_moto();
+    let vpc = id(&aws(&moto, &["ec2", "create-vpc", "--cidr-block", "10.0.0.0/16"]), &["Vpc", "VpcId"]);
+    let subnet = id(
+        &aws(&moto, &["ec2", "create-subnet", "--vpc-id", &vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a"]),
+        &["Subnet", "SubnetId"],
+    );
+    let image = id(&aws(&moto, &["ec2", "describe-images", "--owners", "amazon", "--max-items", "1"]), &["Images", "0", "ImageId"]);
+    let reservation = aws(&moto, &["ec2", "run-instances", "--image-id", &image, "--instance-type", "m5.large", "--subnet-id", &subnet]);
+    let instance = id(&reservation["Instances"][0], &["InstanceId"]);
+    let dns = id(&reservation["Instances"][0], &["PrivateDnsName"]);
+    let image_ref = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0";
+    let objects = vec![
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": dns}, "spec": {"providerID": format!("aws:///us-east-1a/{instance}")}, "status": {}}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "shop", "creationTimestamp": "2026-11-24T10:00:00Z"},
+               "spec": {"nodeName": dns, "containers": [{"name": "app", "image": image_ref}]},
+               "status": {"containerStatuses": [{"name": "app", "ready": false, "state": {"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image_ref}\"")}}}]}}),
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "app.1", "namespace": "shop"},
+               "involvedObject": {"kind": "Pod", "name": "app", "namespace": "shop"}, "reason": "Failed", "count": 2,
+               "firstTimestamp": "2026-11-24T10:00:05Z", "lastTimestamp": "2026-11-24T10:05:00Z",
+               "message": format!("Failed to pull image \"{image_ref}\": rpc error: code = Unknown desc = failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1.0\": dial tcp 3.225.170.43:443: i/o timeout")}),
+    ];
+    let port = common::serve(objects);
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+            .args(args)
+            .envs(ENV.iter().copied())
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let bundle = root.path().join("bundle");
+    let (code, _, stderr) = run(&["collect", "-o", bundle.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (live_code, live, live_err) = run(&["diagnose", "--format", "json"]);
+    let (offline_code, offline, _) = run(&["diagnose", bundle.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(live_code, Some(1), "{live_err}");
+    assert_eq!(live_code, offline_code);
+    let strip = |text: &str| {
+        let mut value: Value = serde_json::from_str(text).unwrap();
+        value["notes"] = Value::Null;
+        value
+    };
+    assert_eq!(strip(&live), strip(&offline));
+    // the built fault: a VPC with no gateway and no endpoint at all, so nothing carries the pull
+    let report = strip(&live);
+    assert_eq!(report["causes"][0]["code"], "endpoint.missing", "{report}");
 }

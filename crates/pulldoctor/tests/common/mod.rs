@@ -1,0 +1,92 @@
+//! A stand-in for the Kubernetes API: answers list and get requests with recorded objects.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+fn respond(objects: &[Value], path: &str) -> (u16, Value) {
+    let path = path.split('?').next().unwrap_or(path);
+    let list = |kind: &str| {
+        let items: Vec<&Value> = objects.iter().filter(|o| o["kind"] == kind).collect();
+        (200, json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {"resourceVersion": "1"}, "items": items}))
+    };
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["api", "v1", "pods"] => list("Pod"),
+        ["api", "v1", "events"] => list("Event"),
+        ["api", "v1", "nodes"] => list("Node"),
+        ["api", "v1", "serviceaccounts"] => list("ServiceAccount"),
+        ["api", "v1", "namespaces"] => list("Namespace"),
+        ["apis", "networking.k8s.io", "v1", "networkpolicies"] => list("NetworkPolicy"),
+        ["api", "v1", "namespaces", namespace, "secrets", name] => {
+            match objects
+                .iter()
+                .find(|o| o["kind"] == "Secret" && o["metadata"]["namespace"] == *namespace && o["metadata"]["name"] == *name)
+            {
+                Some(secret) => (200, secret.clone()),
+                None => not_found(),
+            }
+        }
+        ["apis", "config.openshift.io", "v1", plural, "cluster"] => {
+            let kind = if *plural == "proxies" { "Proxy" } else { "Image" };
+            match objects.iter().find(|o| o["kind"] == kind) {
+                Some(object) => (200, object.clone()),
+                None => not_found(),
+            }
+        }
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> (u16, Value) {
+    (
+        404,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "not found", "reason": "NotFound", "code": 404}),
+    )
+}
+
+/// A minimal HTTP/1.1 server on loopback: one request per connection.
+pub fn serve(objects: Vec<Value>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let (status, body) = respond(&objects, &path);
+            let body = body.to_string();
+            let reason = if status == 200 { "OK" } else { "Not Found" };
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+/// A kubeconfig whose current context points at the stand-in on `port`.
+pub fn kubeconfig(dir: &Path, port: u16) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: recorded\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: recorded\n  context:\n    cluster: recorded\n    user: nobody\ncurrent-context: recorded\nusers:\n- name: nobody\n  user:\n    token: not-a-real-token\n"
+        ),
+    )
+    .unwrap();
+    path
+}
