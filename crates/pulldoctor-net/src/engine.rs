@@ -1016,15 +1016,14 @@ impl<'m> Engine<'m> {
                         format!("{id} is attached, but the node has no public IPv4 address: an internet gateway only translates addresses that have one"),
                         None,
                     );
+                    let nat = self.egress.get(vpc).and_then(|e| e.usable_nats.first()).map(|(nat, _)| nat.clone());
                     let mut resources = vec![table_id.to_string(), id.clone(), source.subnet.id.clone()];
-                    if let Some(nat) = self.egress.get(vpc).and_then(|e| e.usable_nats.first()) {
-                        resources.push(nat.0.clone());
-                    }
+                    resources.extend(nat.clone());
                     return walk.block_with(
                         "route.wrong-target",
                         format!("{table_id} sends {address} straight to {id}, but nodes in {} have no public IPv4 address; private subnets need a NAT gateway", source.subnet.id),
                         resources,
-                        self.egress.get(vpc).and_then(|e| e.usable_nats.first().map(|n| n.0.clone())),
+                        nat,
                     );
                 }
                 if source.public_ip.is_none() {
