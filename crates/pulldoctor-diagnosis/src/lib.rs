@@ -10,6 +10,7 @@ pub mod checks;
 pub mod codes;
 pub mod compare;
 mod fix;
+pub mod plan;
 pub mod report;
 mod scope;
 
@@ -194,8 +195,8 @@ fn attach_error_evidence(cx: &Context, findings: &mut Findings, scope: &report::
     }
 }
 
-/// API calls that change the network path of a pull.
-const NETWORK_CHANGES: &[&str] = &[
+/// API calls that change the network path of a pull (what live collection asks CloudTrail for).
+pub const NETWORK_CHANGES: &[&str] = &[
     "DisassociateRouteTable",
     "ReplaceRouteTableAssociation",
     "AssociateRouteTable",

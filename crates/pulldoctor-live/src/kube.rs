@@ -1,8 +1,11 @@
 //! Cluster calls with kube-rs, each written as the List `kubectl get -o json` prints. Pull secrets
-//! are read only when a pod or its service account references them, and are written with every
-//! token and password replaced, keeping what the diagnosis needs (hosts, user names, ECR expiry).
+//! are read one by one, only those the caller names (the ones failing pods can use), and are
+//! written with every token and password replaced, keeping what the diagnosis needs (hosts, user
+//! names, ECR expiry, creation time).
 
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::Mutex;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::{Collected, Failed, File};
+use crate::{Collected, Failed, File, Progress};
 
 /// Which cluster: the kubeconfig context (default: the current one, or in-cluster config).
 #[derive(Debug, Clone, Default)]
@@ -111,111 +114,139 @@ fn redact_secret(secret: &Secret) -> Value {
     value
 }
 
-pub async fn collect_kubernetes(options: &KubeOptions) -> Collected {
-    // The AWS SDK and kube-rs bring two TLS crypto providers: name one for kube's client.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut out = Collected::default();
-    let config = match &options.context {
-        Some(context) => {
-            let kube_options = kube::config::KubeConfigOptions { context: Some(context.clone()), ..Default::default() };
-            Config::from_kubeconfig(&kube_options).await.map_err(|e| e.to_string())
-        }
-        None => Config::infer().await.map_err(|e| e.to_string()),
-    };
-    let client = match config.and_then(|c| Client::try_from(c).map_err(|e| e.to_string())) {
-        Ok(client) => client,
-        Err(message) => {
-            out.failed.push(Failed { call: "kubeconfig".into(), denied: false, message });
-            return out;
-        }
-    };
-    let scoped = |client: &Client| -> (Api<Pod>, Api<Event>, Api<ServiceAccount>, Api<NetworkPolicy>) {
-        match &options.namespace {
-            Some(ns) => (
-                Api::namespaced(client.clone(), ns),
-                Api::namespaced(client.clone(), ns),
-                Api::namespaced(client.clone(), ns),
-                Api::namespaced(client.clone(), ns),
-            ),
-            None => (Api::all(client.clone()), Api::all(client.clone()), Api::all(client.clone()), Api::all(client.clone())),
-        }
-    };
-    let (pods_api, events_api, accounts_api, policies_api) = scoped(&client);
-    let pods = match list_all(&pods_api).await {
-        Ok(pods) => pods,
+/// A connected cluster: the client and the namespace scope.
+pub struct Cluster {
+    client: Client,
+    namespace: Option<String>,
+}
+
+/// One list or get, timed by the progress display; a failure is recorded in `out`.
+async fn step<T>(
+    progress: &dyn Progress,
+    out: &Mutex<Collected>,
+    call: &str,
+    future: impl Future<Output = Result<T, kube::Error>>,
+) -> Option<T> {
+    progress.start(call);
+    let result = future.await;
+    progress.finish(call, result.is_ok());
+    match result {
+        Ok(value) => Some(value),
         Err(error) => {
-            out.failed.push(failed("list pods", &error));
-            Vec::new()
+            out.lock().unwrap_or_else(|e| e.into_inner()).failed.push(failed(call, &error));
+            None
         }
-    };
-    out.files.push(list_file("k8s/pods.json", &pods));
-    let accounts = match list_all(&accounts_api).await {
-        Ok(accounts) => accounts,
-        Err(error) => {
-            out.failed.push(failed("list serviceaccounts", &error));
-            Vec::new()
-        }
-    };
-    out.files.push(list_file("k8s/serviceaccounts.json", &accounts));
-    match list_all(&events_api).await {
-        Ok(events) => out.files.push(list_file("k8s/events.json", &events)),
-        Err(error) => out.failed.push(failed("list events", &error)),
     }
-    match list_all(&Api::<Node>::all(client.clone())).await {
-        Ok(nodes) => out.files.push(list_file("k8s/nodes.json", &nodes)),
-        Err(error) => out.failed.push(failed("list nodes", &error)),
-    }
-    match list_all(&policies_api).await {
-        Ok(policies) => out.files.push(list_file("k8s/networkpolicies.json", &policies)),
-        Err(error) => out.failed.push(failed("list networkpolicies", &error)),
-    }
-    match list_all(&Api::<Namespace>::all(client.clone())).await {
-        Ok(namespaces) => out.files.push(list_file("k8s/namespaces.json", &namespaces)),
-        Err(error) => out.failed.push(failed("list namespaces", &error)),
-    }
-    // Only the pull secrets something references, plus OpenShift's global one.
-    let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
-    for pod in &pods {
-        let namespace = pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-        let spec = pod.spec.as_ref();
-        for reference in spec.and_then(|s| s.image_pull_secrets.as_ref()).into_iter().flatten() {
-            wanted.insert((namespace.clone(), reference.name.clone()));
-        }
-        let account = spec.and_then(|s| s.service_account_name.clone()).unwrap_or_else(|| "default".into());
-        for sa in accounts
-            .iter()
-            .filter(|a| a.metadata.namespace.as_deref() == Some(namespace.as_str()) && a.metadata.name.as_deref() == Some(account.as_str()))
-        {
-            for reference in sa.image_pull_secrets.iter().flatten() {
-                wanted.insert((namespace.clone(), reference.name.clone()));
+}
+
+fn push(out: &Mutex<Collected>, file: File) {
+    out.lock().unwrap_or_else(|e| e.into_inner()).files.push(file);
+}
+
+impl Cluster {
+    /// The kubeconfig context (`None`: the current one, or the in-cluster service account).
+    pub async fn connect(options: &KubeOptions) -> Result<Cluster, Failed> {
+        // The AWS SDK and kube-rs bring two TLS crypto providers: name one for kube's client.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let config = match &options.context {
+            Some(context) => {
+                let kube_options = kube::config::KubeConfigOptions { context: Some(context.clone()), ..Default::default() };
+                Config::from_kubeconfig(&kube_options).await.map_err(|e| e.to_string())
             }
+            None => Config::infer().await.map_err(|e| e.to_string()),
+        };
+        match config.and_then(|c| Client::try_from(c).map_err(|e| e.to_string())) {
+            Ok(client) => Ok(Cluster { client, namespace: options.namespace.clone() }),
+            Err(message) => Err(Failed { call: "kubeconfig".into(), denied: false, message }),
         }
     }
-    wanted.insert(("openshift-config".into(), "pull-secret".into()));
-    let mut secrets = Vec::new();
-    for (namespace, name) in wanted {
-        match Api::<Secret>::namespaced(client.clone(), &namespace).get_opt(&name).await {
-            Ok(Some(secret)) => secrets.push(redact_secret(&secret)),
-            Ok(None) => {}
-            Err(error) => out.failed.push(failed(&format!("get secret {namespace}/{name}"), &error)),
+
+    fn scoped<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        match &self.namespace {
+            Some(namespace) => Api::namespaced(self.client.clone(), namespace),
+            None => Api::all(self.client.clone()),
         }
     }
-    out.files.push(File {
-        name: "k8s/secrets.json".into(),
-        json: json!({"apiVersion": "v1", "kind": "List", "items": secrets, "metadata": {"resourceVersion": ""}}),
-    });
-    // OpenShift's cluster-wide pull configuration, when the API has it.
-    for (kind, file) in [("Proxy", "k8s/openshift-proxy.json"), ("Image", "k8s/openshift-image.json")] {
-        let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("config.openshift.io", "v1", kind));
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-        match api.get_opt("cluster").await {
-            Ok(Some(object)) => out.files.push(File { name: file.into(), json: serde_json::to_value(&object).unwrap_or_default() }),
-            Ok(None) => {}
-            Err(kube::Error::Api(status)) if status.code == 404 => {}
-            Err(error) => out.failed.push(failed(&format!("get {kind} cluster"), &error)),
-        }
+
+    /// Pods, events, nodes, service accounts, network policies, namespaces and OpenShift's
+    /// cluster Proxy and Image config, all at once; every list paginated.
+    pub async fn objects(&self, progress: &dyn Progress) -> Collected {
+        let out = Mutex::new(Collected::default());
+        let out = &out;
+        let pods = async {
+            let pods = step(progress, out, "list pods", list_all(&self.scoped::<Pod>())).await;
+            push(out, list_file("k8s/pods.json", pods.as_deref().unwrap_or_default()));
+        };
+        let accounts = async {
+            let accounts = step(progress, out, "list serviceaccounts", list_all(&self.scoped::<ServiceAccount>())).await;
+            push(out, list_file("k8s/serviceaccounts.json", accounts.as_deref().unwrap_or_default()));
+        };
+        let events = async {
+            if let Some(events) = step(progress, out, "list events", list_all(&self.scoped::<Event>())).await {
+                push(out, list_file("k8s/events.json", &events));
+            }
+        };
+        let nodes = async {
+            if let Some(nodes) = step(progress, out, "list nodes", list_all(&Api::<Node>::all(self.client.clone()))).await {
+                push(out, list_file("k8s/nodes.json", &nodes));
+            }
+        };
+        let policies = async {
+            if let Some(policies) = step(progress, out, "list networkpolicies", list_all(&self.scoped::<NetworkPolicy>())).await {
+                push(out, list_file("k8s/networkpolicies.json", &policies));
+            }
+        };
+        let namespaces = async {
+            if let Some(namespaces) = step(progress, out, "list namespaces", list_all(&Api::<Namespace>::all(self.client.clone()))).await {
+                push(out, list_file("k8s/namespaces.json", &namespaces));
+            }
+        };
+        // OpenShift's cluster-wide pull configuration, when the API has it.
+        let openshift = [("Proxy", "k8s/openshift-proxy.json"), ("Image", "k8s/openshift-image.json")].map(|(kind, file)| async move {
+            let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("config.openshift.io", "v1", kind));
+            let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
+            let call = format!("get {kind} cluster");
+            progress.start(&call);
+            let result = api.get_opt("cluster").await;
+            progress.finish(&call, result.is_ok());
+            match result {
+                Ok(Some(object)) => push(out, File { name: file.into(), json: serde_json::to_value(&object).unwrap_or_default() }),
+                Ok(None) => {}
+                // not OpenShift
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) => out.lock().unwrap_or_else(|e| e.into_inner()).failed.push(failed(&call, &error)),
+            }
+        });
+        let [proxy, image] = openshift;
+        tokio::join!(pods, accounts, events, nodes, policies, namespaces, proxy, image);
+        let mut collected = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
+        collected.files.sort_by(|a, b| a.name.cmp(&b.name));
+        collected
     }
-    out
+
+    /// The named pull secrets (`namespace`, `name`), redacted; a missing one is simply absent.
+    pub async fn secrets(&self, wanted: &BTreeSet<(String, String)>, progress: &dyn Progress) -> Collected {
+        let out = Mutex::new(Collected::default());
+        let reads = wanted.iter().map(|(namespace, name)| {
+            let api = Api::<Secret>::namespaced(self.client.clone(), namespace);
+            let out = &out;
+            async move {
+                let call = format!("get secret {namespace}/{name}");
+                step(progress, out, &call, async move { api.get_opt(name).await }).await.flatten().map(|secret| redact_secret(&secret))
+            }
+        });
+        let secrets: Vec<Value> = futures_util::future::join_all(reads).await.into_iter().flatten().collect();
+        let mut collected = out.into_inner().unwrap_or_else(|e| e.into_inner());
+        collected.files.push(File {
+            name: "k8s/secrets.json".into(),
+            json: json!({"apiVersion": "v1", "kind": "List", "items": secrets, "metadata": {"resourceVersion": ""}}),
+        });
+        collected
+    }
 }
 
 #[cfg(test)]

@@ -6,14 +6,30 @@
 //! bundle anyone can read back. A call that is denied or fails becomes a [`Failed`] entry (a gap
 //! in the report), never an abort and never an empty "healthy" answer.
 //!
-//! The endpoint comes only from configuration (`AWS_ENDPOINT_URL`, profiles), credentials from the
-//! standard chain, retries use the SDK's adaptive mode for throttling.
+//! The endpoint comes only from configuration (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`,
+//! profiles), credentials from the standard chain, retries use the SDK's adaptive mode for
+//! throttling. What to read (which VPCs, repositories, secrets) is decided by the caller from the
+//! cluster; this crate only carries it out.
 
 mod aws;
 mod kube;
 
-pub use aws::{AwsOptions, collect_aws};
-pub use kube::{KubeOptions, collect_kubernetes, redact_docker_config};
+pub use aws::{AwsOptions, CONCURRENT_CALLS, Repository, collect_aws};
+pub use kube::{Cluster, KubeOptions, redact_docker_config};
+
+/// Told when each call starts and ends (a progress display); calls overlap.
+pub trait Progress: Send + Sync {
+    fn start(&self, call: &str);
+    fn finish(&self, call: &str, ok: bool);
+}
+
+/// No progress display.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: &str) {}
+    fn finish(&self, _: &str, _: bool) {}
+}
 
 /// One output file of the collection: a name and the CLI-shaped JSON.
 #[derive(Debug, Clone)]
@@ -37,6 +53,32 @@ pub struct Collected {
 }
 
 impl Collected {
+    /// Repeated failures of one call with one message become one, counted.
+    pub fn merge_failures(&mut self) {
+        let mut merged: Vec<(Failed, usize)> = Vec::new();
+        for failed in self.failed.drain(..) {
+            match merged.iter_mut().find(|(f, _)| f.call == failed.call && f.message == failed.message) {
+                Some((_, count)) => *count += 1,
+                None => merged.push((failed, 1)),
+            }
+        }
+        self.failed = merged
+            .into_iter()
+            .map(|(mut failed, count)| {
+                if count > 1 {
+                    failed.message = format!("{} ({count} calls)", failed.message);
+                }
+                failed
+            })
+            .collect();
+    }
+
+    /// Take in another collection's files and failures.
+    pub fn absorb(&mut self, other: Collected) {
+        self.files.extend(other.files);
+        self.failed.extend(other.failed);
+    }
+
     /// Write every file under `dir` (created if needed), and `collect-failures.json` for the calls
     /// that could not be made, which the reader turns into gaps.
     pub fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {

@@ -2,8 +2,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::IpAddr;
-#[cfg(feature = "live")]
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -175,58 +173,22 @@ fn live_model(_: &Diagnose) -> Result<(Model, Vec<String>)> {
     )
 }
 
-/// Live: collect the cluster, then AWS in the region the nodes run in, and read both with the
-/// same reader a bundle goes through.
+/// Live: collect the cluster, then what it points at in AWS, and read both with the same reader
+/// a bundle goes through.
 #[cfg(feature = "live")]
 fn live_model(args: &Diagnose) -> Result<(Model, Vec<String>)> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let collected = runtime.block_on(async {
-        let kube_options = pulldoctor_live::KubeOptions { context: args.context.clone(), namespace: None };
-        let mut collected = pulldoctor_live::collect_kubernetes(&kube_options).await;
-        // Without the cluster there is nothing to diagnose: stop before asking AWS anything.
-        if let Some(failed) = collected.failed.iter().find(|f| f.call == "kubeconfig" || f.call == "list pods") {
-            return Err(anyhow!(
-                "no bundle given, and the cluster could not be read ({}: {}); give a bundle directory, or fix the kubeconfig (`kubectl get pods -A` must work)",
-                failed.call,
-                failed.message
-            ));
-        }
-        let region = args.region.clone().or_else(|| region_of_nodes(&collected));
-        let aws_options = pulldoctor_live::AwsOptions { profile: args.profile.clone(), region, ..Default::default() };
-        let aws = pulldoctor_live::collect_aws(&aws_options).await;
-        collected.files.extend(aws.files);
-        collected.failed.extend(aws.failed);
-        Ok::<_, anyhow::Error>(collected)
-    })?;
-    for failed in &collected.failed {
+    // All namespaces are read even with -n: pods elsewhere that still pull are the comparison.
+    let request = crate::live::Request {
+        kube: Some(pulldoctor_live::KubeOptions { context: args.context.clone(), namespace: None }),
+        aws: Some(pulldoctor_live::AwsOptions { profile: args.profile.clone(), region: args.region.clone(), ..Default::default() }),
+        need_cluster: true,
+    };
+    let gathered = crate::live::gather(request)?;
+    for failed in &gathered.collected.failed {
         eprintln!("pulldoctor: {} {}: {}", failed.call, if failed.denied { "denied" } else { "failed" }, failed.message);
     }
-    let mut files: Vec<(PathBuf, Vec<u8>)> =
-        collected.files.iter().map(|f| (PathBuf::from(&f.name), serde_json::to_vec(&f.json).unwrap_or_default())).collect();
-    if !collected.failed.is_empty() {
-        let failures: Vec<serde_json::Value> =
-            collected.failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
-        files.push((
-            PathBuf::from("collect-failures.json"),
-            serde_json::to_vec(&serde_json::json!({"PulldoctorCollectFailures": failures}))?,
-        ));
-    }
-    let options = ReadOptions { strict: args.strict, ..ReadOptions::default() };
-    let bundle =
-        pulldoctor_bundle::read_contents(files.iter().map(|(p, b)| (p.as_path(), Ok::<&[u8], pulldoctor_bundle::FileError>(b))), &options)
-            .map_err(|e| anyhow!("{e}"))?;
+    let bundle = crate::live::read(&gathered.collected, &ReadOptions { strict: args.strict, ..ReadOptions::default() })?;
     Ok((bundle.model, bundle.notes))
-}
-
-/// The region of the nodes, from their `aws:///<zone>/<instance>` provider ids.
-#[cfg(feature = "live")]
-fn region_of_nodes(collected: &pulldoctor_live::Collected) -> Option<String> {
-    let nodes = collected.files.iter().find(|f| f.name == "k8s/nodes.json")?;
-    nodes.json["items"].as_array()?.iter().find_map(|node| {
-        let provider = node["spec"]["providerID"].as_str()?;
-        let zone = provider.strip_prefix("aws:///")?.split('/').next()?;
-        Some(zone.trim_end_matches(|c: char| c.is_ascii_lowercase()).to_string()).filter(|r| !r.is_empty())
-    })
 }
 
 #[cfg(not(feature = "live"))]
@@ -236,26 +198,55 @@ fn collect(_: CollectArgs) -> Result<ExitCode> {
 
 #[cfg(feature = "live")]
 fn collect(args: CollectArgs) -> Result<ExitCode> {
-    let options =
-        pulldoctor_live::AwsOptions { profile: args.profile, region: args.region, vpc_ids: args.vpcs, repositories: args.repositories };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let kube_options = pulldoctor_live::KubeOptions { context: args.context, namespace: args.namespace };
-    let collected = runtime.block_on(async {
-        let mut collected = pulldoctor_live::Collected::default();
-        if !args.skip_kubernetes {
-            let cluster = pulldoctor_live::collect_kubernetes(&kube_options).await;
-            collected.files.extend(cluster.files);
-            collected.failed.extend(cluster.failed);
-        }
-        if !args.skip_aws {
-            let aws = pulldoctor_live::collect_aws(&options).await;
-            collected.files.extend(aws.files);
-            collected.failed.extend(aws.failed);
-        }
-        collected
-    });
+    let repositories = args
+        .repositories
+        .iter()
+        .map(|name| match pulldoctor_model::parse_image(name).ok().and_then(|i| i.ecr.map(|ecr| (ecr, i.repository))) {
+            // a full image reference: its registry's account and region
+            Some((ecr, repository)) => {
+                pulldoctor_live::Repository { account: Some(ecr.account), region: Some(ecr.region), name: repository }
+            }
+            None => pulldoctor_live::Repository { name: name.clone(), ..Default::default() },
+        })
+        .collect();
+    let aws_scope = match (args.skip_aws, args.vpcs.len()) {
+        (true, _) => None,
+        (false, 0) => Some(String::new()),
+        (false, n) => Some(format!("the {n} VPC(s) given")),
+    };
+    let request = crate::live::Request {
+        kube: (!args.skip_kubernetes).then_some(pulldoctor_live::KubeOptions { context: args.context, namespace: args.namespace }),
+        aws: (!args.skip_aws).then(|| pulldoctor_live::AwsOptions {
+            profile: args.profile,
+            region: args.region,
+            vpc_ids: args.vpcs,
+            repositories,
+            ..Default::default()
+        }),
+        need_cluster: false,
+    };
+    let gathered = crate::live::gather(request)?;
+    let collected = gathered.collected;
     collected.write(&args.output).with_context(|| format!("cannot write the bundle into `{}`", args.output.display()))?;
-    eprintln!("pulldoctor: wrote {} files into {}", collected.files.len(), args.output.display());
+    let plan = &gathered.plan;
+    let aws_scope = aws_scope.map(|given| match given.is_empty() {
+        false => given,
+        true if plan.instance_ids.is_empty() && plan.node_addresses.is_empty() => "every VPC (no node named its instance)".into(),
+        true => format!("the VPCs of {} node instance(s)", plan.instance_ids.len() + plan.node_addresses.len()),
+    });
+    eprintln!(
+        "pulldoctor: wrote {} files into {} ({} failing container(s){})",
+        collected.files.len(),
+        args.output.display(),
+        plan.failing,
+        aws_scope
+            .map(|s| format!(
+                "; AWS: {s}, {} ECR repositor{} of failing pods",
+                plan.repositories.len(),
+                if plan.repositories.len() == 1 { "y" } else { "ies" }
+            ))
+            .unwrap_or_default(),
+    );
     for failed in &collected.failed {
         let kind = if failed.denied { "denied (add this permission to read it)" } else { "failed" };
         eprintln!("pulldoctor: {} {kind}: {}", failed.call, failed.message);

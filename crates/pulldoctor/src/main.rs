@@ -5,6 +5,8 @@
 
 mod cli;
 mod commands;
+#[cfg(feature = "live")]
+mod live;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,176 @@
+//! Live collection, shared by `diagnose` (no bundle) and `collect`: the cluster first, then what
+//! the failures point at in AWS and the pull secrets they can use, both at once.
+//!
+//! The plan (which instances, repositories, secrets, CloudTrail window) is decided by
+//! `pulldoctor_diagnosis::plan` from the cluster alone; the collectors carry it out and return
+//! CLI-shaped JSON, which goes through the same bundle reader as a bundle on disk.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context as _, Result, anyhow};
+use pulldoctor_bundle::ReadOptions;
+use pulldoctor_diagnosis::plan::{Plan, plan};
+use pulldoctor_live::{AwsOptions, Cluster, Collected, Failed, KubeOptions, Progress, Quiet, Repository};
+
+/// What to collect; the AWS scope is filled in from the cluster unless given.
+pub struct Request {
+    /// `None`: do not read the cluster.
+    pub kube: Option<KubeOptions>,
+    /// `None`: do not read AWS. Explicit `vpc_ids` and `repositories` are kept; the nodes'
+    /// instances, the failing pods' repositories, the region and the CloudTrail window are added.
+    pub aws: Option<AwsOptions>,
+    /// Stop (an error) when the cluster cannot be read: without it there is nothing to diagnose.
+    pub need_cluster: bool,
+}
+
+pub struct Gathered {
+    pub collected: Collected,
+    pub plan: Plan,
+}
+
+/// A spinner on standard error while calls run (only on a terminal).
+struct Spinner {
+    bar: indicatif::ProgressBar,
+    state: Mutex<(usize, usize, Vec<String>)>,
+}
+
+impl Spinner {
+    fn new() -> Spinner {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Spinner { bar, state: Mutex::new((0, 0, Vec::new())) }
+    }
+
+    fn show(&self, state: &(usize, usize, Vec<String>)) {
+        let (done, failed, running) = state;
+        let now = running.last().map(|c| format!(" · {c}")).unwrap_or_default();
+        let failed = if *failed > 0 { format!(", {failed} failed") } else { String::new() };
+        self.bar.set_message(format!("collecting: {done} calls done{failed}, {} running{now}", running.len()));
+    }
+}
+
+impl Progress for Spinner {
+    fn start(&self, call: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.2.push(call.to_string());
+        self.show(&state);
+    }
+
+    fn finish(&self, call: &str, ok: bool) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = state.2.iter().position(|c| c == call) {
+            state.2.remove(at);
+        }
+        state.0 += 1;
+        state.1 += usize::from(!ok);
+        self.show(&state);
+    }
+}
+
+pub fn gather(request: Request) -> Result<Gathered> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let spinner = std::io::stderr().is_terminal().then(Spinner::new);
+    let progress: &dyn Progress = match &spinner {
+        Some(spinner) => spinner,
+        None => &Quiet,
+    };
+    let gathered = runtime.block_on(async {
+        let mut collected = Collected::default();
+        let mut cluster_plan = Plan::default();
+        let cluster = match &request.kube {
+            None => None,
+            Some(options) => match Cluster::connect(options).await {
+                Ok(cluster) => Some(cluster),
+                Err(failed) => {
+                    collected.failed.push(failed);
+                    None
+                }
+            },
+        };
+        if let Some(cluster) = &cluster {
+            let objects = cluster.objects(progress).await;
+            cluster_plan = plan(&model_of(&objects)?);
+            collected.absorb(objects);
+        }
+        if request.need_cluster
+            && let Some(failed) = collected.failed.iter().find(|f| f.call == "kubeconfig" || f.call == "list pods")
+        {
+            return Err(anyhow!(
+                "no bundle given, and the cluster could not be read ({}: {}); give a bundle directory, or fix the kubeconfig (`kubectl get pods -A` must work)",
+                failed.call,
+                failed.message
+            ));
+        }
+        let aws = request.aws.as_ref().map(|given| scoped(given, &cluster_plan));
+        let secrets = async {
+            match &cluster {
+                Some(cluster) => cluster.secrets(&cluster_plan.secrets, progress).await,
+                None => Collected::default(),
+            }
+        };
+        let cloud = async {
+            match &aws {
+                Some(options) => pulldoctor_live::collect_aws(options, progress).await,
+                None => Collected::default(),
+            }
+        };
+        let (secrets, cloud) = tokio::join!(secrets, cloud);
+        collected.absorb(secrets);
+        collected.absorb(cloud);
+        Ok(Gathered { collected, plan: cluster_plan })
+    });
+    if let Some(spinner) = spinner {
+        spinner.bar.finish_and_clear();
+    }
+    gathered
+}
+
+/// The given AWS options, with the scope the cluster gives added where the user gave none.
+fn scoped(given: &AwsOptions, plan: &Plan) -> AwsOptions {
+    let mut options = given.clone();
+    options.region = given.region.clone().or_else(|| plan.region.clone());
+    if given.vpc_ids.is_empty() {
+        options.instance_ids = plan.instance_ids.iter().cloned().collect();
+        options.node_addresses = plan.node_addresses.iter().cloned().collect();
+    }
+    for repository in &plan.repositories {
+        options.repositories.push(Repository {
+            account: Some(repository.account.clone()),
+            region: Some(repository.region.clone()),
+            name: repository.name.clone(),
+        });
+    }
+    options.repositories.sort();
+    options.repositories.dedup();
+    options.trail_events = pulldoctor_diagnosis::NETWORK_CHANGES.iter().map(|e| e.to_string()).collect();
+    options.changes_since = plan.changes_since.map(SystemTime::from);
+    options
+}
+
+/// Read collected files with the bundle reader, as if they were on disk.
+pub fn model_of(collected: &Collected) -> Result<pulldoctor_model::Model> {
+    Ok(read(collected, &ReadOptions::default())?.model)
+}
+
+pub fn read(collected: &Collected, options: &ReadOptions) -> Result<pulldoctor_bundle::Bundle> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> =
+        collected.files.iter().map(|f| (PathBuf::from(&f.name), serde_json::to_vec(&f.json).unwrap_or_default())).collect();
+    if !collected.failed.is_empty() {
+        files.push((PathBuf::from("collect-failures.json"), serde_json::to_vec(&failures_json(&collected.failed))?));
+    }
+    pulldoctor_bundle::read_contents(files.iter().map(|(p, b)| (p.as_path(), Ok::<&[u8], pulldoctor_bundle::FileError>(b))), options)
+        .map_err(|e| anyhow!("{e}"))
+}
+
+fn failures_json(failed: &[Failed]) -> serde_json::Value {
+    let failures: Vec<serde_json::Value> =
+        failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
+    serde_json::json!({"PulldoctorCollectFailures": failures})
+}
