@@ -75,13 +75,24 @@ pub fn diagnose(model: &Model, options: &Options) -> Report {
         }
     }
     for failed in &model.collection_failures {
-        let (why, command) = if failed.denied {
+        // AWS calls are named by their IAM action (`ec2:DescribeSubnets`), cluster ones by verb
+        // and resource (`list events`, `get secret ns/name`).
+        let aws_call = failed.call.contains(':');
+        let (why, command) = if failed.denied && aws_call {
             (
                 format!(
                     "the collecting identity may not call it ({}); add `{}` to its policy (docs/aws-iam-policy.json)",
                     failed.message, failed.call
                 ),
                 None,
+            )
+        } else if failed.denied {
+            (
+                format!(
+                    "the cluster identity may not {} ({}); bind it to the read-only ClusterRole in docs/clusterrole.yaml",
+                    failed.call, failed.message
+                ),
+                Some("kubectl apply -f docs/clusterrole.yaml   # then bind it: see the README, Live mode".to_string()),
             )
         } else {
             (format!("the call failed during collection: {}", failed.message), None)

@@ -4,6 +4,18 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+const COLLECT_HELP: &str = "\
+Reads the cluster first, then only what its failures point at: the VPCs of the nodes, the ECR
+repositories of the failing pods, the node roles, the pull secrets those pods can use, and
+CloudTrail's network changes from 14 days before the first failure. Calls run concurrently; a
+spinner shows them on a terminal. Everything is read-only: docs/aws-iam-policy.json and
+docs/clusterrole.yaml are the permissions. A denied call becomes a gap in the report.
+
+Examples:
+  pulldoctor collect -o bundle
+  pulldoctor collect -o bundle --profile prod --context prod-east -n shop
+  pulldoctor collect -o bundle --skip-kubernetes --vpc vpc-0abc --repository team/app";
+
 const AFTER_HELP: &str = "\
 Exit status: 0 when no pod fails to pull, 1 when failures were diagnosed, 2 for usage or input errors.
 
@@ -33,7 +45,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the JSON Schema of `diagnose --format json`
     Schema,
-    /// Collect a bundle live into DIR: AWS with the SDK (standard credential chain), the cluster with kube-rs (kubeconfig)
+    /// Collect a bundle live into DIR: the cluster with kube-rs (kubeconfig), then AWS with the SDK, scoped to what fails
+    #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
 }
 
@@ -156,14 +169,17 @@ pub struct CollectArgs {
     /// AWS profile (default: the standard credential chain)
     #[arg(long)]
     pub profile: Option<String>,
-    /// AWS region (default: from the profile or AWS_REGION)
+    /// AWS region (default: the nodes' region from their zones, else the profile or AWS_REGION)
     #[arg(long)]
     pub region: Option<String>,
-    /// Only these VPCs (repeatable); default: every VPC the account shows
-    #[arg(long = "vpc")]
+    /// Only these VPCs (repeatable); default: the VPCs holding the cluster's nodes (every VPC
+    /// when no node names its EC2 instance, e.g. with --skip-kubernetes)
+    #[arg(long = "vpc", value_name = "VPC_ID")]
     pub vpcs: Vec<String>,
-    /// ECR repositories whose images and policy to read (repeatable)
-    #[arg(long = "repository")]
+    /// Also read this ECR repository's images and policy (repeatable): a name in your own
+    /// registry (team/app) or an image reference (ACCOUNT.dkr.ecr.REGION.amazonaws.com/team/app).
+    /// The failing pods' repositories are always read
+    #[arg(long = "repository", value_name = "REPO")]
     pub repositories: Vec<String>,
     /// Kubeconfig context (default: the current one, or the in-cluster config)
     #[arg(long)]

@@ -117,3 +117,29 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// An identity RBAC keeps from events and secrets: collection goes on, and the report names each
+/// denied read as a gap pointing at the read-only ClusterRole, never "healthy".
+#[test]
+fn rbac_denials_become_gaps_naming_the_cluster_role() {
+    let port = common::serve_forbidding(objects(), &["/events", "/secrets/"]);
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let dir = root.path().join("live");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws"])
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("list events denied") && stderr.contains("get secret openshift-config/pull-secret denied"), "{stderr}");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_pulldoctor")).args(["diagnose", dir.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let gaps = report["gaps"].as_array().unwrap();
+    let denied: Vec<&Value> = gaps.iter().filter(|g| g["why"].as_str().unwrap_or_default().contains("docs/clusterrole.yaml")).collect();
+    assert!(denied.iter().any(|g| g["what"].as_str().unwrap().starts_with("list events")), "{gaps:?}");
+    assert!(denied.iter().any(|g| g["what"].as_str().unwrap().starts_with("get secret")), "{gaps:?}");
+    assert!(!report["affected"].as_array().unwrap().is_empty(), "the failing pods are still reported");
+}

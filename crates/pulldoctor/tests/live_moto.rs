@@ -279,3 +279,165 @@ fn live_diagnose_equals_collect_then_diagnose() {
     let report = strip(&live);
     assert_eq!(report["causes"][0]["code"], "endpoint.missing", "{report}");
 }
+
+/// Scoping and the calls beyond EC2: only the nodes' VPC is read (not the unrelated one), only
+/// the failing pod's ECR repository (not the other one), only the node role (not the unrelated
+/// one); customer-managed prefix lists come with their entries; CloudTrail is asked for each
+/// network-changing call from 14 days before the first failure, and its answer reaches the report.
+/// Then the same with CloudTrail denied: a gap naming the permission, never a crash.
+#[test]
+fn live_reads_only_what_the_failures_point_at() {
+    let moto = start_moto();
+    let vpc = |cidr: &str| id(&aws(&moto, &["ec2", "create-vpc", "--cidr-block", cidr]), &["Vpc", "VpcId"]);
+    let (nodes_vpc, other_vpc) = (vpc("10.0.0.0/16"), vpc("10.50.0.0/16"));
+    let subnet = |vpc: &str, cidr: &str| {
+        id(
+            &aws(&moto, &["ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", cidr, "--availability-zone", "us-east-1a"]),
+            &["Subnet", "SubnetId"],
+        )
+    };
+    let (nodes_subnet, other_subnet) = (subnet(&nodes_vpc, "10.0.1.0/24"), subnet(&other_vpc, "10.50.1.0/24"));
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let pull = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"*"}]}"#;
+    for role in ["node-role", "unrelated-role"] {
+        aws(&moto, &["iam", "create-role", "--role-name", role, "--assume-role-policy-document", trust]);
+        aws(&moto, &["iam", "put-role-policy", "--role-name", role, "--policy-name", "pull", "--policy-document", pull]);
+    }
+    let profile =
+        id(&aws(&moto, &["iam", "create-instance-profile", "--instance-profile-name", "node-profile"]), &["InstanceProfile", "Arn"]);
+    aws(&moto, &["iam", "add-role-to-instance-profile", "--instance-profile-name", "node-profile", "--role-name", "node-role"]);
+    let image = id(&aws(&moto, &["ec2", "describe-images", "--owners", "amazon", "--max-items", "1"]), &["Images", "0", "ImageId"]);
+    let reservation = aws(
+        &moto,
+        &[
+            "ec2",
+            "run-instances",
+            "--image-id",
+            &image,
+            "--instance-type",
+            "m5.large",
+            "--subnet-id",
+            &nodes_subnet,
+            "--iam-instance-profile",
+            &format!("Arn={profile}"),
+        ],
+    );
+    let (instance, dns) = (id(&reservation["Instances"][0], &["InstanceId"]), id(&reservation["Instances"][0], &["PrivateDnsName"]));
+    aws(&moto, &["ec2", "run-instances", "--image-id", &image, "--instance-type", "m5.large", "--subnet-id", &other_subnet]);
+    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:0000000000000000000000000000000000000000000000000000000000000001"},"layers":[]}"#;
+    for repository in ["app", "other"] {
+        aws(&moto, &["ecr", "create-repository", "--repository-name", repository]);
+        aws(&moto, &["ecr", "put-image", "--repository-name", repository, "--image-tag", "1.0", "--image-manifest", manifest]);
+    }
+    let corp = id(
+        &aws(
+            &moto,
+            &[
+                "ec2",
+                "create-managed-prefix-list",
+                "--prefix-list-name",
+                "corp",
+                "--max-entries",
+                "5",
+                "--address-family",
+                "IPv4",
+                "--entries",
+                "Cidr=10.9.0.0/16",
+            ],
+        ),
+        &["PrefixList", "PrefixListId"],
+    );
+
+    // The cluster: one node, one pod pulling a tag that app does not have.
+    let image_ref = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:2.0";
+    let objects = vec![
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": dns}, "spec": {"providerID": format!("aws:///us-east-1a/{instance}")}, "status": {}}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "shop", "creationTimestamp": "2026-11-24T10:00:00Z"},
+               "spec": {"nodeName": dns, "containers": [{"name": "app", "image": image_ref}]},
+               "status": {"containerStatuses": [{"name": "app", "ready": false, "state": {"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image_ref}\"")}}}]}}),
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "app.1", "namespace": "shop"},
+               "involvedObject": {"kind": "Pod", "name": "app", "namespace": "shop"}, "reason": "Failed", "count": 2,
+               "firstTimestamp": "2026-11-24T10:00:05Z", "lastTimestamp": "2026-11-24T10:05:00Z",
+               "message": format!("Failed to pull image \"{image_ref}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image_ref}\": failed to resolve reference \"{image_ref}\": {image_ref}: not found")}),
+    ];
+    let port = common::serve(objects);
+    // A recorded-shape DisassociateRouteTable two hours before the first failure.
+    let change = json!({"EventId": "6f2b1c4e-0000-4000-8000-000000000001", "EventName": "DisassociateRouteTable", "ReadOnly": "false",
+        "EventTime": 1_795_424_405.0, "EventSource": "ec2.amazonaws.com", "Username": "terraform",
+        "Resources": [{"ResourceType": "AWS::EC2::RouteTableAssociation", "ResourceName": "rtbassoc-0a1b2c3d4e5f60718"}],
+        "CloudTrailEvent": json!({"eventName": "DisassociateRouteTable", "userIdentity": {"accessKeyId": "AKIAIOSFODNN7EXAMPLE"},
+            "requestParameters": {"associationId": "rtbassoc-0a1b2c3d4e5f60718"}}).to_string()});
+    let trail = common::serve_cloudtrail(vec![change.clone()], false);
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let run = |trail_port: u16, args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+            .args(args)
+            .envs(ENV.iter().copied())
+            .env("AWS_ENDPOINT_URL", &moto.url)
+            .env("AWS_ENDPOINT_URL_CLOUDTRAIL", format!("http://127.0.0.1:{trail_port}"))
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let bundle = root.path().join("bundle");
+    let (code, _, stderr) = run(trail.port, &["collect", "-o", bundle.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(bundle.join("aws").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))).unwrap()
+    };
+    let names: Vec<String> =
+        std::fs::read_dir(bundle.join("aws")).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+
+    // VPC scope: the node's VPC only
+    let vpcs: Vec<String> =
+        read("ec2-describe-vpcs.json")["Vpcs"].as_array().unwrap().iter().map(|v| v["VpcId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(vpcs, vec![nodes_vpc.clone()]);
+    let subnets = read("ec2-describe-subnets.json").to_string();
+    assert!(subnets.contains(&nodes_subnet) && !subnets.contains(&other_subnet), "{subnets}");
+    // ECR: the failing pod's repository's images, not the other's
+    assert!(names.iter().any(|n| n.starts_with("ecr-describe-images-") && n.ends_with("-app.json")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("-other")), "{names:?}");
+    // IAM: the node role only
+    let iam = read("iam-get-account-authorization-details.json");
+    let roles: Vec<&str> = iam["RoleDetailList"].as_array().unwrap().iter().map(|r| r["RoleName"].as_str().unwrap()).collect();
+    assert_eq!(roles, vec!["node-role"]);
+    // the customer-managed prefix list and its entries
+    assert!(read(&format!("ec2-get-managed-prefix-list-entries-{corp}.json")).to_string().contains("10.9.0.0/16"));
+    // CloudTrail: every network-changing call asked for, from 14 days before the first failure
+    let requests = trail.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), pulldoctor_diagnosis::NETWORK_CHANGES.len(), "{requests:?}");
+    let first_failure = chrono::DateTime::parse_from_rfc3339("2026-11-24T10:00:05Z").unwrap().timestamp() as f64;
+    for request in &requests {
+        assert_eq!(request["StartTime"].as_f64(), Some(first_failure - 14.0 * 86400.0), "{request}");
+    }
+    let recorded = read("cloudtrail-lookup-events-DisassociateRouteTable.json").to_string();
+    assert!(recorded.contains("rtbassoc-0a1b2c3d4e5f60718") && !recorded.contains("AKIAIOSFODNN7EXAMPLE"), "{recorded}");
+
+    // Live and offline agree, and the report carries what CloudTrail said.
+    let (live_code, live, live_err) = run(trail.port, &["diagnose", "--format", "json"]);
+    let (_, offline, _) = run(trail.port, &["diagnose", bundle.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(live_code, Some(1), "{live_err}");
+    let strip = |text: &str| {
+        let mut value: Value = serde_json::from_str(text).unwrap();
+        value["notes"] = Value::Null;
+        value
+    };
+    let report = strip(&live);
+    assert_eq!(report, strip(&offline));
+    assert_eq!(report["causes"][0]["code"], "image.tag-not-found", "{report}");
+    assert!(report["scope"]["pattern"].to_string().contains("DisassociateRouteTable"), "{}", report["scope"]);
+
+    // CloudTrail denied: collection goes on, and the report names the missing permission.
+    let denied = common::serve_cloudtrail(Vec::new(), true);
+    let (code, stdout, stderr) = run(denied.port, &["diagnose", "--format", "json"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("cloudtrail:LookupEvents denied"), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let gaps = report["gaps"].to_string();
+    assert!(gaps.contains("cloudtrail:LookupEvents") && gaps.contains("add `cloudtrail:LookupEvents`"), "{gaps}");
+    assert_eq!(report["causes"][0]["code"], "image.tag-not-found");
+    // two lookups run at once (CloudTrail's rate); after a denial the others are not tried
+    assert!(denied.requests.lock().unwrap().len() <= 2, "{:?}", denied.requests.lock().unwrap());
+}

@@ -50,6 +50,13 @@ fn not_found() -> (u16, Value) {
 
 /// A minimal HTTP/1.1 server on loopback: one request per connection.
 pub fn serve(objects: Vec<Value>) -> u16 {
+    serve_forbidding(objects, &[])
+}
+
+/// Like [`serve`], but requests whose path contains one of `forbidden` get the 403 Status an
+/// identity without that RBAC permission gets.
+pub fn serve_forbidding(objects: Vec<Value>, forbidden: &[&str]) -> u16 {
+    let forbidden: Vec<String> = forbidden.iter().map(|f| f.to_string()).collect();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -64,9 +71,20 @@ pub fn serve(objects: Vec<Value>) -> u16 {
                 line.clear();
             }
             let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let (status, body) = respond(&objects, &path);
+            let (status, body) = match forbidden.iter().find(|f| path.contains(f.as_str())) {
+                Some(what) => (
+                    403,
+                    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "Forbidden", "code": 403,
+                           "message": format!("{what} is forbidden: User \"system:serviceaccount:ops:pulldoctor\" cannot list resource \"{what}\"")}),
+                ),
+                None => respond(&objects, &path),
+            };
             let body = body.to_string();
-            let reason = if status == 200 { "OK" } else { "Not Found" };
+            let reason = match status {
+                200 => "OK",
+                403 => "Forbidden",
+                _ => "Not Found",
+            };
             let mut stream = stream;
             let _ = write!(
                 stream,
@@ -89,4 +107,65 @@ pub fn kubeconfig(dir: &Path, port: u16) -> PathBuf {
     )
     .unwrap();
     path
+}
+
+/// A stand-in for CloudTrail's `LookupEvents` (moto has none), pointed at with
+/// `AWS_ENDPOINT_URL_CLOUDTRAIL`. It answers with the recorded events whose name is asked for,
+/// or, when `deny`, with the AccessDeniedException an identity without `cloudtrail:LookupEvents`
+/// gets. Every request body is kept in `requests`.
+pub struct Trail {
+    pub port: u16,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+pub fn serve_cloudtrail(events: Vec<Value>, deny: bool) -> Trail {
+    use std::io::Read;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let mut length = 0usize;
+            let _ = reader.read_line(&mut line);
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).map_or(true, |n| n <= 2) {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            seen.lock().unwrap().push(request.clone());
+            let (status, error_type, answer) = if deny {
+                (
+                    400,
+                    Some("AccessDeniedException"),
+                    json!({"__type": "AccessDeniedException", "message": "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: cloudtrail:LookupEvents"}),
+                )
+            } else {
+                let name = request["LookupAttributes"][0]["AttributeValue"].as_str().unwrap_or_default().to_string();
+                let matching: Vec<&Value> = events.iter().filter(|e| e["EventName"] == name.as_str()).collect();
+                (200, None, json!({"Events": matching}))
+            };
+            let answer = answer.to_string();
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} {}\r\nContent-Type: application/x-amz-json-1.1\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                if status == 200 { "OK" } else { "Bad Request" },
+                error_type.map(|t| format!("x-amzn-ErrorType: {t}\r\n")).unwrap_or_default(),
+                answer.len()
+            );
+        }
+    });
+    Trail { port, requests }
 }
