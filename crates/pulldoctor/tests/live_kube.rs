@@ -1,5 +1,6 @@
 //! Live cluster collection with kube-rs against a local HTTP server that answers like the
-//! Kubernetes API with the seed example's recorded objects (no API server can be had here).
+//! Kubernetes API with the seed example's recorded objects (no API server can be had here), two
+//! objects per page so the client's pagination is exercised.
 //! `pulldoctor collect --skip-aws` must read into the same cluster model as the example's own
 //! `oc get -o json` files, keep what the diagnosis needs of the pull secrets, and let no
 //! credential bytes reach the bundle.
@@ -133,6 +134,7 @@ fn rbac_denials_become_gaps_naming_the_cluster_role() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("collecting:") && !stderr.contains('\r'), "no progress display in a pipe: {stderr}");
     assert!(stderr.contains("list events denied") && stderr.contains("get secret openshift-config/pull-secret denied"), "{stderr}");
     let output =
         Command::new(env!("CARGO_BIN_EXE_pulldoctor")).args(["diagnose", dir.to_str().unwrap(), "--format", "json"]).output().unwrap();

@@ -7,11 +7,24 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-fn respond(objects: &[Value], path: &str) -> (u16, Value) {
-    let path = path.split('?').next().unwrap_or(path);
+/// Lists are served in pages of at most [`PAGE`] items (fewer than the `limit` the client asks
+/// for), with a `continue` token, so every collection exercises the client's pagination.
+pub const PAGE: usize = 2;
+
+fn respond(objects: &[Value], target: &str) -> (u16, Value) {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let param = |name: &str| query.split('&').find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
+    let offset: usize = param("continue").and_then(|c| c.strip_prefix("offset-")).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let page = param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(usize::MAX).min(PAGE);
     let list = |kind: &str| {
-        let items: Vec<&Value> = objects.iter().filter(|o| o["kind"] == kind).collect();
-        (200, json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {"resourceVersion": "1"}, "items": items}))
+        let all: Vec<&Value> = objects.iter().filter(|o| o["kind"] == kind).collect();
+        let items: Vec<&Value> = all.iter().skip(offset).take(page).copied().collect();
+        let next = offset + items.len();
+        let token = if next < all.len() { format!("offset-{next}") } else { String::new() };
+        (
+            200,
+            json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {"resourceVersion": "1", "continue": token}, "items": items}),
+        )
     };
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
