@@ -82,6 +82,21 @@ fn write(dir: &Path, name: &str, value: &Value) {
     std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap();
 }
 
+/// A cluster of one node (the instance) and one pod on it whose pull of `image_ref` fails with
+/// `pull_error` (the text after `Failed to pull image "…": `).
+fn one_failing_pod(instance: &str, dns: &str, image_ref: &str, pull_error: &str) -> Vec<Value> {
+    vec![
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": dns}, "spec": {"providerID": format!("aws:///us-east-1a/{instance}")}, "status": {}}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "shop", "creationTimestamp": "2026-11-24T10:00:00Z"},
+               "spec": {"nodeName": dns, "containers": [{"name": "app", "image": image_ref}]},
+               "status": {"containerStatuses": [{"name": "app", "ready": false, "state": {"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image_ref}\"")}}}]}}),
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "app.1", "namespace": "shop"},
+               "involvedObject": {"kind": "Pod", "name": "app", "namespace": "shop"}, "reason": "Failed", "count": 2,
+               "firstTimestamp": "2026-11-24T10:00:05Z", "lastTimestamp": "2026-11-24T10:05:00Z",
+               "message": format!("Failed to pull image \"{image_ref}\": {pull_error}")}),
+    ]
+}
+
 #[test]
 fn collect_reads_like_the_aws_cli_and_diagnoses_the_same() {
     let moto = start_moto();
@@ -239,16 +254,14 @@ fn live_diagnose_equals_collect_then_diagnose() {
     let instance = id(&reservation["Instances"][0], &["InstanceId"]);
     let dns = id(&reservation["Instances"][0], &["PrivateDnsName"]);
     let image_ref = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0";
-    let objects = vec![
-        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": dns}, "spec": {"providerID": format!("aws:///us-east-1a/{instance}")}, "status": {}}),
-        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "shop", "creationTimestamp": "2026-11-24T10:00:00Z"},
-               "spec": {"nodeName": dns, "containers": [{"name": "app", "image": image_ref}]},
-               "status": {"containerStatuses": [{"name": "app", "ready": false, "state": {"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image_ref}\"")}}}]}}),
-        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "app.1", "namespace": "shop"},
-               "involvedObject": {"kind": "Pod", "name": "app", "namespace": "shop"}, "reason": "Failed", "count": 2,
-               "firstTimestamp": "2026-11-24T10:00:05Z", "lastTimestamp": "2026-11-24T10:05:00Z",
-               "message": format!("Failed to pull image \"{image_ref}\": rpc error: code = Unknown desc = failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1.0\": dial tcp 3.225.170.43:443: i/o timeout")}),
-    ];
+    let objects = one_failing_pod(
+        &instance,
+        &dns,
+        image_ref,
+        &format!(
+            "rpc error: code = Unknown desc = failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1.0\": dial tcp 3.225.170.43:443: i/o timeout"
+        ),
+    );
     let port = common::serve(objects);
     let root = tempfile::tempdir().unwrap();
     let kubeconfig = common::kubeconfig(root.path(), port);
@@ -350,16 +363,14 @@ fn live_reads_only_what_the_failures_point_at() {
 
     // The cluster: one node, one pod pulling a tag that app does not have.
     let image_ref = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:2.0";
-    let objects = vec![
-        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": dns}, "spec": {"providerID": format!("aws:///us-east-1a/{instance}")}, "status": {}}),
-        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "shop", "creationTimestamp": "2026-11-24T10:00:00Z"},
-               "spec": {"nodeName": dns, "containers": [{"name": "app", "image": image_ref}]},
-               "status": {"containerStatuses": [{"name": "app", "ready": false, "state": {"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image \"{image_ref}\"")}}}]}}),
-        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "app.1", "namespace": "shop"},
-               "involvedObject": {"kind": "Pod", "name": "app", "namespace": "shop"}, "reason": "Failed", "count": 2,
-               "firstTimestamp": "2026-11-24T10:00:05Z", "lastTimestamp": "2026-11-24T10:05:00Z",
-               "message": format!("Failed to pull image \"{image_ref}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image_ref}\": failed to resolve reference \"{image_ref}\": {image_ref}: not found")}),
-    ];
+    let objects = one_failing_pod(
+        &instance,
+        &dns,
+        image_ref,
+        &format!(
+            "rpc error: code = NotFound desc = failed to pull and unpack image \"{image_ref}\": failed to resolve reference \"{image_ref}\": {image_ref}: not found"
+        ),
+    );
     let port = common::serve(objects);
     // A recorded-shape DisassociateRouteTable two hours before the first failure.
     let change = json!({"EventId": "6f2b1c4e-0000-4000-8000-000000000001", "EventName": "DisassociateRouteTable", "ReadOnly": "false",

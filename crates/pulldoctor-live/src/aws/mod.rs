@@ -138,6 +138,30 @@ impl Run<'_> {
     }
 }
 
+/// A paginated describe call, written as the CLI prints it to `aws/<service>-<describe-x>.json`
+/// (the file name made from the action: `ec2:DescribeSubnets` → `ec2-describe-subnets.json`).
+macro_rules! listing {
+    ($run:expr, $call:literal, $key:literal, $request:expr, $shape:expr) => {
+        async {
+            let items = $run.call($call, $request.into_paginator().items().send().try_collect()).await;
+            $run.listing(&cli_file_name($call), $key, items, $shape)
+        }
+    };
+}
+
+/// `ec2:DescribeSubnets` → `aws/ec2-describe-subnets.json`.
+fn cli_file_name(call: &str) -> String {
+    let (service, action) = call.split_once(':').unwrap_or(("aws", call));
+    let mut name = format!("aws/{service}-");
+    for (i, c) in action.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            name.push('-');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name + ".json"
+}
+
 fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder().name(name).set_values(Some(values.to_vec())).build()
 }
@@ -275,110 +299,87 @@ async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Option<&[String
         )
     });
 
-    let subnets = async {
-        let items = run
-            .call(
-                "ec2:DescribeSubnets",
-                ec2.describe_subnets().set_filters(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing("aws/ec2-describe-subnets.json", "Subnets", items, shapes::subnet);
-    };
-    let route_tables = async {
-        let items = run
-            .call(
-                "ec2:DescribeRouteTables",
-                ec2.describe_route_tables().set_filters(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing("aws/ec2-describe-route-tables.json", "RouteTables", items, shapes::route_table);
-    };
-    let nat_gateways = async {
-        let items = run
-            .call(
-                "ec2:DescribeNatGateways",
-                ec2.describe_nat_gateways().set_filter(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing("aws/ec2-describe-nat-gateways.json", "NatGateways", items, shapes::nat_gateway);
-    };
+    let subnets = listing!(run, "ec2:DescribeSubnets", "Subnets", ec2.describe_subnets().set_filters(in_vpcs("vpc-id")), shapes::subnet);
+    let route_tables = listing!(
+        run,
+        "ec2:DescribeRouteTables",
+        "RouteTables",
+        ec2.describe_route_tables().set_filters(in_vpcs("vpc-id")),
+        shapes::route_table
+    );
+    let nat_gateways = listing!(
+        run,
+        "ec2:DescribeNatGateways",
+        "NatGateways",
+        ec2.describe_nat_gateways().set_filter(in_vpcs("vpc-id")),
+        shapes::nat_gateway
+    );
     // Internet gateways are few per region, and one detached from the VPC (still the target of
     // its routes) is exactly what must be seen: read them all.
-    let internet_gateways = async {
-        let items =
-            run.call("ec2:DescribeInternetGateways", ec2.describe_internet_gateways().into_paginator().items().send().try_collect()).await;
-        run.listing("aws/ec2-describe-internet-gateways.json", "InternetGateways", items, shapes::internet_gateway);
-        let items = run
-            .call(
-                "ec2:DescribeEgressOnlyInternetGateways",
-                ec2.describe_egress_only_internet_gateways().into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing(
-            "aws/ec2-describe-egress-only-internet-gateways.json",
-            "EgressOnlyInternetGateways",
-            items,
-            shapes::egress_only_gateway,
-        );
-    };
-    let endpoints = async {
-        let items = run
-            .call(
-                "ec2:DescribeVpcEndpoints",
-                ec2.describe_vpc_endpoints().set_filters(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing("aws/ec2-describe-vpc-endpoints.json", "VpcEndpoints", items, shapes::vpc_endpoint);
-    };
-    let security_groups = async {
-        let items = run
-            .call(
-                "ec2:DescribeSecurityGroups",
-                ec2.describe_security_groups().set_filters(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing("aws/ec2-describe-security-groups.json", "SecurityGroups", items, shapes::security_group);
-    };
-    let network_acls = async {
-        let items = run
-            .call(
-                "ec2:DescribeNetworkAcls",
-                ec2.describe_network_acls().set_filters(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing("aws/ec2-describe-network-acls.json", "NetworkAcls", items, shapes::network_acl);
-    };
+    let internet_gateways =
+        listing!(run, "ec2:DescribeInternetGateways", "InternetGateways", ec2.describe_internet_gateways(), shapes::internet_gateway);
+    let egress_only_gateways = listing!(
+        run,
+        "ec2:DescribeEgressOnlyInternetGateways",
+        "EgressOnlyInternetGateways",
+        ec2.describe_egress_only_internet_gateways(),
+        shapes::egress_only_gateway
+    );
+    let endpoints = listing!(
+        run,
+        "ec2:DescribeVpcEndpoints",
+        "VpcEndpoints",
+        ec2.describe_vpc_endpoints().set_filters(in_vpcs("vpc-id")),
+        shapes::vpc_endpoint
+    );
+    let security_groups = listing!(
+        run,
+        "ec2:DescribeSecurityGroups",
+        "SecurityGroups",
+        ec2.describe_security_groups().set_filters(in_vpcs("vpc-id")),
+        shapes::security_group
+    );
+    let network_acls = listing!(
+        run,
+        "ec2:DescribeNetworkAcls",
+        "NetworkAcls",
+        ec2.describe_network_acls().set_filters(in_vpcs("vpc-id")),
+        shapes::network_acl
+    );
     let instances = async {
-        let items = run
-            .call(
-                "ec2:DescribeInstances",
-                ec2.describe_instances().set_filters(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        let items = run.listing("aws/ec2-describe-instances.json", "Reservations", items, shapes::reservation).unwrap_or_default();
+        let items = listing!(
+            run,
+            "ec2:DescribeInstances",
+            "Reservations",
+            ec2.describe_instances().set_filters(in_vpcs("vpc-id")),
+            shapes::reservation
+        )
+        .await
+        .unwrap_or_default();
         items
             .iter()
             .flat_map(|r| r.instances())
             .filter_map(|i| i.iam_instance_profile().and_then(|p| p.arn()).map(str::to_string))
             .collect::<BTreeSet<String>>()
     };
-    let interfaces = async {
-        let items = run
-            .call(
-                "ec2:DescribeNetworkInterfaces",
-                ec2.describe_network_interfaces().set_filters(in_vpcs("vpc-id")).into_paginator().items().send().try_collect(),
-            )
-            .await;
-        run.listing("aws/ec2-describe-network-interfaces.json", "NetworkInterfaces", items, shapes::network_interface);
-    };
+    let interfaces = listing!(
+        run,
+        "ec2:DescribeNetworkInterfaces",
+        "NetworkInterfaces",
+        ec2.describe_network_interfaces().set_filters(in_vpcs("vpc-id")),
+        shapes::network_interface
+    );
     let prefix_lists = async {
-        let items = run.call("ec2:DescribePrefixLists", ec2.describe_prefix_lists().into_paginator().items().send().try_collect()).await;
-        run.listing("aws/ec2-describe-prefix-lists.json", "PrefixLists", items, shapes::prefix_list);
+        listing!(run, "ec2:DescribePrefixLists", "PrefixLists", ec2.describe_prefix_lists(), shapes::prefix_list).await;
         // Customer-managed lists (routes and security groups can name them) and their entries.
-        let managed = run
-            .call("ec2:DescribeManagedPrefixLists", ec2.describe_managed_prefix_lists().into_paginator().items().send().try_collect())
-            .await;
-        let managed = run.listing("aws/ec2-describe-managed-prefix-lists.json", "PrefixLists", managed, shapes::managed_prefix_list);
+        let managed = listing!(
+            run,
+            "ec2:DescribeManagedPrefixLists",
+            "PrefixLists",
+            ec2.describe_managed_prefix_lists(),
+            shapes::managed_prefix_list
+        )
+        .await;
         let own: Vec<String> = managed
             .unwrap_or_default()
             .iter()
@@ -392,6 +393,7 @@ async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Option<&[String
                     ec2.get_managed_prefix_list_entries().prefix_list_id(id).into_paginator().items().send().try_collect(),
                 )
                 .await;
+            // the output names no prefix list: the file name carries it
             run.listing(&format!("aws/ec2-get-managed-prefix-list-entries-{id}.json"), "Entries", entries, shapes::prefix_list_entry);
         }))
         .await;
@@ -412,31 +414,20 @@ async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Option<&[String
         }))
         .await;
     };
-    let transit = async {
-        let items = run
-            .call(
-                "ec2:DescribeTransitGatewayAttachments",
-                ec2.describe_transit_gateway_attachments()
-                    .set_filters(in_vpcs("resource-id"))
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect(),
-            )
-            .await;
-        run.listing(
-            "aws/ec2-describe-transit-gateway-attachments.json",
-            "TransitGatewayAttachments",
-            items,
-            shapes::transit_gateway_attachment,
-        );
-    };
-    let (_, _, _, _, _, _, _, _, profiles, _, _, _, _) = tokio::join!(
+    let transit = listing!(
+        run,
+        "ec2:DescribeTransitGatewayAttachments",
+        "TransitGatewayAttachments",
+        ec2.describe_transit_gateway_attachments().set_filters(in_vpcs("resource-id")),
+        shapes::transit_gateway_attachment
+    );
+    let (_, _, _, _, _, _, _, _, _, profiles, _, _, _, _) = tokio::join!(
         join_all(attributes),
         subnets,
         route_tables,
         nat_gateways,
         internet_gateways,
+        egress_only_gateways,
         endpoints,
         security_groups,
         network_acls,
@@ -642,4 +633,13 @@ fn iam_details(
         })
         .collect();
     json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": policies})
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_follow_the_cli_command() {
+        assert_eq!(super::cli_file_name("ec2:DescribeSubnets"), "aws/ec2-describe-subnets.json");
+        assert_eq!(super::cli_file_name("ec2:DescribeEgressOnlyInternetGateways"), "aws/ec2-describe-egress-only-internet-gateways.json");
+    }
 }
