@@ -258,9 +258,7 @@ fn live_diagnose_equals_collect_then_diagnose() {
         &instance,
         &dns,
         image_ref,
-        &format!(
-            "rpc error: code = Unknown desc = failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1.0\": dial tcp 3.225.170.43:443: i/o timeout"
-        ),
+        "rpc error: code = Unknown desc = failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1.0\": dial tcp 3.225.170.43:443: i/o timeout",
     );
     let port = common::serve(objects);
     let root = tempfile::tempdir().unwrap();
