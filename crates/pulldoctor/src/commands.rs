@@ -234,19 +234,23 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
         true if plan.instance_ids.is_empty() && plan.node_addresses.is_empty() => "every VPC (no node named its instance)".into(),
         true => format!("the VPCs of {} node instance(s)", plan.instance_ids.len() + plan.node_addresses.len()),
     });
-    eprintln!(
-        "pulldoctor: wrote {} files into {} ({} failing container(s){})",
-        collected.files.len(),
-        args.output.display(),
-        plan.failing,
-        aws_scope
-            .map(|s| format!(
-                "; AWS: {s}, {} ECR repositor{} of failing pods",
-                plan.repositories.len(),
-                if plan.repositories.len() == 1 { "y" } else { "ies" }
-            ))
-            .unwrap_or_default(),
-    );
+    if collected.files.is_empty() {
+        eprintln!("pulldoctor: nothing could be collected into {}:", args.output.display());
+    } else {
+        eprintln!(
+            "pulldoctor: wrote {} files into {} ({} failing container(s){})",
+            collected.files.len(),
+            args.output.display(),
+            plan.failing,
+            aws_scope
+                .map(|s| format!(
+                    "; AWS: {s}, {} ECR repositor{} of failing pods",
+                    plan.repositories.len(),
+                    if plan.repositories.len() == 1 { "y" } else { "ies" }
+                ))
+                .unwrap_or_default(),
+        );
+    }
     for failed in &collected.failed {
         let kind = if failed.denied { "denied (add this permission to read it)" } else { "failed" };
         eprintln!("pulldoctor: {} {kind}: {}", failed.call, failed.message);

@@ -145,3 +145,37 @@ fn rbac_denials_become_gaps_naming_the_cluster_role() {
     assert!(denied.iter().any(|g| g["what"].as_str().unwrap().starts_with("get secret")), "{gaps:?}");
     assert!(!report["affected"].as_array().unwrap().is_empty(), "the failing pods are still reported");
 }
+
+/// AWS unreachable (nothing listens on the endpoint) while the cluster answers: the cluster half
+/// is written, AWS is one failure saying why (not twenty), and the report lists it as a gap.
+#[test]
+fn unreachable_aws_is_one_failure_and_a_gap() {
+    let port = common::serve(objects());
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let dir = root.path().join("live");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(); // bound, then freed
+    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "-o", dir.to_str().unwrap()])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{closed}"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("aws failed: AWS could not be asked anything").count(), 1, "{stderr}");
+    assert!(!stderr.contains("ec2:"), "no per-call failures after the first: {stderr}");
+    // the region came from the nodes' zones (none was configured)
+    assert!(stderr.contains("failing container(s); AWS: the VPCs of"), "{stderr}");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_pulldoctor")).args(["diagnose", dir.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let gaps = report["gaps"].to_string();
+    assert!(gaps.contains("aws during collection"), "{gaps}");
+    assert!(gaps.contains("no Subnets in the bundle"), "the network layer is a gap, not healthy: {gaps}");
+}

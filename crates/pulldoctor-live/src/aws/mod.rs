@@ -176,6 +176,16 @@ pub async fn collect_aws(options: &AwsOptions, progress: &dyn Progress) -> Colle
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
     let config = loader.load().await;
+    if config.region().is_none() {
+        return Collected {
+            files: Vec::new(),
+            failed: vec![Failed {
+                call: "aws".into(),
+                denied: false,
+                message: "no AWS region: give --region or set AWS_REGION (no node named its zone), so nothing was read from AWS".into(),
+            }],
+        };
+    }
     let run = Run { progress, limit: Semaphore::new(CONCURRENT_CALLS), out: Mutex::new(Collected::default()) };
     let ec2 = aws_sdk_ec2::Client::new(&config);
 
