@@ -41,7 +41,7 @@ impl Spinner {
     fn new() -> Spinner {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed:>3} {wide_msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
