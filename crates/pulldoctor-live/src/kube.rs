@@ -155,6 +155,12 @@ impl Cluster {
             }
             None => Config::infer().await.map_err(|e| e.to_string()),
         };
+        // Bounded waits, as for AWS: a hung API server becomes a failure the report shows.
+        let config = config.map(|mut c| {
+            c.connect_timeout = Some(std::time::Duration::from_secs(10));
+            c.read_timeout = Some(std::time::Duration::from_secs(60));
+            c
+        });
         match config.and_then(|c| Client::try_from(c).map_err(|e| e.to_string())) {
             Ok(client) => Ok(Cluster { client, namespace: options.namespace.clone() }),
             Err(message) => Err(Failed { call: "kubeconfig".into(), denied: false, message }),

@@ -168,7 +168,13 @@ fn filter(name: &str, values: &[String]) -> Filter {
 
 /// Collect the AWS side of a bundle.
 pub async fn collect_aws(options: &AwsOptions, progress: &dyn Progress) -> Collected {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive());
+    // Bounded waits: at 3 a.m. a hung endpoint must become a gap, not a silent terminal.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(120))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive()).timeout_config(timeouts);
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
