@@ -174,3 +174,59 @@ fn failures_json(failed: &[Failed]) -> serde_json::Value {
         failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
     serde_json::json!({"PulldoctorCollectFailures": failures})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulldoctor_diagnosis::plan::Repository as Needed;
+
+    fn plan() -> Plan {
+        Plan {
+            instance_ids: ["i-0aaa".to_string()].into(),
+            region: Some("eu-west-1".into()),
+            repositories: [Needed { account: "111122223333".into(), region: "eu-west-1".into(), name: "team/app".into() }].into(),
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn the_cluster_scopes_aws_where_the_user_did_not() {
+        let options = scoped(&AwsOptions::default(), &plan());
+        assert_eq!(options.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(options.instance_ids, vec!["i-0aaa".to_string()]);
+        assert_eq!(options.repositories.len(), 1);
+        assert_eq!(options.repositories[0].account.as_deref(), Some("111122223333"));
+        assert_eq!(options.trail_events.len(), pulldoctor_diagnosis::NETWORK_CHANGES.len());
+    }
+
+    #[test]
+    fn what_the_user_gave_wins() {
+        let given = AwsOptions {
+            region: Some("us-west-2".into()),
+            vpc_ids: vec!["vpc-0given".into()],
+            repositories: vec![Repository { name: "extra".into(), ..Repository::default() }],
+            ..AwsOptions::default()
+        };
+        let options = scoped(&given, &plan());
+        assert_eq!(options.region.as_deref(), Some("us-west-2"));
+        assert_eq!(options.vpc_ids, vec!["vpc-0given".to_string()]);
+        assert!(options.instance_ids.is_empty(), "--vpc replaces the nodes' VPCs");
+        assert_eq!(options.repositories.len(), 2, "--repository adds to the failing pods' ones");
+    }
+
+    #[test]
+    fn repeated_failures_are_counted_once() {
+        let failed = |call: &str, message: &str| Failed { call: call.into(), denied: false, message: message.into() };
+        let mut collected = Collected {
+            files: Vec::new(),
+            failed: vec![
+                failed("cloudtrail:LookupEvents", "boom"),
+                failed("ec2:DescribeVpcs", "boom"),
+                failed("cloudtrail:LookupEvents", "boom"),
+            ],
+        };
+        collected.merge_failures();
+        assert_eq!(collected.failed.len(), 2);
+        assert_eq!(collected.failed[0].message, "boom (2 calls)");
+    }
+}
