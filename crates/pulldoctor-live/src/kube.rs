@@ -179,7 +179,7 @@ impl Cluster {
     }
 
     /// Pods, events, nodes, service accounts, network policies, namespaces and OpenShift's
-    /// cluster Proxy and Image config, all at once; every list paginated.
+    /// cluster Proxy and Image config and mirror sets, all at once; every list paginated.
     pub async fn objects(&self, progress: &dyn Progress) -> Collected {
         let out = Mutex::new(Collected::default());
         let out = &out;
@@ -228,7 +228,35 @@ impl Cluster {
             }
         });
         let [proxy, image] = openshift;
-        tokio::join!(pods, accounts, events, nodes, policies, namespaces, proxy, image);
+        // OpenShift's mirror configuration: where pulls of some registries really go.
+        let mirrors = [
+            ("operator.openshift.io", "v1alpha1", "ImageContentSourcePolicy", "k8s/openshift-imagecontentsourcepolicies.json"),
+            ("config.openshift.io", "v1", "ImageDigestMirrorSet", "k8s/openshift-imagedigestmirrorsets.json"),
+            ("config.openshift.io", "v1", "ImageTagMirrorSet", "k8s/openshift-imagetagmirrorsets.json"),
+        ]
+        .map(|(group, version, kind, file)| async move {
+            let gvk = GroupVersionKind::gvk(group, version, kind);
+            let resource = ApiResource::from_gvk(&gvk);
+            let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
+            let call = format!("list {}", resource.plural);
+            progress.start(&call);
+            let result = api.list(&ListParams::default()).await;
+            progress.finish(&call, result.is_ok());
+            match result {
+                Ok(list) => {
+                    // list items carry no kind of their own: give them theirs, as kubectl does
+                    let types = kube::api::TypeMeta { api_version: resource.api_version.clone(), kind: kind.to_string() };
+                    let items: Vec<DynamicObject> =
+                        list.items.into_iter().map(|o| DynamicObject { types: Some(types.clone()), ..o }).collect();
+                    push(out, list_file(file, &items));
+                }
+                // not OpenShift, or an OpenShift without this API
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) => out.lock().unwrap_or_else(|e| e.into_inner()).failed.push(failed(&call, &error)),
+            }
+        });
+        let [icsp, idms, itms] = mirrors;
+        tokio::join!(pods, accounts, events, nodes, policies, namespaces, proxy, image, icsp, idms, itms);
         let mut collected = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
         collected.files.sort_by(|a, b| a.name.cmp(&b.name));
         collected

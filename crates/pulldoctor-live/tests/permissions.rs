@@ -48,7 +48,20 @@ fn the_iam_policy_allows_every_call() {
 #[test]
 fn the_cluster_role_allows_every_read() {
     let role = std::fs::read_to_string(root().join("docs/clusterrole.yaml")).unwrap();
-    for resource in ["pods", "events", "nodes", "serviceaccounts", "namespaces", "networkpolicies", "proxies", "images", "secrets"] {
+    for resource in [
+        "pods",
+        "events",
+        "nodes",
+        "serviceaccounts",
+        "namespaces",
+        "networkpolicies",
+        "proxies",
+        "images",
+        "secrets",
+        "imagecontentsourcepolicies",
+        "imagedigestmirrorsets",
+        "imagetagmirrorsets",
+    ] {
         assert!(role.contains(&format!("\"{resource}\"")), "docs/clusterrole.yaml does not grant {resource}");
     }
     for verb in ["create", "update", "patch", "delete", "\"*\""] {

@@ -20,9 +20,14 @@ fn example() -> PathBuf {
 
 /// Every object of the example's cluster files, by kind.
 fn objects() -> Vec<Value> {
+    objects_in(&example())
+}
+
+/// Every object of the JSON files under `dir` (recursively), Lists unpacked.
+fn objects_in(dir: &Path) -> Vec<Value> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(example()).unwrap().flatten() {
-        let value: Value = serde_json::from_slice(&std::fs::read(entry.path()).unwrap()).unwrap();
+    for path in walk(dir) {
+        let value: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         match value.get("items").and_then(Value::as_array) {
             Some(items) => out.extend(items.iter().cloned()),
             None => out.push(value),
@@ -178,4 +183,31 @@ fn unreachable_aws_is_one_failure_and_a_gap() {
     let gaps = report["gaps"].to_string();
     assert!(gaps.contains("aws during collection"), "{gaps}");
     assert!(gaps.contains("no Subnets in the bundle"), "the network layer is a gap, not healthy: {gaps}");
+}
+
+/// OpenShift's mirror sets, Proxy and Image config come through live as `oc get` gives them: the
+/// mirror-redirect scenario collected through the stand-in reads into the same model, and the
+/// diagnosis is the same.
+#[test]
+fn openshift_mirrors_and_cluster_config_read_like_oc_get() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/scenarios/cluster-mirror-redirect/bundle/k8s");
+    let port = common::serve(objects_in(&scenario));
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let dir = root.path().join("live");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws"])
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let recorded = read_bundle(&scenario, &ReadOptions::default()).unwrap().model;
+    let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
+    assert!(!recorded.mirrors.is_empty());
+    assert_eq!(live.mirrors, recorded.mirrors);
+    assert_eq!(live.proxy, recorded.proxy);
+    assert_eq!(live.image_policy, recorded.image_policy);
+    assert_eq!(live.pods, recorded.pods);
+    let top = |m: &pulldoctor_model::Model| pulldoctor_diagnosis::diagnose(m, &Default::default()).causes.first().map(|c| c.code);
+    assert_eq!(top(&live), top(&recorded));
 }

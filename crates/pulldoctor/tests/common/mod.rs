@@ -43,6 +43,9 @@ fn respond(objects: &[Value], target: &str) -> (u16, Value) {
                 None => not_found(),
             }
         }
+        ["apis", "operator.openshift.io", "v1alpha1", "imagecontentsourcepolicies"] => list("ImageContentSourcePolicy"),
+        ["apis", "config.openshift.io", "v1", "imagedigestmirrorsets"] => list("ImageDigestMirrorSet"),
+        ["apis", "config.openshift.io", "v1", "imagetagmirrorsets"] => list("ImageTagMirrorSet"),
         ["apis", "config.openshift.io", "v1", plural, "cluster"] => {
             let kind = if *plural == "proxies" { "Proxy" } else { "Image" };
             match objects.iter().find(|o| o["kind"] == kind) {
