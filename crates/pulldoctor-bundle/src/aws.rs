@@ -1032,7 +1032,9 @@ pub struct AttachedPolicy {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ManagedPolicyDetail {
-    pub policy_name: String,
+    /// AWS always prints it; moto does not. The ARN ends with it, so it is not needed.
+    #[serde(default)]
+    pub policy_name: Option<String>,
     pub arn: String,
     #[serde(default)]
     pub default_version_id: Option<String>,

@@ -779,9 +779,14 @@ impl Builder {
                 .iter()
                 .find(|v| v.is_default_version || (v.version_id.is_some() && v.version_id == policy.default_version_id))
                 .and_then(|v| v.document.clone());
-            model
-                .managed_policies
-                .insert(policy.arn.clone(), model::ManagedPolicy { arn: policy.arn, name: policy.policy_name, default_document });
+            model.managed_policies.insert(
+                policy.arn.clone(),
+                model::ManagedPolicy {
+                    name: policy.policy_name.unwrap_or_else(|| policy.arn.rsplit('/').next().unwrap_or_default().to_string()),
+                    arn: policy.arn,
+                    default_document,
+                },
+            );
         }
     }
 

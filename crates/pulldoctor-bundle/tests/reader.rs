@@ -281,3 +281,15 @@ fn collection_failures_are_read() {
     assert_eq!(bundle.model.collection_failures.len(), 1);
     assert!(bundle.model.collection_failures[0].denied);
 }
+
+/// moto prints managed policies without `PolicyName` (AWS always prints it): the name is the end
+/// of the ARN, and the file still reads instead of failing the whole bundle.
+#[test]
+fn a_managed_policy_without_its_name_takes_it_from_the_arn() {
+    let file = br#"{"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [],
+        "Policies": [{"Arn": "arn:aws:iam::111122223333:policy/team/node-pull", "DefaultVersionId": "v1",
+                      "PolicyVersionList": [{"Document": {"Version": "2012-10-17", "Statement": []}, "VersionId": "v1", "IsDefaultVersion": true}]}]}"#;
+    let bundle = read_one("iam.json", file).unwrap();
+    let policy = &bundle.model.managed_policies["arn:aws:iam::111122223333:policy/team/node-pull"];
+    assert_eq!(policy.name, "node-pull");
+}

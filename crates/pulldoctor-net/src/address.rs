@@ -75,7 +75,13 @@ pub fn covers(net: &IpNet, address: &Address) -> Coverage {
         }
         Address::Set { cidrs, .. } => {
             if cidrs.is_empty() {
-                return Coverage::Maybe;
+                // A list whose ranges the bundle lacks (`describe-managed-prefix-lists` prints
+                // none for AWS's lists): still IPv4 addresses, so all of IPv4 surely covers them.
+                return match net {
+                    IpNet::V4(v4) if v4.prefix_len() == 0 => Coverage::Yes,
+                    IpNet::V6(_) => Coverage::No,
+                    _ => Coverage::Maybe,
+                };
             }
             let same_family: Vec<&IpNet> = cidrs.iter().filter(|c| c.addr().is_ipv4() == net.addr().is_ipv4()).collect();
             if same_family.is_empty() {
@@ -123,6 +129,15 @@ pub fn is_public(address: &Address) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_list_without_its_ranges_is_still_inside_all_of_ipv4() {
+        use super::{Address, Coverage, covers};
+        let unknown = Address::Set { label: "pl-63a5400a".into(), cidrs: Vec::new() };
+        assert_eq!(covers(&"0.0.0.0/0".parse().unwrap(), &unknown), Coverage::Yes);
+        assert_eq!(covers(&"52.216.0.0/15".parse().unwrap(), &unknown), Coverage::Maybe);
+        assert_eq!(covers(&"::/0".parse().unwrap(), &unknown), Coverage::No);
+    }
+
     use super::*;
 
     fn check(net: &str, address: Address, expect: Coverage) {
