@@ -23,35 +23,21 @@
 //! `AWS_EC2_METADATA_DISABLED`, `AWS_ENDPOINT_URL` and a loopback kubeconfig keep every call on
 //! this machine. Needs `python3` with `awscli` and `moto_server` (scripts/test.sh installs them).
 //!
-//! Where raw moto's top cause differs from the fixture's `expect.toml`, because a hand fix of the
+//! Where raw moto's top cause differs from the fixture's `expect.toml` because a hand fix of the
 //! committed fixture is absent in raw moto (see each scenario's README "Hand fixes"; the generator
-//! writes the list to `DIR/hand-fixes-absent.md`). In each case (a), (b) and (c) agree; in the
-//! five prefix-list cases the scenario's own fault is still found, as the second cause:
+//! writes the list to `DIR/hand-fixes-absent.md`), recorded here and in `RAW_MOTO_DIFFERS`
+//! instead of asserted; (a), (b) and (c) still agree:
 //!
-//! | scenario | expect.toml | raw moto (then) | missing hand fix |
+//! | scenario | expect.toml | raw moto | missing hand fix |
 //! |---|---|---|---|
-//! | net-route-blackhole | route.blackhole | nat.unavailable (route.no-route) | moto lists the deleted NAT gateway for ever (State `deleted`) and keeps the route to it `active`; the fixture drops the NAT, as AWS does about an hour after deletion, and sets the route `blackhole`. Raw moto is net-nat-unavailable's world, and nat.unavailable is the right answer for it |
-//! | net-igw-detached | igw.detached | endpoint.missing (igw.detached) | prefix lists (below) |
-//! | net-route-wrong-target | route.wrong-target | route.no-route (route.wrong-target) | prefix lists |
-//! | net-sg-egress-denied | sg.egress-denied | route.no-route (sg.egress-denied) | prefix lists |
-//! | net-path-leaves-scope-tgw | path.leaves-scope | endpoint.missing (path.leaves-scope) | prefix lists |
-//! | net-peering-no-egress | route.wrong-target | endpoint.missing (route.wrong-target) | prefix lists |
+//! | net-route-blackhole | route.blackhole | nat.unavailable | moto lists the deleted NAT gateway for ever (State `deleted`) and keeps the route to it `active`; the fixture drops the NAT, as AWS does about an hour after deletion, and sets the route `blackhole`. Raw moto is net-nat-unavailable's world, and nat.unavailable is the right answer for it |
 //!
-//! Prefix lists: moto's `describe-prefix-lists` prints no `Cidrs` (and random ids); the fixtures
-//! carry the real us-east-1 S3 and DynamoDB lists. Without the ranges, the S3 layer host is "an
-//! address in pl-..." with no known address, and the path engine finds no route that surely covers
-//! it: even `0.0.0.0/0` only "may" cover an empty set (`covers` in
-//! crates/pulldoctor-net/src/address.rs), so the S3 hop fails with "no route covers" and a
-//! high-confidence route.no-route / endpoint.missing outranks the real fault. Adding the S3
-//! list's CIDRs to the raw `describe-prefix-lists.json` alone gives expect.toml's top cause in
-//! each of these five scenarios.
-//!
-//! The seed incident (both variants) cannot be diagnosed live against moto today (`KNOWN_BROKEN`):
-//! moto's `iam get-account-authorization-details` prints its `Policies` without `PolicyName` (AWS
-//! always prints it), the live collector writes them so, and the bundle reader rejects the file,
-//! failing the whole diagnosis (exit 2) for (a) and (b). With `PolicyName` filled in from the ARN
-//! the collected bundle gives the seed's route.no-route on the main route table, its three
-//! subnets and the NAT gateway. (c) reads the CLI's output without that file (`UNREADABLE_RAW`).
+//! Other hand fixes are absent without changing the top cause, among them two the reader and the
+//! path engine now cope with because this test found them (commit 9931359): moto's prefix lists
+//! carry no `Cidrs` (an S3 address in such a list is still inside `0.0.0.0/0`; before, five net
+//! scenarios got a false route.no-route / endpoint.missing on the S3 hop), and moto's
+//! `get-account-authorization-details` prints its `Policies` without `PolicyName` (before, the
+//! seed's live diagnosis failed with exit 2).
 
 mod common;
 
@@ -64,30 +50,12 @@ use serde_json::Value;
 
 /// Scenarios whose raw-moto top cause differs from `expect.toml` for a missing hand fix (the
 /// table above): scenario -> the top cause raw moto gives.
-const RAW_MOTO_DIFFERS: &[(&str, &str)] = &[
-    ("net-route-blackhole", "nat.unavailable"),
-    ("net-igw-detached", "endpoint.missing"),
-    ("net-route-wrong-target", "route.no-route"),
-    ("net-sg-egress-denied", "route.no-route"),
-    ("net-path-leaves-scope-tgw", "endpoint.missing"),
-    ("net-peering-no-egress", "endpoint.missing"),
-];
+const RAW_MOTO_DIFFERS: &[(&str, &str)] = &[("net-route-blackhole", "nat.unavailable")];
 
 /// Scenarios that cannot pass today for a reason outside this test and the generators (reported
-/// on standard error while they fail with `symptom`; the test fails once they pass, so the entry
-/// goes): (scenario, symptom, why).
-const KNOWN_BROKEN: &[(&str, &str, &str)] = &[
-    ("rosa-ecr-main-route-table", "missing field `PolicyName`", "moto's IAM policies lack PolicyName; see the module doc"),
-    ("rosa-ecr-main-route-table-fixed", "missing field `PolicyName`", "moto's IAM policies lack PolicyName; see the module doc"),
-];
-
-/// Raw CLI files the bundle reader rejects, removed before (c) (the live collector writes its own
-/// version of the same call, so (a) and (b) are unaffected): (generator, file name, why).
-const UNREADABLE_RAW: &[(&str, &str, &str)] = &[(
-    "seed",
-    "iam-get-account-authorization-details.json",
-    "moto prints the Policies without PolicyName, which AWS always prints and the reader requires",
-)];
+/// on standard error while every problem names `symptom`; the test fails once they pass, so the
+/// entry goes): (scenario, symptom, why).
+const KNOWN_BROKEN: &[(&str, &str, &str)] = &[];
 
 const ENV: &[(&str, &str)] = &[
     ("AWS_ACCESS_KEY_ID", "testing"),
@@ -307,9 +275,6 @@ fn scenario(generator: &Generator, moto: &Moto, name: &str) -> Vec<String> {
         (code, _, stderr) => Err(format!("(b) collect exited with {code:?}: {}", stderr.trim())),
     };
     // (c) the aws CLI's own output beside the cluster
-    for (_, file, _) in UNREADABLE_RAW.iter().filter(|(g, _, _)| *g == generator.name) {
-        let _ = std::fs::remove_file(generated.join("cli/aws").join(file));
-    }
     let cli = report("(c) diagnose CLI output", pulldoctor(&["diagnose", generated.to_str().unwrap(), "--format", "json"]));
     let shown = |r: &Result<(Option<i32>, Value), String>| r.as_ref().map_or_else(|_| "(failed)".to_string(), |(_, v)| top(v));
     eprintln!(
@@ -342,6 +307,8 @@ fn scenario(generator: &Generator, moto: &Moto, name: &str) -> Vec<String> {
     if let Ok((label, report)) = live.as_ref().map(|(_, r)| ("live", r)).or_else(|_| cli.as_ref().map(|(_, r)| ("the CLI's output", r))) {
         let expected = generator.expected_top(name);
         match RAW_MOTO_DIFFERS.iter().find(|(s, _)| *s == name) {
+            Some(_) if top(report) == expected => problems
+                .push(format!("{label} gives expect.toml's top_cause {expected} now: remove it from RAW_MOTO_DIFFERS and the table")),
             Some((_, raw)) => {
                 eprintln!("{name}: expect.toml says {expected}, raw moto (no hand fixes) {raw}; {label} gave {}", top(report))
             }
