@@ -211,3 +211,36 @@ fn openshift_mirrors_and_cluster_config_read_like_oc_get() {
     let top = |m: &pulldoctor_model::Model| pulldoctor_diagnosis::diagnose(m, &Default::default()).causes.first().map(|c| c.code);
     assert_eq!(top(&live), top(&recorded));
 }
+
+/// `--context` picks the kubeconfig context: the current one points at a closed port, the named
+/// one at the stand-in.
+#[test]
+fn context_picks_the_cluster() {
+    let port = common::serve(objects());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(); // bound, then freed
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = root.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: dead\nclusters:\n- name: dead\n  cluster:\n    server: http://127.0.0.1:{closed}\n- name: recorded\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: nobody\n- name: recorded\n  context:\n    cluster: recorded\n    user: nobody\nusers:\n- name: nobody\n  user:\n    token: not-a-real-token\n"
+        ),
+    )
+    .unwrap();
+    let collect = |extra: &[&str]| {
+        let dir = root.path().join(format!("bundle-{}", extra.len()));
+        let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+            .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws"])
+            .args(extra)
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        (dir, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (_, stderr) = collect(&[]);
+    assert!(stderr.contains("list pods failed"), "the current context's cluster is down: {stderr}");
+    let (dir, stderr) = collect(&["--context", "recorded"]);
+    assert!(!stderr.contains("failed"), "{stderr}");
+    let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
+    assert_eq!(live.pods.len(), read_bundle(&example(), &ReadOptions::default()).unwrap().model.pods.len());
+}
