@@ -244,3 +244,27 @@ fn context_picks_the_cluster() {
     let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
     assert_eq!(live.pods.len(), read_bundle(&example(), &ReadOptions::default()).unwrap().model.pods.len());
 }
+
+/// `collect -n NS` reads pods, events and service accounts of that namespace only (through the
+/// namespaced API paths), and the cluster-wide objects whole.
+#[test]
+fn namespace_scopes_the_namespaced_reads() {
+    let objects = objects();
+    let port = common::serve(objects.clone());
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let dir = root.path().join("live");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws", "-n", "cf-dev"])
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && !stderr.contains("failed"), "{stderr}");
+    let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
+    let recorded = read_bundle(&example(), &ReadOptions::default()).unwrap().model;
+    assert!(!live.pods.is_empty() && live.pods.values().all(|p| p.namespace == "cf-dev"));
+    assert_eq!(live.pods.len(), recorded.pods.values().filter(|p| p.namespace == "cf-dev").count());
+    assert!(!live.events.is_empty() && live.events.iter().all(|e| e.namespace.as_deref() == Some("cf-dev")));
+    assert_eq!(live.nodes, recorded.nodes);
+}

@@ -16,8 +16,9 @@ fn respond(objects: &[Value], target: &str) -> (u16, Value) {
     let param = |name: &str| query.split('&').find_map(|p| p.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
     let offset: usize = param("continue").and_then(|c| c.strip_prefix("offset-")).and_then(|c| c.parse().ok()).unwrap_or(0);
     let page = param("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(usize::MAX).min(PAGE);
-    let list = |kind: &str| {
-        let all: Vec<&Value> = objects.iter().filter(|o| o["kind"] == kind).collect();
+    let list_in = |kind: &str, namespace: Option<&str>| {
+        let all: Vec<&Value> =
+            objects.iter().filter(|o| o["kind"] == kind && namespace.is_none_or(|n| o["metadata"]["namespace"] == n)).collect();
         let items: Vec<&Value> = all.iter().skip(offset).take(page).copied().collect();
         let next = offset + items.len();
         let token = if next < all.len() { format!("offset-{next}") } else { String::new() };
@@ -26,8 +27,13 @@ fn respond(objects: &[Value], target: &str) -> (u16, Value) {
             json!({"apiVersion": "v1", "kind": format!("{kind}List"), "metadata": {"resourceVersion": "1", "continue": token}, "items": items}),
         )
     };
+    let list = |kind: &str| list_in(kind, None);
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
+        ["api", "v1", "namespaces", namespace, plural @ ("pods" | "events" | "serviceaccounts")] => {
+            list_in(&kind_of(plural), Some(namespace))
+        }
+        ["apis", "networking.k8s.io", "v1", "namespaces", namespace, "networkpolicies"] => list_in("NetworkPolicy", Some(namespace)),
         ["api", "v1", "pods"] => list("Pod"),
         ["api", "v1", "events"] => list("Event"),
         ["api", "v1", "nodes"] => list("Node"),
@@ -55,6 +61,15 @@ fn respond(objects: &[Value], target: &str) -> (u16, Value) {
         }
         _ => not_found(),
     }
+}
+
+fn kind_of(plural: &str) -> String {
+    match plural {
+        "pods" => "Pod",
+        "events" => "Event",
+        _ => "ServiceAccount",
+    }
+    .to_string()
 }
 
 fn not_found() -> (u16, Value) {
