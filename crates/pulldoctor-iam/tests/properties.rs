@@ -186,10 +186,10 @@ fn statement() -> impl Strategy<Value = Value> {
                 m.insert("Sid".into(), Value::String(sid.into()));
             }
             // One statement in eight gets an arbitrary value in some element.
-            if let Some((k, v)) = noise {
-                if k.len() % 8 == 0 {
-                    m.insert(k.to_string(), v);
-                }
+            if let Some((k, v)) = noise
+                && k.len() % 8 == 0
+            {
+                m.insert(k.to_string(), v);
             }
             Value::Object(m)
         })
