@@ -204,7 +204,11 @@ fn read_file(file: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
 /// What one file held.
 enum Parsed {
     Vpcs(Vec<model::Vpc>),
-    VpcAttribute { vpc_id: String, dns_support: Option<bool>, dns_hostnames: Option<bool> },
+    VpcAttribute {
+        vpc_id: String,
+        dns_support: Option<bool>,
+        dns_hostnames: Option<bool>,
+    },
     Subnets(Vec<model::Subnet>),
     RouteTables(Vec<model::RouteTable>),
     NatGateways(Vec<model::NatGateway>),
@@ -224,7 +228,9 @@ enum Parsed {
     TrailEvents(Vec<model::TrailEvent>),
     CallerIdentity(model::CallerIdentity),
     CollectionFailures(Vec<model::CollectionFailure>),
-    Kubernetes(Vec<K8sObject>, Vec<String>),
+    /// The objects, the kinds skipped, and the kind a typed list (`SecretList`) says it holds:
+    /// read even when empty ("no secret by that name exists" is an answer).
+    Kubernetes(Vec<K8sObject>, Vec<String>, Option<InputKind>),
     Unrecognised(String),
 }
 
@@ -468,6 +474,7 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
     let list_kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
     let mut objects = Vec::new();
     let mut skipped_kinds = Vec::new();
+    let mut listed = None;
     if let Some(items) = value.get("items") {
         let Some(items) = items.as_array() else {
             return Err(FileError {
@@ -478,6 +485,7 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
         };
         // `PodList` items carry no kind when they come straight from the API.
         let implied = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+        listed = implied.and_then(input_of_kind);
         let list_api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         for (position, item) in items.iter().enumerate() {
             let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
@@ -496,7 +504,24 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
             }
         }
     }
-    Ok(Parsed::Kubernetes(objects, skipped_kinds))
+    Ok(Parsed::Kubernetes(objects, skipped_kinds, listed))
+}
+
+/// The input a typed list of this kind is (what `kind: SecretList` from the API, or from
+/// `pulldoctor collect`, holds even when it holds nothing).
+fn input_of_kind(kind: &str) -> Option<InputKind> {
+    Some(match kind {
+        "Pod" => InputKind::Pods,
+        "Event" => InputKind::Events,
+        "Node" => InputKind::Nodes,
+        "ServiceAccount" => InputKind::ServiceAccounts,
+        "Secret" => InputKind::Secrets,
+        "NetworkPolicy" => InputKind::NetworkPolicies,
+        "Namespace" => InputKind::Namespaces,
+        "ImageContentSourcePolicy" => InputKind::ImageContentSourcePolicies,
+        "ImageDigestMirrorSet" | "ImageTagMirrorSet" => InputKind::ImageDigestMirrorSets,
+        _ => return None,
+    })
 }
 
 fn parse_object(file: &Path, at: &str, kind: &str, api: &str, value: &Value) -> Result<Option<K8sObject>, FileError> {
@@ -680,7 +705,10 @@ impl Builder {
                 }
             }
             Parsed::CollectionFailures(failures) => model.collection_failures.extend(failures),
-            Parsed::Kubernetes(objects, skipped_kinds) => {
+            Parsed::Kubernetes(objects, skipped_kinds, listed) => {
+                if let Some(kind) = listed {
+                    self.model.inputs.insert(kind);
+                }
                 for kind in skipped_kinds {
                     *self.skipped_kinds.entry(kind).or_default() += 1;
                 }

@@ -293,3 +293,13 @@ fn a_managed_policy_without_its_name_takes_it_from_the_arn() {
     let policy = &bundle.model.managed_policies["arn:aws:iam::111122223333:policy/team/node-pull"];
     assert_eq!(policy.name, "node-pull");
 }
+
+/// An empty typed list (`SecretList`, as the API answers and `pulldoctor collect` writes) was
+/// read and found empty; an empty untyped `List` (what `kubectl get` prints) says nothing.
+#[test]
+fn an_empty_typed_list_is_an_answer() {
+    let typed = read_one("secrets.json", br#"{"apiVersion": "v1", "kind": "SecretList", "items": [], "metadata": {}}"#).unwrap();
+    assert!(typed.model.inputs.contains(&pulldoctor_model::InputKind::Secrets));
+    let untyped = read_one("secrets.json", br#"{"apiVersion": "v1", "kind": "List", "items": [], "metadata": {}}"#).unwrap();
+    assert!(!untyped.model.inputs.contains(&pulldoctor_model::InputKind::Secrets));
+}

@@ -54,8 +54,13 @@ where
     }
 }
 
-fn list_file<K: Serialize>(name: &str, items: &[K]) -> File {
-    File { name: name.to_string(), json: json!({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}}) }
+/// A typed list, as the API answers it (`kind: PodList`), so that an empty one still says what
+/// was read and found absent.
+fn list_file<K: Serialize>(name: &str, kind: &str, items: &[K]) -> File {
+    File {
+        name: name.to_string(),
+        json: json!({"apiVersion": "v1", "kind": format!("{kind}List"), "items": items, "metadata": {"resourceVersion": ""}}),
+    }
 }
 
 /// A docker config with every secret value replaced. An ECR password becomes a token envelope
@@ -184,31 +189,34 @@ impl Cluster {
         let out = Mutex::new(Collected::default());
         let out = &out;
         let pods = async {
-            let pods = step(progress, out, "list pods", list_all(&self.scoped::<Pod>())).await;
-            push(out, list_file("k8s/pods.json", pods.as_deref().unwrap_or_default()));
+            // A list that failed is not written: an empty one would say "no pods" (healthy).
+            if let Some(pods) = step(progress, out, "list pods", list_all(&self.scoped::<Pod>())).await {
+                push(out, list_file("k8s/pods.json", "Pod", &pods));
+            }
         };
         let accounts = async {
-            let accounts = step(progress, out, "list serviceaccounts", list_all(&self.scoped::<ServiceAccount>())).await;
-            push(out, list_file("k8s/serviceaccounts.json", accounts.as_deref().unwrap_or_default()));
+            if let Some(accounts) = step(progress, out, "list serviceaccounts", list_all(&self.scoped::<ServiceAccount>())).await {
+                push(out, list_file("k8s/serviceaccounts.json", "ServiceAccount", &accounts));
+            }
         };
         let events = async {
             if let Some(events) = step(progress, out, "list events", list_all(&self.scoped::<Event>())).await {
-                push(out, list_file("k8s/events.json", &events));
+                push(out, list_file("k8s/events.json", "Event", &events));
             }
         };
         let nodes = async {
             if let Some(nodes) = step(progress, out, "list nodes", list_all(&Api::<Node>::all(self.client.clone()))).await {
-                push(out, list_file("k8s/nodes.json", &nodes));
+                push(out, list_file("k8s/nodes.json", "Node", &nodes));
             }
         };
         let policies = async {
             if let Some(policies) = step(progress, out, "list networkpolicies", list_all(&self.scoped::<NetworkPolicy>())).await {
-                push(out, list_file("k8s/networkpolicies.json", &policies));
+                push(out, list_file("k8s/networkpolicies.json", "NetworkPolicy", &policies));
             }
         };
         let namespaces = async {
             if let Some(namespaces) = step(progress, out, "list namespaces", list_all(&Api::<Namespace>::all(self.client.clone()))).await {
-                push(out, list_file("k8s/namespaces.json", &namespaces));
+                push(out, list_file("k8s/namespaces.json", "Namespace", &namespaces));
             }
         };
         // OpenShift's cluster-wide pull configuration, when the API has it.
@@ -248,7 +256,7 @@ impl Cluster {
                     let types = kube::api::TypeMeta { api_version: resource.api_version.clone(), kind: kind.to_string() };
                     let items: Vec<DynamicObject> =
                         list.items.into_iter().map(|o| DynamicObject { types: Some(types.clone()), ..o }).collect();
-                    push(out, list_file(file, &items));
+                    push(out, list_file(file, kind, &items));
                 }
                 // not OpenShift, or an OpenShift without this API
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
@@ -275,10 +283,8 @@ impl Cluster {
         });
         let secrets: Vec<Value> = futures_util::future::join_all(reads).await.into_iter().flatten().collect();
         let mut collected = out.into_inner().unwrap_or_else(|e| e.into_inner());
-        collected.files.push(File {
-            name: "k8s/secrets.json".into(),
-            json: json!({"apiVersion": "v1", "kind": "List", "items": secrets, "metadata": {"resourceVersion": ""}}),
-        });
+        // Only the secrets read: one that could not be read is a failure, not an absence.
+        collected.files.push(list_file("k8s/secrets.json", "Secret", &secrets));
         collected
     }
 }

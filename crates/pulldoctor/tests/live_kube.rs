@@ -149,6 +149,9 @@ fn rbac_denials_become_gaps_naming_the_cluster_role() {
     assert!(denied.iter().any(|g| g["what"].as_str().unwrap().starts_with("list events")), "{gaps:?}");
     assert!(denied.iter().any(|g| g["what"].as_str().unwrap().starts_with("get secret")), "{gaps:?}");
     assert!(!report["affected"].as_array().unwrap().is_empty(), "the failing pods are still reported");
+    // a secret that could not be read is unknown, not missing
+    let causes: Vec<&str> = report["causes"].as_array().unwrap().iter().filter_map(|c| c["code"].as_str()).collect();
+    assert!(!causes.contains(&"pullsecret.not-found"), "{causes:?}");
 }
 
 /// AWS unreachable (nothing listens on the endpoint) while the cluster answers: the cluster half

@@ -72,8 +72,9 @@
 //! No access scenario is in `RAW_MOTO_DIFFERS`: their hand fixes (ids, wall-clock times, the NAT's
 //! address, IAM details, image sizes, instance architecture) change no top cause;
 //! image-platform-mismatch included, where moto says x86_64 for the m7g nodes, because the check
-//! takes a node's architecture from Kubernetes. access-pullsecret-not-found is in `KNOWN_BROKEN`:
-//! live collection cannot say "this pull secret does not exist" (see the entry).
+//! takes a node's architecture from Kubernetes. access-pullsecret-not-found was in `KNOWN_BROKEN`
+//! until live collection wrote its secrets as a typed `SecretList`, which says "read, and this one
+//! is not there" even when empty.
 
 mod common;
 
@@ -91,16 +92,7 @@ const RAW_MOTO_DIFFERS: &[(&str, &str)] = &[("net-route-blackhole", "nat.unavail
 /// Scenarios that cannot pass today for a reason outside this test and the generators (reported
 /// on standard error while every problem names `symptom`; the test fails once they pass, so the
 /// entry goes): (scenario, symptom, why).
-const KNOWN_BROKEN: &[(&str, &str, &str)] = &[(
-    "access-pullsecret-not-found",
-    "pullsecret.not-found",
-    "live collection gets the pull secrets a failing pod can use one by one and writes the ones that exist to \
-     k8s/secrets.json as an untyped `List` (crates/pulldoctor-live/src/kube.rs, Cluster::secrets: `a missing one is simply \
-     absent`); here none exists (the pod's only one, analytics/regcred, is the missing secret, and EKS has no global \
-     pull secret), so the List is empty, the reader (crates/pulldoctor-bundle/src/lib.rs, add_kubernetes) records \
-     InputKind::Secrets only for a Secret object, and the pull-secrets check reports the gap `the bundle has no \
-     secrets` instead of pullsecret.not-found; (a) and (b) agree, (c) has analytics/dockerhub-pull and finds it",
-)];
+const KNOWN_BROKEN: &[(&str, &str, &str)] = &[];
 
 const ENV: &[(&str, &str)] = &[
     ("AWS_ACCESS_KEY_ID", "testing"),

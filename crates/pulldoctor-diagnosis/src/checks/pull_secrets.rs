@@ -173,6 +173,20 @@ impl Check for PullSecrets {
             let reaching = reaching(model, failure.pod);
             // referenced but absent
             for missing in reaching.iter().filter(|r| r.secret.is_none()) {
+                // Live collection could not read it (denied, or failed): unknown, not absent.
+                let read_failed = format!("get secret {}", missing.name);
+                if let Some(failed) = model.collection_failures.iter().find(|f| f.call == read_failed) {
+                    out.gap(
+                        format!("secret {}", missing.name),
+                        format!("it could not be read during collection ({}), so whether it exists is unknown", failed.message),
+                        Some(format!(
+                            "kubectl get secret {} -n {} -o json",
+                            missing.name.split('/').nth(1).unwrap_or_default(),
+                            failure.pod.namespace
+                        )),
+                    );
+                    continue;
+                }
                 let mut evidence = vec![Evidence {
                     source: "secret".into(),
                     text: format!("{} is referenced by the {} but not in the bundle's secrets", missing.name, missing.origin),
@@ -309,14 +323,17 @@ impl Check for PullSecrets {
                         s.credentials.iter().filter(|c| !is_internal_registry(&c.host)).map(move |c| format!("{} ({})", s.key(), c.host))
                     })
                     .collect();
-                // ECR images on nodes with their own credentials (kubelet credential provider) need no secret.
+                // ECR images on nodes with their own credentials (kubelet credential provider) need
+                // no secret; nor does a pull whose denial names the AWS identity that made it
+                // (`User: arn:aws:sts::...:assumed-role/...`): it had credentials, just not rights.
                 let node_credentials = image.ecr.is_some()
-                    && failure
+                    && (failure
                         .pod
                         .node_name
                         .as_deref()
                         .and_then(|n| model.nodes.get(n))
-                        .is_some_and(super::node_iam::uses_node_credentials);
+                        .is_some_and(super::node_iam::uses_node_credentials)
+                        || failure.message.as_deref().is_some_and(|m| m.contains("User: arn:aws")));
                 if is_auth(class) && !node_credentials {
                     let (code, summary) = if others.is_empty() {
                         ("pullsecret.missing", format!("no pull secret reaches {} for {}", failure.pod.key(), image.registry))
