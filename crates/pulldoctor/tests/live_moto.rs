@@ -450,3 +450,40 @@ fn live_reads_only_what_the_failures_point_at() {
     // two lookups run at once (CloudTrail's rate); after a denial the others are not tried
     assert!(denied.requests.lock().unwrap().len() <= 2, "{:?}", denied.requests.lock().unwrap());
 }
+
+/// The credentials belong to another account (or region) than the cluster's nodes: no node
+/// instance is found, so no VPC is read (not every VPC of the wrong account), one failure says
+/// why, and the report shows the network layer as a gap, never as healthy.
+#[test]
+fn nodes_from_another_account_are_one_failure_not_a_healthy_report() {
+    let moto = start_moto();
+    let image_ref = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0";
+    let objects = one_failing_pod(
+        "i-0123456789abcdef0",
+        "ip-10-0-1-5.ec2.internal",
+        image_ref,
+        "rpc error: code = Unknown desc = failed to do request: Head \"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1.0\": dial tcp 3.225.170.43:443: i/o timeout",
+    );
+    let port = common::serve(objects);
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let bundle = root.path().join("bundle");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "-o", bundle.to_str().unwrap()])
+        .envs(ENV.iter().copied())
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("none of the cluster's 1 node instance(s) (i-0123456789abcdef0) is in this account and region"), "{stderr}");
+    assert!(!bundle.join("aws/ec2-describe-vpcs.json").exists(), "the wrong account's VPCs were read");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_pulldoctor")).args(["diagnose", bundle.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let gaps = report["gaps"].to_string();
+    assert!(gaps.contains("ec2:DescribeInstances during collection") && gaps.contains("no Subnets in the bundle"), "{gaps}");
+    assert!(report["causes"].as_array().unwrap().iter().all(|c| c["layer"] != "network"), "{}", report["causes"]);
+}
