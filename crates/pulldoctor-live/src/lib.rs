@@ -79,18 +79,20 @@ impl Collected {
         self.failed.extend(other.failed);
     }
 
-    /// Write every file under `dir` (created if needed), and `collect-failures.json` for the calls
-    /// that could not be made, which the reader turns into gaps.
-    pub fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        if !self.failed.is_empty() {
+    /// `collect-failures.json`: the calls that could not be made, which the reader turns into
+    /// gaps (`None` when every call was made).
+    pub fn failures_file(&self) -> Option<File> {
+        (!self.failed.is_empty()).then(|| {
             let failures: Vec<serde_json::Value> =
                 self.failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
-            let text =
-                serde_json::to_string_pretty(&serde_json::json!({"PulldoctorCollectFailures": failures})).map_err(std::io::Error::other)?;
-            std::fs::write(dir.join("collect-failures.json"), text + "\n")?;
-        }
-        for file in &self.files {
+            File { name: "collect-failures.json".into(), json: serde_json::json!({"PulldoctorCollectFailures": failures}) }
+        })
+    }
+
+    /// Write every file under `dir` (created if needed), with `collect-failures.json`.
+    pub fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        for file in self.failures_file().iter().chain(&self.files) {
             let path = dir.join(&file.name);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context as _, Result, anyhow};
 use pulldoctor_bundle::ReadOptions;
 use pulldoctor_diagnosis::plan::{Plan, plan};
-use pulldoctor_live::{AwsOptions, Cluster, Collected, Failed, KubeOptions, Progress, Quiet, Repository};
+use pulldoctor_live::{AwsOptions, Cluster, Collected, KubeOptions, Progress, Quiet, Repository};
 
 /// What to collect; the AWS scope is filled in from the cluster unless given.
 pub struct Request {
@@ -160,25 +160,21 @@ pub fn model_of(collected: &Collected) -> Result<pulldoctor_model::Model> {
 }
 
 pub fn read(collected: &Collected, options: &ReadOptions) -> Result<pulldoctor_bundle::Bundle> {
-    let mut files: Vec<(PathBuf, Vec<u8>)> =
-        collected.files.iter().map(|f| (PathBuf::from(&f.name), serde_json::to_vec(&f.json).unwrap_or_default())).collect();
-    if !collected.failed.is_empty() {
-        files.push((PathBuf::from("collect-failures.json"), serde_json::to_vec(&failures_json(&collected.failed))?));
-    }
+    let failures = collected.failures_file();
+    let files: Vec<(PathBuf, Vec<u8>)> = failures
+        .iter()
+        .chain(&collected.files)
+        .map(|f| (PathBuf::from(&f.name), serde_json::to_vec(&f.json).unwrap_or_default()))
+        .collect();
     pulldoctor_bundle::read_contents(files.iter().map(|(p, b)| (p.as_path(), Ok::<&[u8], pulldoctor_bundle::FileError>(b))), options)
         .map_err(|e| anyhow!("{e}"))
-}
-
-fn failures_json(failed: &[Failed]) -> serde_json::Value {
-    let failures: Vec<serde_json::Value> =
-        failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
-    serde_json::json!({"PulldoctorCollectFailures": failures})
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use pulldoctor_diagnosis::plan::Repository as Needed;
+    use pulldoctor_live::Failed;
 
     fn plan() -> Plan {
         Plan {
