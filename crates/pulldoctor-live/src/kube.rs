@@ -144,6 +144,28 @@ async fn step<T>(
     }
 }
 
+/// An API the cluster may not have (OpenShift's, elsewhere): a 404 is an answer, "not here",
+/// not a failure.
+async fn unless_missing<T>(future: impl Future<Output = Result<T, kube::Error>>) -> Result<Option<T>, kube::Error> {
+    match future.await {
+        Ok(value) => Ok(Some(value)),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// List every object of `api` (`list <plural>`), written as `k8s/<plural>.json`. A list that
+/// failed is not written: an empty one would say "there are none" (no pods: healthy).
+async fn list_into<K>(progress: &dyn Progress, out: &Mutex<Collected>, api: Api<K>)
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    let plural = K::plural(&());
+    if let Some(items) = step(progress, out, &format!("list {plural}"), list_all(&api)).await {
+        push(out, list_file(&format!("k8s/{plural}.json"), &K::kind(&()), &items));
+    }
+}
+
 fn push(out: &Mutex<Collected>, file: File) {
     out.lock().unwrap_or_else(|e| e.into_inner()).files.push(file);
 }
@@ -188,51 +210,19 @@ impl Cluster {
     pub async fn objects(&self, progress: &dyn Progress) -> Collected {
         let out = Mutex::new(Collected::default());
         let out = &out;
-        let pods = async {
-            // A list that failed is not written: an empty one would say "no pods" (healthy).
-            if let Some(pods) = step(progress, out, "list pods", list_all(&self.scoped::<Pod>())).await {
-                push(out, list_file("k8s/pods.json", "Pod", &pods));
-            }
-        };
-        let accounts = async {
-            if let Some(accounts) = step(progress, out, "list serviceaccounts", list_all(&self.scoped::<ServiceAccount>())).await {
-                push(out, list_file("k8s/serviceaccounts.json", "ServiceAccount", &accounts));
-            }
-        };
-        let events = async {
-            if let Some(events) = step(progress, out, "list events", list_all(&self.scoped::<Event>())).await {
-                push(out, list_file("k8s/events.json", "Event", &events));
-            }
-        };
-        let nodes = async {
-            if let Some(nodes) = step(progress, out, "list nodes", list_all(&Api::<Node>::all(self.client.clone()))).await {
-                push(out, list_file("k8s/nodes.json", "Node", &nodes));
-            }
-        };
-        let policies = async {
-            if let Some(policies) = step(progress, out, "list networkpolicies", list_all(&self.scoped::<NetworkPolicy>())).await {
-                push(out, list_file("k8s/networkpolicies.json", "NetworkPolicy", &policies));
-            }
-        };
-        let namespaces = async {
-            if let Some(namespaces) = step(progress, out, "list namespaces", list_all(&Api::<Namespace>::all(self.client.clone()))).await {
-                push(out, list_file("k8s/namespaces.json", "Namespace", &namespaces));
-            }
-        };
+        let pods = list_into(progress, out, self.scoped::<Pod>());
+        let accounts = list_into(progress, out, self.scoped::<ServiceAccount>());
+        let events = list_into(progress, out, self.scoped::<Event>());
+        let nodes = list_into(progress, out, Api::<Node>::all(self.client.clone()));
+        let policies = list_into(progress, out, self.scoped::<NetworkPolicy>());
+        let namespaces = list_into(progress, out, Api::<Namespace>::all(self.client.clone()));
         // OpenShift's cluster-wide pull configuration, when the API has it.
         let openshift = [("Proxy", "k8s/openshift-proxy.json"), ("Image", "k8s/openshift-image.json")].map(|(kind, file)| async move {
             let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("config.openshift.io", "v1", kind));
             let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
             let call = format!("get {kind} cluster");
-            progress.start(&call);
-            let result = api.get_opt("cluster").await;
-            progress.finish(&call, result.is_ok());
-            match result {
-                Ok(Some(object)) => push(out, File { name: file.into(), json: serde_json::to_value(&object).unwrap_or_default() }),
-                Ok(None) => {}
-                // not OpenShift
-                Err(kube::Error::Api(status)) if status.code == 404 => {}
-                Err(error) => out.lock().unwrap_or_else(|e| e.into_inner()).failed.push(failed(&call, &error)),
+            if let Some(Some(Some(object))) = step(progress, out, &call, unless_missing(api.get_opt("cluster"))).await {
+                push(out, File { name: file.into(), json: serde_json::to_value(&object).unwrap_or_default() });
             }
         });
         let [proxy, image] = openshift;
@@ -247,20 +237,11 @@ impl Cluster {
             let resource = ApiResource::from_gvk(&gvk);
             let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
             let call = format!("list {}", resource.plural);
-            progress.start(&call);
-            let result = api.list(&ListParams::default()).await;
-            progress.finish(&call, result.is_ok());
-            match result {
-                Ok(list) => {
-                    // list items carry no kind of their own: give them theirs, as kubectl does
-                    let types = kube::api::TypeMeta { api_version: resource.api_version.clone(), kind: kind.to_string() };
-                    let items: Vec<DynamicObject> =
-                        list.items.into_iter().map(|o| DynamicObject { types: Some(types.clone()), ..o }).collect();
-                    push(out, list_file(file, kind, &items));
-                }
-                // not OpenShift, or an OpenShift without this API
-                Err(kube::Error::Api(status)) if status.code == 404 => {}
-                Err(error) => out.lock().unwrap_or_else(|e| e.into_inner()).failed.push(failed(&call, &error)),
+            if let Some(Some(list)) = step(progress, out, &call, unless_missing(api.list(&ListParams::default()))).await {
+                // list items carry no kind of their own: give them theirs, as kubectl does
+                let types = kube::api::TypeMeta { api_version: resource.api_version.clone(), kind: kind.to_string() };
+                let items: Vec<DynamicObject> = list.items.into_iter().map(|o| DynamicObject { types: Some(types.clone()), ..o }).collect();
+                push(out, list_file(file, kind, &items));
             }
         });
         let [icsp, idms, itms] = mirrors;
