@@ -286,15 +286,8 @@ async fn scope_vpcs(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, options: &AwsOptio
 /// ARNs of the instances found, whose roles are the ones IAM is cut down to.
 async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Option<&[String]>) -> BTreeSet<String> {
     let in_vpcs = |name: &str| vpcs.map(|v| vec![filter(name, v)]);
-    let found = run
-        .call(
-            "ec2:DescribeVpcs",
-            ec2.describe_vpcs().set_vpc_ids(vpcs.map(<[String]>::to_vec)).into_paginator().items().send().try_collect(),
-        )
-        .await;
-    let vpc_ids: Vec<String> =
-        found.as_ref().map(|v| v.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()).unwrap_or_default();
-    run.listing("aws/ec2-describe-vpcs.json", "Vpcs", found, shapes::vpc);
+    let found = listing!(run, "ec2:DescribeVpcs", "Vpcs", ec2.describe_vpcs().set_vpc_ids(vpcs.map(<[String]>::to_vec)), shapes::vpc).await;
+    let vpc_ids: Vec<String> = found.iter().flatten().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
 
     let attributes = vpc_ids.iter().flat_map(|vpc| {
         [(VpcAttributeName::EnableDnsSupport, "EnableDnsSupport"), (VpcAttributeName::EnableDnsHostnames, "EnableDnsHostnames")].map(
@@ -457,7 +450,7 @@ async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Option<&[String
 }
 
 /// The repositories' registries (listing), images and policies.
-async fn ecr(run: &Run<'_>, config: &aws_config::SdkConfig, options: &AwsOptions) -> Option<()> {
+async fn ecr(run: &Run<'_>, config: &aws_config::SdkConfig, options: &AwsOptions) {
     let client = |region: Option<&str>| match region {
         Some(region) => aws_sdk_ecr::Client::from_conf(
             aws_sdk_ecr::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build(),
@@ -520,7 +513,6 @@ async fn ecr(run: &Run<'_>, config: &aws_config::SdkConfig, options: &AwsOptions
         }
     }))
     .await;
-    Some(())
 }
 
 /// CloudTrail: each network-changing call in the window, newest first, as `lookup-events` prints.
