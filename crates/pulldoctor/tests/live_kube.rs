@@ -20,20 +20,7 @@ fn example() -> PathBuf {
 
 /// Every object of the example's cluster files, by kind.
 fn objects() -> Vec<Value> {
-    objects_in(&example())
-}
-
-/// Every object of the JSON files under `dir` (recursively), Lists unpacked.
-fn objects_in(dir: &Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    for path in walk(dir) {
-        let value: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-        match value.get("items").and_then(Value::as_array) {
-            Some(items) => out.extend(items.iter().cloned()),
-            None => out.push(value),
-        }
-    }
-    out
+    common::objects_in(&example())
 }
 
 #[test]
@@ -194,7 +181,7 @@ fn unreachable_aws_is_one_failure_and_a_gap() {
 #[test]
 fn openshift_mirrors_and_cluster_config_read_like_oc_get() {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/scenarios/cluster-mirror-redirect/bundle/k8s");
-    let port = common::serve(objects_in(&scenario));
+    let port = common::serve(common::objects_in(&scenario));
     let root = tempfile::tempdir().unwrap();
     let kubeconfig = common::kubeconfig(root.path(), port);
     let dir = root.path().join("live");

@@ -80,7 +80,7 @@ mod common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -94,16 +94,7 @@ const RAW_MOTO_DIFFERS: &[(&str, &str)] = &[("net-route-blackhole", "nat.unavail
 /// entry goes): (scenario, symptom, why).
 const KNOWN_BROKEN: &[(&str, &str, &str)] = &[];
 
-const ENV: &[(&str, &str)] = &[
-    ("AWS_ACCESS_KEY_ID", "testing"),
-    ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ("AWS_DEFAULT_REGION", "us-east-1"),
-    ("AWS_REGION", "us-east-1"),
-    ("AWS_EC2_METADATA_DISABLED", "true"),
-    ("AWS_CONFIG_FILE", "/dev/null"),
-    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-    ("AWS_PAGER", ""),
-];
+use common::{AWS_ENV as ENV, Moto};
 
 /// Environment variables a test must not pass on (they would point a call elsewhere).
 const CLEARED: &[&str] = &["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "KUBECONFIG", "PULLDOCTOR_AWS_CLI"];
@@ -187,18 +178,6 @@ fn run(command: &mut Command, limit: Duration) -> (Option<i32>, String, String) 
     (status.and_then(|s| s.code()), stdout, stderr)
 }
 
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_moto(generator: &Generator) -> Moto {
     let env: Vec<(String, String)> = generator
         .lines("--moto-env")
@@ -208,35 +187,7 @@ fn start_moto(generator: &Generator) -> Moto {
             (key.to_string(), value.to_string())
         })
         .collect();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .envs(env)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server is needed for this test: `pip install 'moto[server]'` (scripts/test.sh installs it)");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not start on port {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto { child, url: format!("http://127.0.0.1:{port}") }
-}
-
-/// Every object of every `*.json` under `dir`: the items of a List, or the object itself.
-fn objects(dir: &Path) -> Vec<Value> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    paths.sort();
-    let mut out = Vec::new();
-    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-        let value: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        match value["items"].as_array() {
-            Some(items) if value["kind"].as_str().is_some_and(|k| k.ends_with("List")) => out.extend(items.iter().cloned()),
-            _ => out.push(value),
-        }
-    }
-    out
+    common::start_moto(&env)
 }
 
 /// What (a) and (b) may legitimately differ in, removed before comparing them:
@@ -286,7 +237,7 @@ fn scenario(generator: &Generator, moto: &Moto, name: &str) -> Vec<String> {
         return vec![format!("the generator's live mode failed:\n{stderr}")];
     }
     let built = started.elapsed();
-    let port = common::serve(objects(&generated.join("k8s")));
+    let port = common::serve(common::objects_in(&generated.join("k8s")));
     let kubeconfig = common::kubeconfig(root.path(), port);
     let pulldoctor = |args: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));

@@ -200,3 +200,74 @@ pub fn serve_cloudtrail(events: Vec<Value>, deny: bool) -> Trail {
     });
     Trail { port, requests }
 }
+
+/// What every test that talks to AWS sets: static credentials, a region, no instance metadata, no
+/// configuration file, no pager; nothing can leave this machine with it.
+pub const AWS_ENV: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_DEFAULT_REGION", "us-east-1"),
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ("AWS_PAGER", ""),
+];
+
+/// A moto server on a free loopback port, stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `moto_server` on 127.0.0.1 with `env` (e.g. `MOTO_ACCOUNT_ID`) and wait until it answers.
+pub fn start_moto(env: &[(String, String)]) -> Moto {
+    use std::time::{Duration, Instant};
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto_server is needed for this test: `pip install 'moto[server]'` (scripts/test.sh installs it)");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto { child, url: format!("http://127.0.0.1:{port}") }
+}
+
+/// Every object of every `*.json` under `dir` (recursively, in path order): the items of a List,
+/// or the object itself.
+pub fn objects_in(dir: &Path) -> Vec<Value> {
+    let mut paths = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(at) = stack.pop() {
+        for entry in std::fs::read_dir(&at).unwrap().flatten() {
+            match entry.path() {
+                path if path.is_dir() => stack.push(path),
+                path if path.extension().is_some_and(|e| e == "json") => paths.push(path),
+                _ => {}
+            }
+        }
+    }
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        match value["items"].as_array() {
+            Some(items) if value["kind"].as_str().is_some_and(|k| k.ends_with("List")) => out.extend(items.iter().cloned()),
+            _ => out.push(value),
+        }
+    }
+    out
+}
