@@ -18,6 +18,23 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rosa-ecr-main-route-table/k8s")
 }
 
+/// `pulldoctor collect -o DIR --skip-aws` against the cluster `kubeconfig` names, plus `extra`.
+fn collect_cluster(kubeconfig: &Path, dir: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws"])
+        .args(extra)
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .unwrap()
+}
+
+/// `pulldoctor diagnose DIR --format json`, parsed.
+fn diagnose_json(dir: &Path) -> Value {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_pulldoctor")).args(["diagnose", dir.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Every object of the example's cluster files, by kind.
 fn objects() -> Vec<Value> {
     common::objects_in(&example())
@@ -30,11 +47,7 @@ fn collect_reads_the_cluster_like_oc_get_and_keeps_no_credentials() {
     let root = tempfile::tempdir().unwrap();
     let kubeconfig = common::kubeconfig(root.path(), port);
     let live_dir = root.path().join("live");
-    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
-        .args(["collect", "-o", live_dir.to_str().unwrap(), "--skip-aws"])
-        .env("KUBECONFIG", &kubeconfig)
-        .output()
-        .unwrap();
+    let output = collect_cluster(&kubeconfig, &live_dir, &[]);
     assert!(output.status.success(), "collect failed: {}", String::from_utf8_lossy(&output.stderr));
 
     let recorded = read_bundle(&example(), &ReadOptions::default()).unwrap().model;
@@ -119,18 +132,12 @@ fn rbac_denials_become_gaps_naming_the_cluster_role() {
     let root = tempfile::tempdir().unwrap();
     let kubeconfig = common::kubeconfig(root.path(), port);
     let dir = root.path().join("live");
-    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
-        .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws"])
-        .env("KUBECONFIG", &kubeconfig)
-        .output()
-        .unwrap();
+    let output = collect_cluster(&kubeconfig, &dir, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("collecting:") && !stderr.contains('\r'), "no progress display in a pipe: {stderr}");
     assert!(stderr.contains("list events denied") && stderr.contains("get secret openshift-config/pull-secret denied"), "{stderr}");
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_pulldoctor")).args(["diagnose", dir.to_str().unwrap(), "--format", "json"]).output().unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = diagnose_json(&dir);
     let gaps = report["gaps"].as_array().unwrap();
     let denied: Vec<&Value> = gaps.iter().filter(|g| g["why"].as_str().unwrap_or_default().contains("docs/clusterrole.yaml")).collect();
     assert!(denied.iter().any(|g| g["what"].as_str().unwrap().starts_with("list events")), "{gaps:?}");
@@ -167,9 +174,7 @@ fn unreachable_aws_is_one_failure_and_a_gap() {
     assert!(!stderr.contains("ec2:"), "no per-call failures after the first: {stderr}");
     // the region came from the nodes' zones (none was configured)
     assert!(stderr.contains("failing container(s); AWS: the VPCs of"), "{stderr}");
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_pulldoctor")).args(["diagnose", dir.to_str().unwrap(), "--format", "json"]).output().unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = diagnose_json(&dir);
     let gaps = report["gaps"].to_string();
     assert!(gaps.contains("aws during collection"), "{gaps}");
     assert!(gaps.contains("no Subnets in the bundle"), "the network layer is a gap, not healthy: {gaps}");
@@ -185,11 +190,7 @@ fn openshift_mirrors_and_cluster_config_read_like_oc_get() {
     let root = tempfile::tempdir().unwrap();
     let kubeconfig = common::kubeconfig(root.path(), port);
     let dir = root.path().join("live");
-    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
-        .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws"])
-        .env("KUBECONFIG", &kubeconfig)
-        .output()
-        .unwrap();
+    let output = collect_cluster(&kubeconfig, &dir, &[]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let recorded = read_bundle(&scenario, &ReadOptions::default()).unwrap().model;
     let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
@@ -219,12 +220,7 @@ fn context_picks_the_cluster() {
     .unwrap();
     let collect = |extra: &[&str]| {
         let dir = root.path().join(format!("bundle-{}", extra.len()));
-        let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
-            .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws"])
-            .args(extra)
-            .env("KUBECONFIG", &kubeconfig)
-            .output()
-            .unwrap();
+        let output = collect_cluster(&kubeconfig, &dir, extra);
         (dir, String::from_utf8_lossy(&output.stderr).into_owned())
     };
     let (_, stderr) = collect(&[]);
@@ -244,11 +240,7 @@ fn namespace_scopes_the_namespaced_reads() {
     let root = tempfile::tempdir().unwrap();
     let kubeconfig = common::kubeconfig(root.path(), port);
     let dir = root.path().join("live");
-    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
-        .args(["collect", "-o", dir.to_str().unwrap(), "--skip-aws", "-n", "cf-dev"])
-        .env("KUBECONFIG", &kubeconfig)
-        .output()
-        .unwrap();
+    let output = collect_cluster(&kubeconfig, &dir, &["-n", "cf-dev"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success() && !stderr.contains("failed"), "{stderr}");
     let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
