@@ -70,11 +70,8 @@ pub fn plan(model: &Model) -> Plan {
                 name: image.repository.clone(),
             });
         }
-        let pod = failure.pod;
-        for name in &pod.image_pull_secrets {
-            plan.secrets.insert((pod.namespace.clone(), name.clone()));
-        }
-        for reaching in pull_secrets::reaching(model, pod) {
+        // the pod's own, its service account's (the same order the kubelet tries them)
+        for reaching in pull_secrets::reaching(model, failure.pod) {
             if let Some((namespace, name)) = reaching.name.split_once('/') {
                 plan.secrets.insert((namespace.to_string(), name.to_string()));
             }
