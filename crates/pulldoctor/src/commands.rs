@@ -184,9 +184,7 @@ fn live_model(args: &Diagnose) -> Result<(Model, Vec<String>)> {
         need_cluster: true,
     };
     let gathered = crate::live::gather(request)?;
-    for failed in &gathered.collected.failed {
-        eprintln!("pulldoctor: {} {}: {}", failed.call, if failed.denied { "denied" } else { "failed" }, failed.message);
-    }
+    crate::live::print_failures(&gathered.collected);
     let bundle = crate::live::read(&gathered.collected, &ReadOptions { strict: args.strict, ..ReadOptions::default() })?;
     Ok((bundle.model, bundle.notes))
 }
@@ -209,11 +207,7 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
             None => pulldoctor_live::Repository { name: name.clone(), ..Default::default() },
         })
         .collect();
-    let aws_scope = match (args.skip_aws, args.vpcs.len()) {
-        (true, _) => None,
-        (false, 0) => Some(String::new()),
-        (false, n) => Some(format!("the {n} VPC(s) given")),
-    };
+    let (skip_aws, vpcs_given) = (args.skip_aws, args.vpcs.len());
     let request = crate::live::Request {
         kube: (!args.skip_kubernetes).then_some(pulldoctor_live::KubeOptions { context: args.context, namespace: args.namespace }),
         aws: (!args.skip_aws).then(|| pulldoctor_live::AwsOptions {
@@ -229,11 +223,13 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
     let collected = gathered.collected;
     collected.write(&args.output).with_context(|| format!("cannot write the bundle into `{}`", args.output.display()))?;
     let plan = &gathered.plan;
-    let aws_scope = aws_scope.map(|given| match given.is_empty() {
-        false => given,
-        true if plan.instance_ids.is_empty() && plan.node_addresses.is_empty() => "every VPC (no node named its instance)".into(),
-        true => format!("the VPCs of {} node instance(s)", plan.instance_ids.len() + plan.node_addresses.len()),
-    });
+    let nodes = plan.instance_ids.len() + plan.node_addresses.len();
+    let aws_scope = match (skip_aws, vpcs_given, nodes) {
+        (true, _, _) => None,
+        (false, 0, 0) => Some("every VPC (no node named its instance)".to_string()),
+        (false, 0, nodes) => Some(format!("the VPCs of {nodes} node instance(s)")),
+        (false, given, _) => Some(format!("the {given} VPC(s) given")),
+    };
     if collected.files.is_empty() {
         eprintln!("pulldoctor: nothing could be collected into {}:", args.output.display());
     } else {
@@ -251,10 +247,7 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
                 .unwrap_or_default(),
         );
     }
-    for failed in &collected.failed {
-        let kind = if failed.denied { "denied (add this permission to read it)" } else { "failed" };
-        eprintln!("pulldoctor: {} {kind}: {}", failed.call, failed.message);
-    }
+    crate::live::print_failures(&collected);
     // The failures travel with the bundle (collect-failures.json): diagnosing it reports them as gaps.
     Ok(if collected.files.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

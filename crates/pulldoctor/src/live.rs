@@ -154,6 +154,14 @@ fn scoped(given: &AwsOptions, plan: &Plan) -> AwsOptions {
     options
 }
 
+/// Each call that could not be made, one line on standard error (the report lists them as gaps).
+pub fn print_failures(collected: &Collected) {
+    for failed in &collected.failed {
+        let kind = if failed.denied { "denied (add this permission to read it)" } else { "failed" };
+        eprintln!("pulldoctor: {} {kind}: {}", failed.call, failed.message);
+    }
+}
+
 /// Read collected files with the bundle reader, as if they were on disk.
 pub fn model_of(collected: &Collected) -> Result<pulldoctor_model::Model> {
     Ok(read(collected, &ReadOptions::default())?.model)
