@@ -15,8 +15,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use pulldoctor_bundle::{ReadOptions, read_bundle};
-use pulldoctor_net::{Engine, From, Target};
+use pulldoctor::fs::read_bundle;
+use pulldoctor_net::{Engine, Origin, Target};
 use serde_json::{Value, json};
 
 struct Rng(u64);
@@ -224,6 +224,24 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// Every JSON file of `from` (and its folders) as a YAML file in `to`; returns the bytes written.
+fn write_yaml_copy(from: &Path, to: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(to)?;
+    let mut bytes = 0;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            bytes += write_yaml_copy(&path, &to.join(path.file_name().unwrap_or_default()))?;
+            continue;
+        }
+        let value: Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+        let text = serde_saphyr::to_string(&value).map_err(std::io::Error::other)?;
+        bytes += text.len();
+        std::fs::write(to.join(path.with_extension("yaml").file_name().unwrap_or_default()), text)?;
+    }
+    Ok(bytes)
+}
+
 fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
 }
@@ -259,23 +277,34 @@ fn main() {
     let generated = started.elapsed();
 
     let started = Instant::now();
-    let bundle = read_bundle(&dir, &ReadOptions::default()).expect("the synthetic bundle must read");
+    let bundle = read_bundle(&dir, &Default::default()).expect("the synthetic bundle must read");
     let parse = started.elapsed();
     let model = &bundle.model;
 
+    // the same files as YAML, read the same way (writing them is not timed)
+    let yaml_dir = dir.with_extension("yaml");
+    let yaml_bytes = write_yaml_copy(&dir, &yaml_dir).expect("cannot write the YAML copy");
     let started = Instant::now();
-    let engine = Engine::new(model);
+    let yaml_bundle = read_bundle(&yaml_dir, &Default::default()).expect("the YAML copy must read");
+    let parse_yaml = started.elapsed();
+    assert_eq!(yaml_bundle.model.pods.len(), model.pods.len(), "the YAML copy reads as the JSON");
+    drop(yaml_bundle);
+    let _ = std::fs::remove_dir_all(&yaml_dir);
+
+    let started = Instant::now();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let engine = Engine::new(model).with_threads(threads);
     let hosts = [
         REGISTRY.to_string(),
         "api.ecr.us-east-1.amazonaws.com".to_string(),
         "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com".to_string(),
     ];
-    let queries: Vec<(From, Target)> = instances
+    let queries: Vec<(Origin, Target)> = instances
         .iter()
         .flat_map(|instance| {
             hosts
                 .iter()
-                .map(move |host| (From::Instance(instance.clone()), Target { host: Some(host.clone()), port: 443, ..Target::default() }))
+                .map(move |host| (Origin::Instance(instance.clone()), Target { host: Some(host.clone()), port: 443, ..Target::default() }))
         })
         .collect();
     let built = started.elapsed();
@@ -289,7 +318,7 @@ fn main() {
     let sweep = started.elapsed();
 
     let started = Instant::now();
-    let report = pulldoctor_diagnosis::diagnose(model, &Default::default());
+    let report = pulldoctor_diagnosis::diagnose(model, &pulldoctor_diagnosis::Options { threads, ..Default::default() });
     let diagnose = started.elapsed();
 
     // the seed example, end to end (read + diagnose), median of 20 runs
@@ -297,7 +326,7 @@ fn main() {
     let seed_runs: Vec<Duration> = (0..20)
         .map(|_| {
             let started = Instant::now();
-            let bundle = read_bundle(&seed, &ReadOptions::default()).expect("the seed example must read");
+            let bundle = read_bundle(&seed, &Default::default()).expect("the seed example must read");
             let report = pulldoctor_diagnosis::diagnose(&bundle.model, &Default::default());
             assert!(!report.causes.is_empty());
             started.elapsed()
@@ -335,6 +364,7 @@ fn main() {
         ms(sweep)
     );
     let _ = writeln!(out, "| whole sweep: parse + trace | {} |", ms(parse + sweep));
+    let _ = writeln!(out, "| parse the same bundle written as YAML ({:.1} MB) | {} |", yaml_bytes as f64 / 1e6, ms(parse_yaml));
     let _ = writeln!(
         out,
         "| diagnose the estate ({} failing pods, {} causes) | {} |",

@@ -1,7 +1,23 @@
-//! Read a bundle and print what the reader found: `cargo run -p pulldoctor-bundle --example read -- DIR`.
+//! Read bundle files and print what the reader found:
+//! `cargo run -p pulldoctor-bundle --example read -- DIR/aws/*.json DIR/k8s/*.json`.
+//! (The example reads the files it is given; walking a directory is the binary's `pulldoctor::fs`.)
+use std::path::PathBuf;
+
 fn main() {
-    let dir = std::env::args().nth(1).expect("usage: read DIR");
-    match pulldoctor_bundle::read_bundle(std::path::Path::new(&dir), &Default::default()) {
+    let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if paths.is_empty() {
+        eprintln!("usage: read FILE...");
+        std::process::exit(2);
+    }
+    let files: Vec<(PathBuf, Result<Vec<u8>, pulldoctor_bundle::FileError>)> = paths
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).map_err(|e| pulldoctor_bundle::FileError::whole(&path, format!("cannot read: {e}")));
+            (path, bytes)
+        })
+        .collect();
+    let given = files.iter().map(|(path, bytes)| (path.as_path(), bytes.as_deref().map_err(Clone::clone)));
+    match pulldoctor_bundle::read_contents(given, &Default::default()) {
         Ok(bundle) => {
             let m = &bundle.model;
             println!("files {} inputs {:?}", bundle.files_read, m.inputs);

@@ -297,6 +297,14 @@ pub struct NodeStatus {
     pub addresses: Vec<NodeAddress>,
     pub conditions: Vec<NodeCondition>,
     pub node_info: NodeInfo,
+    pub images: Vec<NodeImage>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeImage {
+    pub names: Vec<String>,
+    pub size_bytes: u64,
 }
 
 #[derive(Deserialize, Default)]
@@ -321,6 +329,7 @@ pub struct NodeInfo {
     pub architecture: Option<String>,
     pub container_runtime_version: Option<String>,
     pub kubelet_version: Option<String>,
+    pub os_image: Option<String>,
 }
 
 /// `aws:///us-east-1a/i-0123` -> (`us-east-1a`, `i-0123`).
@@ -365,8 +374,17 @@ impl Node {
             hostnames,
             container_runtime: self.status.node_info.container_runtime_version,
             kubelet_version: self.status.node_info.kubelet_version,
+            os_image: self.status.node_info.os_image,
             created: self.metadata.creation_timestamp,
             roles,
+            labels,
+            images: self
+                .status
+                .images
+                .into_iter()
+                .filter(|i| !i.names.is_empty())
+                .map(|i| model::NodeImage { names: i.names, size_bytes: i.size_bytes })
+                .collect(),
         })
     }
 }

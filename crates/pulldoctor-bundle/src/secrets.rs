@@ -72,6 +72,20 @@ fn credential(key: &str, entry: AuthEntry) -> model::RegistryCredential {
     model::RegistryCredential { key: key.to_string(), host, username, has_secret, ecr_expires_at, problem }
 }
 
+/// Whether `oc adm inspect` (and so must-gather) replaced the secret's data by its length: it
+/// writes `N bytes long` (base64-encoded like any data) for every key but public certificates.
+/// Such a secret says nothing about credentials and must not pass for a broken one (nor, for an
+/// `Opaque` one, make secrets count as read).
+pub fn is_elided(secret: &Secret) -> bool {
+    let elided = |value: &String| {
+        decode_base64(value)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .is_some_and(|text| text.strip_suffix(" bytes long").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+    };
+    // public certificates stay: a secret is elided when any other value is
+    secret.data.iter().filter(|(key, _)| !matches!(key.as_str(), "tls.crt" | "ca.crt" | "service-ca.crt")).any(|(_, value)| elided(value))
+}
+
 /// Reduce a Secret to facts. Secrets of other types keep their name and type only.
 pub fn facts(secret: Secret) -> Option<model::SecretFacts> {
     let name = secret.metadata.name?;
@@ -157,6 +171,13 @@ mod tests {
         assert_eq!(credential.ecr_expires_at.unwrap().to_rfc3339(), "2025-08-25T21:14:00+00:00");
         let printed = format!("{facts:?}") + &serde_json::to_string(&facts).unwrap();
         assert!(!printed.contains(&password) && !printed.contains(&auth) && !printed.contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn must_gather_elides_the_data() {
+        let elided = secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", "2063 bytes long");
+        assert!(is_elided(&elided));
+        assert!(!is_elided(&secret("kubernetes.io/dockerconfigjson", ".dockerconfigjson", r#"{"auths":{}}"#)));
     }
 
     #[test]

@@ -18,8 +18,8 @@ def capfile(sc, tool):
 OVR = {
  ("s3-drop", "docker"): ("network-timeout", "blob", {"dialled": "10.200.1.3:443"}, "dockerd names only the dialled address, not the S3 host"),
  ("invalid-ref", "ctr"): ("image-not-found", "manifest", {}, "ctr does not validate the name; the registry answered 404 for the upper-case repository"),
- ("ecr-expired", "cri"): ("auth-denied", "manifest", {"ambiguous_with": ["auth-expired"], "http_status": 403}, "containerd 1.6 drops the 403 body, so the expiry is not visible"),
- ("ecr-expired", "ctr"): ("auth-denied", "manifest", {"ambiguous_with": ["auth-expired"], "http_status": 403}, "containerd 1.6 drops the 403 body, so the expiry is not visible"),
+ ("ecr-expired", "cri"): ("auth-denied", "manifest", {"also_possible": ["auth-expired"], "http_status": 403}, "containerd 1.6 drops the 403 body, so the expiry is not visible"),
+ ("ecr-expired", "ctr"): ("auth-denied", "manifest", {"also_possible": ["auth-expired"], "http_status": 403}, "containerd 1.6 drops the 403 body, so the expiry is not visible"),
  ("ecr-vpce-denied", "cri"): ("auth-denied", "manifest", {"http_status": 403}, "containerd 1.6 drops the 403 body, so the policy is not visible"),
  ("ecr-vpce-denied", "ctr"): ("auth-denied", "manifest", {"http_status": 403}, "containerd 1.6 drops the 403 body, so the policy is not visible"),
 }
@@ -36,7 +36,7 @@ VERS = {
 # scenario -> (ref, what was broken, class, step, extra expectations)
 S = {
  "auth-none": ("818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest", "registry with htpasswd auth, no credentials sent", "auth-missing", "token-exchange", {}),
- "auth-wrong": ("818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest", "registry with htpasswd auth, wrong password sent", "auth-missing", "token-exchange", {"ambiguous_with": ["auth-denied"]}),
+ "auth-wrong": ("818140567777.dkr.ecr.us-east-1.amazonaws.com/harness-delegate:latest", "registry with htpasswd auth, wrong password sent", "auth-missing", "token-exchange", {"also_possible": ["auth-denied"]}),
  "tag-missing": ("registry.lab.test:5443/harness-delegate:v9.9.9", "tag that was never pushed (right credentials)", "image-not-found", "manifest", {}),
  "repo-missing": ("registry.lab.test:5443/no-such/repo:1.0", "repository that does not exist (right credentials)", "image-not-found", "manifest", {}),
  "x509-unknown": ("untrusted.lab.test:6443/demo/app:1.0", "registry with a self-signed certificate the node does not trust", "tls", "tls-handshake", {}),
@@ -62,7 +62,7 @@ S = {
  "http-503": ("e503.lab.test/demo/app:1.0", "registry stub answering 503 to manifest requests", "registry-server-error", "manifest", {"http_status": 503}),
  "ecr-expired": ("111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/api:2.3.1", "ECR-shaped stub answering 403 DENIED 'Your authorization token has expired'", "auth-expired", "token-exchange", {}),
  "ecr-vpce-denied": ("444455556666.dkr.ecr.us-east-1.amazonaws.com/payments/api:2.3.1", "ECR-shaped stub answering 403 DENIED 'not authorized to perform: ecr:BatchGetImage ... because no VPC endpoint policy allows'", "auth-denied", "manifest", {}),
- "hub-denied": ("hub.lab.test/acme/private-app:latest", "Docker Hub-shaped token auth answering 401 insufficient_scope to an anonymous token", "auth-denied", "manifest", {"ambiguous_with": ["auth-missing", "image-not-found"]}),
+ "hub-denied": ("hub.lab.test/acme/private-app:latest", "Docker Hub-shaped token auth answering 401 insufficient_scope to an anonymous token", "auth-missing", "manifest", {"also_possible": ["image-not-found", "auth-denied"]}),
  "platform": ("registry.lab.test:5005/demo/armonly:1.0", "image index with a linux/arm64 manifest only, pulled on amd64", "platform-mismatch", "manifest", {}),
  "invalid-ref": ("registry.lab.test:5005/Demo/App:1.0", "upper-case letters in the repository name", "invalid-reference", "unknown", {}),
  "proxy-refused": ("registry.lab.test:5005/demo/app:1.0", "HTTPS_PROXY pointing at an address where nothing listens", "proxy", "proxy-connect", {}),
@@ -177,7 +177,7 @@ with open(OUT, "w") as o:
             o.write(f"# --- {sc}\n")
             last = sc
         o.write("[[case]]\n")
-        for k in ["message", "class", "step", "runtime", "source", "host", "dialled", "dns_server", "http_status", "rule", "ambiguous_with"]:
+        for k in ["message", "class", "step", "runtime", "source", "host", "dialled", "dns_server", "http_status", "rule", "also_possible"]:
             if k in e:
                 v = e[k]
                 if isinstance(v, int):

@@ -70,21 +70,31 @@ fn no_basic_auth_credentials_mentions_ecr_api_reachability() {
 
 #[test]
 fn pull_access_denied_is_ambiguous() {
+    // Docker Hub cannot tell a missing repository from missing credentials: primary auth-missing
+    // (what it says outright), the others listed and named in the explanation
     let c = check(
         r#"Failed to pull image "acme/private-app:latest": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/acme/private-app:latest": failed to resolve reference "docker.io/acme/private-app:latest": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"#,
-        ErrorClass::AuthDenied,
+        ErrorClass::AuthMissing,
         PullStep::Manifest,
     );
-    assert!(c.ambiguous_with.contains(&ErrorClass::AuthMissing));
-    assert!(c.ambiguous_with.contains(&ErrorClass::ImageNotFound));
-    assert!(c.explanation.contains("Other evidence decides"));
+    assert_eq!(c.also_possible, vec![ErrorClass::ImageNotFound, ErrorClass::AuthDenied]);
+    assert!(c.explanation.contains("could also be"), "{}", c.explanation);
+    assert!(c.explanation.contains("(image-not-found)"), "the explanation names every other candidate: {}", c.explanation);
+    assert!(c.rules_in.iter().any(|r| r.contains("pull secret")) && c.rules_in.iter().any(|r| r.contains("exists")), "{:?}", c.rules_in);
     let c = check(
         "Error response from daemon: pull access denied for acme/private-app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
-        ErrorClass::AuthDenied,
+        ErrorClass::AuthMissing,
         PullStep::Manifest,
     );
     assert_eq!(c.image.as_deref(), Some("acme/private-app"));
-    assert!(c.ambiguous_with.contains(&ErrorClass::ImageNotFound));
+    assert!(c.also_possible.contains(&ErrorClass::ImageNotFound));
+    // when the text inside says what happened, it decides and nothing else is claimed
+    let c = check(
+        "Error response from daemon: pull access denied for 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments/api, repository does not exist or may require 'docker login': denied: User: arn:aws:sts::111122223333:assumed-role/node/i-0 is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:111122223333:repository/payments/api",
+        ErrorClass::AuthDenied,
+        PullStep::Manifest,
+    );
+    assert!(c.also_possible.is_empty());
 }
 
 #[test]
@@ -271,7 +281,7 @@ fn names_round_trip() {
         assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
     }
     assert!("nope".parse::<ErrorClass>().is_err());
-    assert_eq!(ErrorClass::all().len(), 17);
+    assert_eq!(ErrorClass::all().len(), 18);
 }
 
 #[test]
@@ -355,4 +365,111 @@ fn local_dns_drop_and_refused_dns_are_dns() {
         ErrorClass::Dns,
         PullStep::DnsLookup,
     );
+}
+
+#[test]
+fn a_cut_connection_is_not_a_timeout_nor_a_refusal() {
+    let c = check(
+        "Error response from daemon: Get https://registry-1.docker.io/v2/library/busybox/manifests/1.36: read tcp 10.0.1.5:51234->54.236.113.205:443: read: connection reset by peer",
+        ErrorClass::ConnectionReset,
+        PullStep::Manifest,
+    );
+    assert_eq!(c.rule, "conn.reset");
+    assert!(c.rules_out.iter().any(|r| r.contains("security groups") && r.contains("timeouts")), "{:?}", c.rules_out);
+    assert!(c.explanation.contains("(proxy)"), "{}", c.explanation);
+    check("error pulling image configuration: unexpected EOF", ErrorClass::ConnectionReset, PullStep::Blob);
+    check("dial tcp 10.0.0.7:443: connect: connection reset by peer", ErrorClass::ConnectionReset, PullStep::TcpConnect);
+    // the neighbours keep their classes
+    check("dial tcp 10.0.0.7:443: connect: connection refused", ErrorClass::ConnectionRefused, PullStep::TcpConnect);
+    check("dial tcp 10.0.0.7:443: i/o timeout", ErrorClass::NetworkTimeout, PullStep::TcpConnect);
+    // a reset while asking the DNS server is still DNS
+    check(
+        "dial tcp: lookup r.example on 10.0.0.2:53: read udp 10.0.1.5:50486->10.0.0.2:53: read: connection reset by peer",
+        ErrorClass::Dns,
+        PullStep::DnsLookup,
+    );
+}
+
+#[test]
+fn the_docker_daemons_500_gives_way_to_the_error_inside() {
+    // dockerode / Kitematic
+    let c = check(
+        r#"(HTTP code 500) server error - {"message":"Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io on 10.0.2.3:53: no such host"}"#,
+        ErrorClass::Dns,
+        PullStep::DnsLookup,
+    );
+    assert_eq!(c.http_status, None, "the 500 was the daemon's, not the registry's");
+    // docker-py, both forms
+    check(
+        r#"500 Server Error for http+docker://localhost/v1.43/images/create?tag=1&fromImage=acme%2Fapp: Internal Server Error ("Get "https://registry.example/v2/": dial tcp 203.0.113.9:443: i/o timeout")"#,
+        ErrorClass::NetworkTimeout,
+        PullStep::TcpConnect,
+    );
+    check(
+        r#"500 Server Error: Internal Server Error ("Get https://registry.example/v2/acme/app/manifests/1: read tcp 10.0.1.5:40000->203.0.113.9:443: read: connection reset by peer")"#,
+        ErrorClass::ConnectionReset,
+        PullStep::Manifest,
+    );
+    // go-dockerclient, as dockershim kubelets printed it
+    check(
+        r#"Failed to pull image "registry.example/app:1": API error (500): Get https://registry.example/v2/: x509: certificate signed by unknown authority"#,
+        ErrorClass::Tls,
+        PullStep::TlsHandshake,
+    );
+    // a registry 5xx inside the wrapper is still the registry's
+    let c = check(
+        r#"(HTTP code 500) server error - {"message":"received unexpected HTTP status: 503 Service Unavailable"}"#,
+        ErrorClass::RegistryServerError,
+        PullStep::Manifest,
+    );
+    assert_eq!(c.http_status, Some(503));
+}
+
+#[test]
+fn unresolvable_short_names_are_reference_problems_not_dns() {
+    // containers/image's own texts (podman 4.3.1 here; CRI-O returns the same through the CRI)
+    let c = check(
+        r#"Error: short-name "demo/app:1.0" did not resolve to an alias and no unqualified-search registries are defined in "/etc/containers/registries.conf""#,
+        ErrorClass::InvalidReference,
+        PullStep::Unknown,
+    );
+    assert_eq!(c.rule, "ref.short-name");
+    assert_eq!(c.image.as_deref(), Some("demo/app:1.0"));
+    assert!(c.rules_in.iter().any(|r| r.contains("unqualified-search-registries")), "{:?}", c.rules_in);
+    // 'short-name resolution' contains 'name resolution': it must not read as a DNS failure
+    check("Error: short-name resolution enforced but cannot prompt without a TTY", ErrorClass::InvalidReference, PullStep::Unknown);
+    let c = check(
+        r#"Failed to pull image "nginx": short name mode is enforcing, but image name nginx:latest returns ambiguous list"#,
+        ErrorClass::InvalidReference,
+        PullStep::Unknown,
+    );
+    assert_eq!(c.image.as_deref(), Some("nginx"));
+    assert_eq!(c.host, None, "a short name has no registry to blame");
+}
+
+#[test]
+fn a_missing_blob_is_not_found_at_the_blob_step() {
+    // skopeo 1.9.3 against docker-registry 2.8.2 after the layer's data file was deleted
+    let c = check(
+        "reading blob sha256:5a68580da96bf0a5ef34abc84aed6277241019e66a229cd2d7c9fe7f599ba779: Error fetching blob: invalid status code from registry 404 (Not Found)",
+        ErrorClass::ImageNotFound,
+        PullStep::Blob,
+    );
+    assert_eq!(c.rule, "notfound.blob");
+    assert_eq!(c.http_status, Some(404));
+    assert!(c.rules_out.iter().any(|r| r.contains("manifest was found")), "{:?}", c.rules_out);
+    check(
+        r#"failed to copy: httpReadSeeker: failed open: content at https://r.example/v2/a/blobs/sha256:0123 not found: not found"#,
+        ErrorClass::ImageNotFound,
+        PullStep::Blob,
+    );
+    // Docker 1.x: the 'Server error' is a 404 on a layer, not a server error
+    check(
+        "Error pulling image (latest) from acme/app, Server error: Status 404 while fetching image layer (9723)",
+        ErrorClass::ImageNotFound,
+        PullStep::Blob,
+    );
+    // the ECS agent's not-found forms
+    check("CannotPullContainerError: Error: image acme/app:1.0 not found", ErrorClass::ImageNotFound, PullStep::Manifest);
+    check("CannotPullContainerError: Tag 1.0 not found in repository docker.io/acme/app", ErrorClass::ImageNotFound, PullStep::Manifest);
 }

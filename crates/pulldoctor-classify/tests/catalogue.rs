@@ -1,64 +1,17 @@
 //! Loads every `[[case]]` of `catalogue/*.toml` and checks that `classify` gives the recorded
-//! class and step (and, where recorded, host, dialled address, DNS server, HTTP status, rule).
+//! class and step (and, where recorded, host, dialled address, DNS server, HTTP status, rule and
+//! the other candidates), and that every explanation names the other candidates it lists.
+
+mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
+use common::{RUNTIMES, load};
 use pulldoctor_classify::{ErrorClass, PullStep, classify, classify_with_reason};
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    case: Vec<Case>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    message: String,
-    class: String,
-    step: String,
-    source: String,
-    /// cri-o | containerd | docker | podman | skopeo | kubelet
-    runtime: String,
-    /// kubelet waiting reason to classify with, when the case records one
-    reason: Option<String>,
-    image: Option<String>,
-    host: Option<String>,
-    dialled: Option<String>,
-    dialled_is_private: Option<bool>,
-    dns_server: Option<String>,
-    http_status: Option<u16>,
-    rule: Option<String>,
-    ambiguous_with: Option<Vec<String>>,
-}
-
-const RUNTIMES: &[&str] = &["cri-o", "containerd", "docker", "podman", "skopeo", "kubelet", "openshift"];
-
-fn load() -> Vec<(String, Case)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogue");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .expect("catalogue dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for p in names {
-        let text = std::fs::read_to_string(&p).expect("read catalogue file");
-        let f: File = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        let fname = p.file_name().unwrap().to_string_lossy().to_string();
-        for c in f.case {
-            out.push((fname.clone(), c));
-        }
-    }
-    out
-}
 
 #[test]
 fn every_catalogue_case_classifies_as_recorded() {
-    let cases = load();
+    let cases = load("catalogue");
     assert!(cases.len() >= 80, "catalogue has only {} cases", cases.len());
     let mut failures = Vec::new();
     for (i, (file, c)) in cases.iter().enumerate() {
@@ -109,16 +62,22 @@ fn every_catalogue_case_classifies_as_recorded() {
         {
             errs.push(format!("rule {} want {r}", got.rule));
         }
-        if let Some(a) = &c.ambiguous_with {
-            let got_a: Vec<&str> = got.ambiguous_with.iter().map(|c| c.as_str()).collect();
+        if let Some(a) = &c.also_possible {
+            let got_a: Vec<&str> = got.also_possible.iter().map(|c| c.as_str()).collect();
             for want in a {
                 if !got_a.contains(&want.as_str()) {
-                    errs.push(format!("ambiguous_with {got_a:?} lacks {want}"));
+                    errs.push(format!("also_possible {got_a:?} lacks {want}"));
                 }
             }
         }
         if got.explanation.trim().is_empty() {
             errs.push("empty explanation".into());
+        }
+        // A text that cannot tell causes apart must say so in words, not only in a field.
+        for other in &got.also_possible {
+            if !got.explanation.contains(&format!("({other})")) {
+                errs.push(format!("explanation does not name the other candidate {other}"));
+            }
         }
         if !errs.is_empty() {
             failures.push(format!("{file} #{i} [{}]: {}\n    {}", c.runtime, errs.join("; "), c.message));
@@ -130,7 +89,7 @@ fn every_catalogue_case_classifies_as_recorded() {
 /// Prints the catalogue's size per class and per runtime (`cargo test -- --nocapture`).
 #[test]
 fn catalogue_counts() {
-    let cases = load();
+    let cases = load("catalogue");
     let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_runtime: BTreeMap<String, usize> = BTreeMap::new();
     for (_, c) in &cases {

@@ -3,11 +3,12 @@
 //! The best text is the newest `Failed` event of the pod that says `Failed to pull image`; newer
 //! kubelets also append the last pull error to the waiting message of `ImagePullBackOff`. When
 //! only `Back-off pulling image` is left, the cause text has expired with its event, and the
-//! report says what to run to see it again.
+//! report says what to run to see it again, unless a node's journal in the bundle still holds
+//! the error (`MessageSource::NodeLog`).
 
 use chrono::{DateTime, Utc};
 use pulldoctor_classify::{Classification, ErrorClass, classify_with_reason};
-use pulldoctor_model::{ContainerState, ImageRef, Model, Pod, parse_image};
+use pulldoctor_model::{ContainerState, ImageRef, Model, NodeLogError, Pod, canonical_image, parse_image};
 
 /// Waiting reasons that mean "the image could not be pulled".
 pub const PULL_REASONS: &[&str] = &[
@@ -30,12 +31,53 @@ pub struct Failure<'m> {
     pub image_ref: Option<ImageRef>,
     pub waiting_reason: Option<String>,
     pub message: Option<String>,
-    pub message_source: &'static str,
+    pub message_source: MessageSource,
     pub classification: Classification,
     pub first_failure: Option<DateTime<Utc>>,
     pub last_failure: Option<DateTime<Utc>>,
     /// kubelet warned that a referenced pull secret could not be retrieved.
     pub missing_secret_event: Option<String>,
+    /// Where a node log's text came from (`kubelet journal of NODE, FILE:LINE, TIME`).
+    pub message_origin: Option<String>,
+}
+
+/// Where a failure's error text was read. Its kebab-case name is part of the JSON report
+/// (`affected[].message_source`) and of evidence sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageSource {
+    /// The newest `Failed` pull event for the container: the runtime's full error.
+    Event,
+    /// The container status's waiting message, which carries the error while events have expired.
+    ContainerStatus,
+    /// The events expired, but a node's journal (kubelet or runtime) kept the error.
+    NodeLog,
+    /// Only `Back-off pulling image ...` is left: the real error has expired.
+    BackOffOnly,
+    /// No text at all.
+    None,
+}
+
+impl MessageSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageSource::Event => "event",
+            MessageSource::ContainerStatus => "container-status",
+            MessageSource::NodeLog => "node-log",
+            MessageSource::BackOffOnly => "back-off-only",
+            MessageSource::None => "none",
+        }
+    }
+
+    /// Whether the text is the runtime's error, not only a back-off notice (or nothing).
+    pub fn has_real_error(self) -> bool {
+        matches!(self, MessageSource::Event | MessageSource::ContainerStatus | MessageSource::NodeLog)
+    }
+}
+
+impl std::fmt::Display for MessageSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A container that runs, for working-vs-failing comparisons.
@@ -93,11 +135,19 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                         .filter_map(|e| e.last_seen)
                         .max();
                     let status_message = message.as_deref().filter(|m| !m.trim().is_empty());
+                    let logged = || newest_logged(model, pod, &status.name, &image);
+                    let mut message_origin = None;
                     let (text, source) = match (newest.and_then(|e| e.message.as_deref()), status_message) {
-                        (Some(event), _) => (Some(event.to_string()), "event"),
-                        (None, Some(status)) if !is_back_off_only(status) => (Some(status.to_string()), "container-status"),
-                        (None, Some(status)) => (Some(status.to_string()), "back-off-only"),
-                        (None, None) => (None, "none"),
+                        (Some(event), _) => (Some(event.to_string()), MessageSource::Event),
+                        (None, Some(status)) if !is_back_off_only(status) => (Some(status.to_string()), MessageSource::ContainerStatus),
+                        (None, status) => match logged() {
+                            Some(record) => {
+                                message_origin = Some(origin(record));
+                                (Some(record.message.clone()), MessageSource::NodeLog)
+                            }
+                            None if status.is_some() => (status.map(str::to_string), MessageSource::BackOffOnly),
+                            None => (None, MessageSource::None),
+                        },
                     };
                     let classification = classify_with_reason(reason.as_deref(), text.as_deref().unwrap_or_default());
                     let missing_secret_event = events
@@ -116,6 +166,7 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                         first_failure,
                         last_failure,
                         missing_secret_event,
+                        message_origin,
                     });
                 }
                 _ => {}
@@ -125,7 +176,40 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
     (failures, working)
 }
 
+/// The newest pull error a node's journal holds for this container: one naming the container,
+/// else one naming its image (the runtime's lines name no pod).
+fn newest_logged<'m>(model: &'m Model, pod: &Pod, container: &str, image: &str) -> Option<&'m NodeLogError> {
+    let wanted = canonical_image(image);
+    let same_image = |other: &str| canonical_image(other) == wanted;
+    let records: Vec<&NodeLogError> = model
+        .node_log_errors_for(&pod.namespace, &pod.name)
+        .filter(|r| match (&r.container, &r.image) {
+            (Some(named), _) => named == container,
+            (None, Some(logged)) => same_image(logged),
+            (None, None) => false,
+        })
+        .collect();
+    // the newest by time; among equals (or undated), the last read
+    records.into_iter().rev().max_by_key(|r| r.time)
+}
+
+fn origin(record: &NodeLogError) -> String {
+    let when = record.time.map(|t| format!(", {}", t.format("%Y-%m-%dT%H:%M:%SZ"))).unwrap_or_default();
+    // the file's last two parts (`k8s/workers-kubelet.log`, `masters/kubelet_service.log`) tell it
+    let parts: Vec<&str> = record.file.rsplit(['/', '\\']).take(2).collect();
+    let file: Vec<&str> = parts.into_iter().rev().collect();
+    format!("{} journal of {}, {}:{}{when}", record.unit.as_str(), record.host, file.join("/"), record.line)
+}
+
 /// Classes whose text says the request never got an answer from the registry.
 pub fn is_network_class(class: ErrorClass) -> bool {
-    matches!(class, ErrorClass::NetworkTimeout | ErrorClass::Dns | ErrorClass::ConnectionRefused | ErrorClass::Proxy | ErrorClass::Tls)
+    matches!(
+        class,
+        ErrorClass::NetworkTimeout
+            | ErrorClass::Dns
+            | ErrorClass::ConnectionRefused
+            | ErrorClass::ConnectionReset
+            | ErrorClass::Proxy
+            | ErrorClass::Tls
+    )
 }

@@ -9,41 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use pulldoctor_model::{Association, Model, Pod};
-use serde::Serialize;
 
-use crate::checks::Context;
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct Comparison {
-    pub registry: String,
-    pub failing: usize,
-    pub working: usize,
-    /// True when the working pods compared all pulled since the failures began (older ones, whose
-    /// image is only cached, were left out); false when only older ones exist.
-    pub working_recent_only: bool,
-    /// Attributes whose values differ between the groups, separating ones first.
-    pub differences: Vec<Difference>,
-    /// Attributes with identical values in both groups (cleared as explanations).
-    pub same: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct Difference {
-    pub attribute: String,
-    /// Value and how many pods have it.
-    pub failing: Vec<(String, usize)>,
-    pub working: Vec<(String, usize)>,
-    /// No value is shared by the two groups.
-    pub separates: bool,
-}
-
-impl Difference {
-    /// One line: `route table: failing rtb-a (3); working rtb-b (2)`.
-    pub fn describe(&self) -> String {
-        let side = |values: &[(String, usize)]| values.iter().map(|(v, n)| format!("{v} ({n})")).collect::<Vec<_>>().join(", ");
-        format!("{}: failing {}; working {}", self.attribute, side(&self.failing), side(&self.working))
-    }
-}
+use crate::context::Context;
+use crate::report::{Comparison, Difference};
+use crate::text;
 
 fn attributes(
     model: &Model,
@@ -53,7 +22,7 @@ fn attributes(
 ) -> Vec<(&'static str, String)> {
     let mut out =
         vec![("namespace", pod.namespace.clone()), ("service account", pod.service_account.clone().unwrap_or_else(|| "default".into()))];
-    let secrets: BTreeSet<String> = crate::checks::pull_secrets::reaching(model, pod).into_iter().map(|r| r.name).collect();
+    let secrets: BTreeSet<String> = crate::credentials::reaching(model, pod).into_iter().map(|r| r.name).collect();
     out.push(("pull secrets", if secrets.is_empty() { "(none)".into() } else { secrets.into_iter().collect::<Vec<_>>().join("+") }));
     let node = pod.node_name.as_deref().and_then(|n| model.nodes.get(n));
     out.push(("node", pod.node_name.clone().unwrap_or_else(|| "(unscheduled)".into())));
@@ -76,7 +45,7 @@ fn attributes(
         // A running container was pulled when it started; a failing pod has been trying since it
         // was created. Both are compared with the creation of the oldest failing pod.
         let when = started.or(pod.created);
-        let at = first.format("%Y-%m-%d %H:%M UTC");
+        let at = text::minute(first);
         out.push((
             "pulled or created",
             match when {

@@ -8,14 +8,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, Utc};
-use pulldoctor_model::Model;
+use chrono::{DateTime, Utc};
+use pulldoctor_model::{Model, region_of_zone};
 
 use crate::affected;
-use crate::checks::pull_secrets;
-
-/// How far before the first failure CloudTrail changes are looked up (the diagnosis looks as far).
-pub const CHANGE_WINDOW_DAYS: i64 = 14;
+use crate::{credentials, timeline};
 
 /// An ECR repository a failing pod pulls from.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,7 +35,7 @@ pub struct Plan {
     pub repositories: BTreeSet<Repository>,
     /// `namespace/name` of every pull secret a failing pod can use, and OpenShift's global one.
     pub secrets: BTreeSet<(String, String)>,
-    /// Start of the CloudTrail window: `CHANGE_WINDOW_DAYS` before the first failure.
+    /// Start of the CloudTrail window: [`timeline::CHANGE_WINDOW_DAYS`] before the first failure.
     pub changes_since: Option<DateTime<Utc>>,
     /// How many containers fail to pull (for the progress line and notes).
     pub failing: usize,
@@ -71,39 +68,13 @@ pub fn plan(model: &Model) -> Plan {
             });
         }
         // the pod's own, its service account's (the same order the kubelet tries them)
-        for reaching in pull_secrets::reaching(model, failure.pod) {
+        for reaching in credentials::reaching(model, failure.pod) {
             if let Some((namespace, name)) = reaching.name.split_once('/') {
                 plan.secrets.insert((namespace.to_string(), name.to_string()));
             }
         }
     }
     plan.secrets.insert(("openshift-config".into(), "pull-secret".into()));
-    plan.changes_since = failures.iter().filter_map(|f| f.first_failure).min().map(|first| first - Duration::days(CHANGE_WINDOW_DAYS));
+    plan.changes_since = failures.iter().filter_map(|f| f.first_failure).min().map(timeline::window_start);
     plan
-}
-
-/// `us-east-1a` → `us-east-1`; local and wavelength zones (`us-east-1-bos-1a`) keep their parent region.
-pub fn region_of_zone(zone: &str) -> Option<String> {
-    let parts: Vec<&str> = zone.split('-').collect();
-    let at = parts.iter().position(|p| p.starts_with(|c: char| c.is_ascii_digit()))?;
-    if at < 2 {
-        return None;
-    }
-    let digits: String = parts[at].chars().take_while(char::is_ascii_digit).collect();
-    Some(format!("{}-{digits}", parts[..at].join("-")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn zones_name_their_region() {
-        assert_eq!(region_of_zone("us-east-1a").as_deref(), Some("us-east-1"));
-        assert_eq!(region_of_zone("ap-southeast-2c").as_deref(), Some("ap-southeast-2"));
-        assert_eq!(region_of_zone("us-gov-west-1b").as_deref(), Some("us-gov-west-1"));
-        assert_eq!(region_of_zone("us-east-1-bos-1a").as_deref(), Some("us-east-1"));
-        assert_eq!(region_of_zone("garbage"), None);
-        assert_eq!(region_of_zone("1a"), None);
-    }
 }

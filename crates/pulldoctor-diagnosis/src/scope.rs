@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pulldoctor_model::Association;
 
-use crate::checks::Context;
+use crate::context::Context;
 use crate::report::{Scope, ScopeGroup};
+use crate::text;
 
 fn list(items: &BTreeSet<String>, limit: usize) -> String {
     let shown: Vec<&str> = items.iter().take(limit).map(String::as_str).collect();
@@ -92,36 +93,36 @@ pub fn scope(cx: &Context) -> Scope {
             newest_start = Some(newest_start.map_or(start, |t: chrono::DateTime<chrono::Utc>| t.max(start)));
         }
     }
-    let since = out.first_failure.map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
+    let since = out.first_failure.map(|t| format!(" since {}", text::minute(t))).unwrap_or_default();
     out.pattern.push(format!(
-        "{} pod{} in {} namespace{} ({}) fail{} to pull{since}, on {} node{}{}",
-        failing_pods.len(),
-        if failing_pods.len() == 1 { "" } else { "s" },
-        namespaces.len(),
-        if namespaces.len() == 1 { "" } else { "s" },
+        "{} in {} ({}) {} to pull{since}, on {}{}",
+        text::count(failing_pods.len(), "pod", "pods"),
+        text::count(namespaces.len(), "namespace", "namespaces"),
         list(&namespaces, 4),
-        if failing_pods.len() == 1 { "s" } else { "" },
-        nodes.len(),
-        if nodes.len() == 1 { "" } else { "s" },
-        if subnets.is_empty() {
-            String::new()
-        } else {
-            format!(" in {} ({})", if subnets.len() == 1 { "subnet" } else { "subnets" }, list(&subnets, 4))
+        if failing_pods.len() == 1 { "fails" } else { "fail" },
+        text::count(nodes.len(), "node", "nodes"),
+        match subnets.len() {
+            0 => String::new(),
+            1 => format!(" in subnet {}", list(&subnets, 1)),
+            n => format!(" in {n} subnets ({})", list(&subnets, 4)),
         },
     ));
     if !tables.is_empty() {
-        let main_note = if !main_tables.is_empty() && main_tables.len() == tables.len() {
-            " (the VPC's main route table: the subnets have no explicit association)"
-        } else {
-            ""
+        let main_note = match (main_tables.len() == tables.len() && !main_tables.is_empty(), subnets.len()) {
+            (false, _) => "",
+            (true, 1) => " (the VPC's main route table: the subnet has no explicit association)",
+            (true, _) => " (the VPC's main route table: the subnets have no explicit association)",
         };
         out.pattern.push(format!("every failing node's subnet routes through {}{main_note}", list(&tables, 3)));
     }
     if !working_pods.is_empty() {
-        let plural = |n: usize| if n == 1 { "" } else { "s" };
         let registry = if failing_registries.len() == 1 { "registry" } else { "registries" };
         let cached = working_pods.len() - recent_pods.len();
-        let mut sentence = format!("{} pod{} from the same {registry} run", working_pods.len(), plural(working_pods.len()));
+        let mut sentence = format!(
+            "{} from the same {registry} {}",
+            text::count(working_pods.len(), "pod", "pods"),
+            if working_pods.len() == 1 { "runs" } else { "run" }
+        );
         if !recent_pods.is_empty() {
             sentence.push_str(&format!(
                 "; {} pulled since the failures began, so the path works from where {} run{}",
@@ -131,7 +132,7 @@ pub fn scope(cx: &Context) -> Scope {
             ));
         }
         if cached > 0 {
-            let newest = newest_start.map(|t| format!(" (newest start {})", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
+            let newest = newest_start.map(|t| format!(" (newest start {})", text::minute(t))).unwrap_or_default();
             sentence.push_str(&format!(
                 "; {cached} started before the failures began{newest}: their images are cached on their nodes, so they do not show the path works today"
             ));

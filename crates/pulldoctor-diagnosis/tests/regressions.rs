@@ -31,7 +31,7 @@ fn a_denial_naming_the_node_role_is_not_a_missing_secret() {
     let model = read_with("net-endpoint-policy-denied", &[("k8s/secrets.json", br#"{"apiVersion":"v1","kind":"SecretList","items":[]}"#)]);
     assert!(model.inputs.contains(&pulldoctor_model::InputKind::Secrets));
     let report = pulldoctor_diagnosis::diagnose(&model, &Default::default());
-    let codes: Vec<&str> = report.causes.iter().map(|c| c.code).collect();
+    let codes: Vec<&str> = report.causes.iter().map(|c| c.code.as_str()).collect();
     assert_eq!(codes.first(), Some(&"endpoint.policy-denied"), "{codes:?}");
     assert!(!codes.contains(&"pullsecret.missing"), "{codes:?}");
 }

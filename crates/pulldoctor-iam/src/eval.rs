@@ -1,6 +1,7 @@
 //! Policy evaluation: statements → per-side tallies → decisions, and the same-account /
 //! cross-account combination for ECR pulls.
 
+use crate::context::{self, Outcome, RequestContext};
 use crate::policy::{ActionSpec, Effect, PolicyDocument, PrincipalSpec, ResourceSpec, Statement};
 use crate::principal::{PrincipalMatch, RequestPrincipal, is_account_id, match_principal, not_principal_exempts, split_arn};
 use crate::wildcard::{Token, match_tokens, matches};
@@ -196,34 +197,34 @@ fn label(policy: &str, stmt: &Statement, index: usize) -> String {
 }
 
 #[derive(Debug, Clone)]
-struct Hit {
-    label: String,
-    effect: Effect,
+pub(crate) struct Hit {
+    pub(crate) label: String,
+    pub(crate) effect: Effect,
     /// Condition keys and policy variables; empty for an unconditional statement.
-    keys: Vec<String>,
+    pub(crate) keys: Vec<String>,
     /// Allowed only through an account principal (delegation to the account).
-    account_level: bool,
+    pub(crate) account_level: bool,
 }
 
 impl Hit {
-    fn conditional(&self) -> bool {
+    pub(crate) fn conditional(&self) -> bool {
         !self.keys.is_empty()
     }
-    fn with_effect(&self) -> String {
+    pub(crate) fn with_effect(&self) -> String {
         format!("{} ({})", self.label, self.effect)
     }
 }
 
 #[derive(Debug, Clone, Default)]
-struct Tally {
-    allow: Vec<Hit>,
-    cond_allow: Vec<Hit>,
-    deny: Vec<Hit>,
-    cond_deny: Vec<Hit>,
+pub(crate) struct Tally {
+    pub(crate) allow: Vec<Hit>,
+    pub(crate) cond_allow: Vec<Hit>,
+    pub(crate) deny: Vec<Hit>,
+    pub(crate) cond_deny: Vec<Hit>,
 }
 
 impl Tally {
-    fn push(&mut self, hit: Hit) {
+    pub(crate) fn push(&mut self, hit: Hit) {
         match (hit.effect, hit.conditional()) {
             (Effect::Allow, false) => self.allow.push(hit),
             (Effect::Allow, true) => self.cond_allow.push(hit),
@@ -232,7 +233,7 @@ impl Tally {
         }
     }
 
-    fn allows(&self) -> Tri {
+    pub(crate) fn allows(&self) -> Tri {
         if !self.allow.is_empty() {
             Tri::Yes
         } else if !self.cond_allow.is_empty() {
@@ -242,7 +243,7 @@ impl Tally {
         }
     }
 
-    fn decision(&self) -> Decision {
+    pub(crate) fn decision(&self) -> Decision {
         if let Some(d) = self.deny.first() {
             return Decision::ExplicitDeny { by: d.label.clone() };
         }
@@ -259,11 +260,11 @@ impl Tally {
     }
 }
 
-fn hit_by(hit: &Hit) -> String {
+pub(crate) fn hit_by(hit: &Hit) -> String {
     if hit.account_level { format!("{} (names the principal's account)", hit.label) } else { hit.label.clone() }
 }
 
-fn conditional<'a>(hits: impl Iterator<Item = &'a Hit>) -> Decision {
+pub(crate) fn conditional<'a>(hits: impl Iterator<Item = &'a Hit>) -> Decision {
     let mut statements = Vec::new();
     let mut keys = Vec::new();
     for h in hits {
@@ -279,21 +280,21 @@ fn conditional<'a>(hits: impl Iterator<Item = &'a Hit>) -> Decision {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tri {
+pub(crate) enum Tri {
     No,
     Maybe,
     Yes,
 }
 
 impl Tri {
-    fn or(self, other: Tri) -> Tri {
+    pub(crate) fn or(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
             (Tri::Maybe, _) | (_, Tri::Maybe) => Tri::Maybe,
             _ => Tri::No,
         }
     }
-    fn and(self, other: Tri) -> Tri {
+    pub(crate) fn and(self, other: Tri) -> Tri {
         match (self, other) {
             (Tri::No, _) | (_, Tri::No) => Tri::No,
             (Tri::Maybe, _) | (_, Tri::Maybe) => Tri::Maybe,
@@ -310,7 +311,26 @@ fn statement_keys(stmt: &Statement, variable_keys: Vec<String>) -> Vec<String> {
     keys
 }
 
-fn tally_identity(policies: &[NamedPolicy], action: &str, resource: &str) -> Tally {
+/// The keys a statement still depends on once the context has decided what it can; `None` when a
+/// decided condition is false, so the statement does not apply to this request.
+fn open_keys(stmt: &Statement, variable_keys: Vec<String>, context: &RequestContext) -> Option<Vec<String>> {
+    if context.is_empty() {
+        return Some(statement_keys(stmt, variable_keys));
+    }
+    let mut keys = variable_keys;
+    for condition in &stmt.conditions {
+        match context::evaluate(condition, context) {
+            Outcome::True => {}
+            Outcome::False => return None,
+            Outcome::Unknown => keys.push(condition.key.clone()),
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    Some(keys)
+}
+
+pub(crate) fn tally_identity(policies: &[NamedPolicy], action: &str, resource: &str, context: &RequestContext) -> Tally {
     let mut tally = Tally::default();
     for policy in policies {
         let variables = policy.document.policy_variables_enabled();
@@ -323,19 +343,21 @@ fn tally_identity(policies: &[NamedPolicy], action: &str, resource: &str) -> Tal
                 Applies::Yes => Vec::new(),
                 Applies::Variables(keys) => keys,
             };
-            tally.push(Hit {
-                label: label(policy.name, stmt, i),
-                effect: stmt.effect,
-                keys: statement_keys(stmt, var_keys),
-                account_level: false,
-            });
+            let Some(keys) = open_keys(stmt, var_keys, context) else { continue };
+            tally.push(Hit { label: label(policy.name, stmt, i), effect: stmt.effect, keys, account_level: false });
         }
     }
     tally
 }
 
 /// (direct, including account trust)
-fn tally_resource(policy: &NamedPolicy, who: &RequestPrincipal, action: &str, resource: &str) -> (Tally, Tally) {
+pub(crate) fn tally_resource(
+    policy: &NamedPolicy,
+    who: &RequestPrincipal,
+    action: &str,
+    resource: &str,
+    context: &RequestContext,
+) -> (Tally, Tally) {
     let mut direct = Tally::default();
     let mut with_account = Tally::default();
     let variables = policy.document.policy_variables_enabled();
@@ -352,12 +374,8 @@ fn tally_resource(policy: &NamedPolicy, who: &RequestPrincipal, action: &str, re
             Applies::Yes => Vec::new(),
             Applies::Variables(keys) => keys,
         };
-        let hit = Hit {
-            label: label(policy.name, stmt, i),
-            effect: stmt.effect,
-            keys: statement_keys(stmt, var_keys),
-            account_level: level == PrincipalMatch::Account,
-        };
+        let Some(keys) = open_keys(stmt, var_keys, context) else { continue };
+        let hit = Hit { label: label(policy.name, stmt, i), effect: stmt.effect, keys, account_level: level == PrincipalMatch::Account };
         // A Deny naming the account covers every principal in it; an Allow naming only the
         // account delegates to that account's identity policies.
         if stmt.effect == Effect::Deny || level == PrincipalMatch::Direct {
@@ -370,7 +388,7 @@ fn tally_resource(policy: &NamedPolicy, who: &RequestPrincipal, action: &str, re
 
 /// The account in the principal ARN wins; `principal_account` is the fallback for ARNs without
 /// one (unparseable input).
-fn request_principal(principal_arn: &str, principal_account: &str) -> RequestPrincipal {
+pub(crate) fn request_principal(principal_arn: &str, principal_account: &str) -> RequestPrincipal {
     let mut who = RequestPrincipal::parse(principal_arn);
     if who.account.is_empty() {
         who.account = principal_account.to_string();
@@ -399,7 +417,7 @@ fn request_principal(principal_arn: &str, principal_account: &str) -> RequestPri
 /// `ecr:GetAuthorizationToken` pass `"*"` as the resource: a statement scoped to repository ARNs
 /// does not grant it. Permissions boundaries, session policies and SCPs are not modelled.
 pub fn evaluate_identity(policies: &[NamedPolicy], action: &str, resource: &str) -> Decision {
-    tally_identity(policies, action, resource).decision()
+    tally_identity(policies, action, resource, &RequestContext::unknown()).decision()
 }
 
 /// Evaluates a resource-based policy (an ECR repository policy) for `principal_arn` (its account
@@ -431,7 +449,7 @@ pub fn evaluate_resource_policy_detailed(
     resource: &str,
 ) -> ResourcePolicyDecision {
     let who = request_principal(principal_arn, principal_account);
-    let (direct, with_account) = tally_resource(policy, &who, action, resource);
+    let (direct, with_account) = tally_resource(policy, &who, action, resource, &RequestContext::unknown());
     ResourcePolicyDecision { direct: direct.decision(), including_account_trust: with_account.decision() }
 }
 
@@ -441,156 +459,10 @@ pub fn repository_account(repository_arn: &str) -> Option<&str> {
     (service == "ecr" && is_account_id(account) && resource.starts_with("repository/")).then_some(account)
 }
 
-fn describe(decision: &Decision) -> String {
-    match decision {
-        Decision::Allowed { by } => format!("allow ({by})"),
-        Decision::ExplicitDeny { by } => format!("explicit deny ({by})"),
-        Decision::ImplicitDeny => "no statement allows it (implicit deny)".to_string(),
-        Decision::Conditional { statements, condition_keys } => {
-            format!("depends on conditions that cannot be checked offline ({}; keys: {})", statements.join(", "), condition_keys.join(", "))
-        }
-    }
-}
-
-/// For each of [`PULL_ACTIONS`]: the combined verdict for `principal_arn` pulling from
-/// `repository_arn` (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`).
-///
-/// Combination (IAM User Guide, *Policy evaluation for requests within a single account*:
-/// "If either the identity-based policy or the resource-based policy within the same account
-/// allows the request and the other doesn't, the request is still allowed"; *Cross-account policy
-/// evaluation logic*: the resource policy must trust the principal or its account AND the
-/// principal's identity policy must allow; Amazon ECR User Guide, *Private repository policies*):
-/// - an unconditional `Deny` on either side → explicit deny;
-/// - same account: allowed when the identity policies allow OR the repository policy allows this
-///   principal directly;
-/// - different accounts (or an account that cannot be determined): allowed only when the identity
-///   policies allow AND the repository policy allows the principal or its account;
-/// - `ecr:GetAuthorizationToken`: identity policies only, resource `*`;
-/// - anything resting on a `Condition` (or a conditional `Deny` that could override the allow)
-///   → [`Decision::Conditional`].
-///
-/// Unknown managed policies are the caller's business: pass only documents you have, and report
-/// a gap when an attached policy could not be resolved (see [`crate::managed_policy`]).
-pub fn evaluate_pull(
-    identity: &[NamedPolicy],
-    repository_policy: Option<&NamedPolicy>,
-    principal_arn: &str,
-    repository_arn: &str,
-) -> Vec<PullVerdict> {
-    let who = RequestPrincipal::parse(principal_arn);
-    let repo_account = repository_account(repository_arn);
-    let same_account = matches!(repo_account, Some(a) if !who.account.is_empty() && a == who.account);
-    let principal_desc = if who.account.is_empty() {
-        format!("{principal_arn} (account unknown)")
-    } else {
-        format!("{principal_arn} (account {})", who.account)
-    };
-    let scope = match (repo_account, same_account) {
-        (Some(a), true) => format!("same-account request in {a}"),
-        (Some(a), false) if !who.account.is_empty() => format!("cross-account request from {} to a repository of {a}", who.account),
-        (Some(a), false) => format!("request to a repository of {a} from a principal whose account is unknown, treated as cross-account"),
-        (None, _) => {
-            format!("repository ARN {repository_arn:?} has no account, treated as cross-account")
-        }
-    };
-
-    PULL_ACTIONS
-        .iter()
-        .map(|&action| {
-            if action == GET_AUTHORIZATION_TOKEN {
-                let tally = tally_identity(identity, action, "*");
-                let decision = tally.decision();
-                let explanation = format!(
-                    "{action} for {principal_desc}: not a repository action (its resource is \"*\"), so only identity policies count and a repository policy cannot grant it. Result: {}.",
-                    describe(&decision)
-                );
-                return PullVerdict {
-                    action: action.to_string(),
-                    identity: decision.clone(),
-                    decision,
-                    repository: None,
-                    explanation,
-                };
-            }
-
-            let id = tally_identity(identity, action, repository_arn);
-            let res = repository_policy.map(|p| tally_resource(p, &who, action, repository_arn));
-            let res_side: Option<&Tally> = res.as_ref().map(|(direct, with_account)| {
-                if same_account { direct } else { with_account }
-            });
-            let empty = Tally::default();
-            let res_t = res_side.unwrap_or(&empty);
-
-            let decision = combine(&id, res_t, same_account);
-            let identity_decision = id.decision();
-            let repository_decision = res_side.map(Tally::decision);
-
-            let rule = if same_account {
-                "Within one account either side may allow (a repository statement naming only the account delegates to the identity policies)"
-            } else {
-                "Across accounts both the identity policies and the repository policy (naming the principal or its account) must allow"
-            };
-            let repo_text = match &repository_decision {
-                Some(d) => describe(d),
-                None => "none given".to_string(),
-            };
-            let explanation = format!(
-                "{action} on {repository_arn} for {principal_desc}: {scope}. Identity policies: {}. Repository policy: {repo_text}. {rule}. Result: {}.",
-                describe(&identity_decision),
-                describe(&decision)
-            );
-            PullVerdict {
-                action: action.to_string(),
-                decision,
-                identity: identity_decision,
-                repository: repository_decision,
-                explanation,
-            }
-        })
-        .collect()
-}
-
-fn combine(id: &Tally, res: &Tally, same_account: bool) -> Decision {
-    if let Some(d) = id.deny.first().or_else(|| res.deny.first()) {
-        return Decision::ExplicitDeny { by: d.label.clone() };
-    }
-    let (id_t, res_t) = (id.allows(), res.allows());
-    let allow = if same_account { id_t.or(res_t) } else { id_t.and(res_t) };
-    let cond_denies: Vec<&Hit> = id.cond_deny.iter().chain(res.cond_deny.iter()).collect();
-    match allow {
-        Tri::No => Decision::ImplicitDeny,
-        Tri::Yes if cond_denies.is_empty() => {
-            let by = if same_account {
-                id.allow.first().or_else(|| res.allow.first()).map(hit_by).unwrap_or_default()
-            } else {
-                format!("{} and {}", id.allow.first().map(hit_by).unwrap_or_default(), res.allow.first().map(hit_by).unwrap_or_default())
-            };
-            Decision::Allowed { by }
-        }
-        Tri::Yes => conditional(cond_denies.into_iter()),
-        Tri::Maybe => {
-            let mut relevant: Vec<&Hit> = Vec::new();
-            if same_account {
-                // Neither side allows unconditionally; any conditional allow could make it.
-                relevant.extend(id.cond_allow.iter());
-                relevant.extend(res.cond_allow.iter());
-            } else {
-                if id_t == Tri::Maybe {
-                    relevant.extend(id.cond_allow.iter());
-                }
-                if res_t == Tri::Maybe {
-                    relevant.extend(res.cond_allow.iter());
-                }
-            }
-            relevant.extend(cond_denies);
-            conditional(relevant.into_iter())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate_pull;
     use serde_json::json;
 
     const ACCT: &str = "111122223333";

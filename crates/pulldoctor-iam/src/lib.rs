@@ -50,14 +50,17 @@
 //! assert!(verdicts.iter().all(|v| matches!(v.decision, Decision::Allowed { .. })));
 //! ```
 
+mod context;
 mod eval;
 mod managed;
 mod policy;
 pub mod principal;
+mod pull;
 pub mod wildcard;
 
+pub use context::RequestContext;
 pub use eval::{
-    Decision, GET_AUTHORIZATION_TOKEN, NamedPolicy, PULL_ACTIONS, PullVerdict, ResourcePolicyDecision, evaluate_identity, evaluate_pull,
+    Decision, GET_AUTHORIZATION_TOKEN, NamedPolicy, PULL_ACTIONS, PullVerdict, ResourcePolicyDecision, evaluate_identity,
     evaluate_resource_policy, evaluate_resource_policy_detailed, repository_account,
 };
 pub use managed::{KNOWN_MANAGED_POLICIES, managed_policy};
@@ -65,3 +68,4 @@ pub use policy::{
     ActionSpec, Condition, Effect, PolicyDocument, PolicyError, PrincipalSet, PrincipalSpec, ResourceSpec, Statement, VERSION_2008,
     VERSION_2012, percent_decode,
 };
+pub use pull::{evaluate_pull, evaluate_pull_in};

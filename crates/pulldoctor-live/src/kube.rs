@@ -7,8 +7,6 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Mutex;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Secret, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
@@ -27,11 +25,9 @@ pub struct KubeOptions {
     pub namespace: Option<String>,
 }
 
-const MARKER: &str = "REDACTED-BY-PULLDOCTOR";
-
 fn failed(call: &str, error: &kube::Error) -> Failed {
     let denied = matches!(error, kube::Error::Api(status) if status.code == 401 || status.code == 403);
-    Failed { call: call.to_string(), denied, message: error.to_string() }
+    Failed { call: call.to_string(), denied, message: error.to_string(), detail: None }
 }
 
 async fn list_all<K>(api: &Api<K>) -> Result<Vec<K>, kube::Error>
@@ -63,65 +59,20 @@ fn list_file<K: Serialize>(name: &str, kind: &str, items: &[K]) -> File {
     }
 }
 
-/// A docker config with every secret value replaced. An ECR password becomes a token envelope
-/// holding only its `expiration`, so the reader still sees when it expires.
+/// A docker config with every secret value replaced (kept here under its old name).
 pub fn redact_docker_config(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut config: Value = serde_json::from_slice(bytes).ok()?;
-    let auths = match config.get_mut("auths") {
-        Some(auths) => auths,
-        None => &mut config,
-    };
-    for entry in auths.as_object_mut()?.values_mut() {
-        let Some(entry) = entry.as_object_mut() else { continue };
-        let mut username = entry.get("username").and_then(Value::as_str).map(str::to_string);
-        let mut password = entry.get("password").and_then(Value::as_str).map(str::to_string);
-        if let Some(pair) =
-            entry.get("auth").and_then(Value::as_str).and_then(|a| STANDARD.decode(a).ok()).and_then(|b| String::from_utf8(b).ok())
-            && let Some((user, pass)) = pair.split_once(':')
-        {
-            username.get_or_insert(user.to_string());
-            password.get_or_insert(pass.to_string());
-        }
-        let expiry = password.as_deref().and_then(pulldoctor_bundle::ecr_token_expiry);
-        let replacement = match expiry {
-            Some(expiry) => STANDARD.encode(json!({"payload": MARKER, "expiration": expiry.timestamp()}).to_string()),
-            None => MARKER.to_string(),
-        };
-        for field in ["password", "auth", "identitytoken", "registrytoken", "email"] {
-            entry.remove(field);
-        }
-        let user = username.unwrap_or_default();
-        entry.insert("username".into(), Value::String(user.clone()));
-        entry.insert("password".into(), Value::String(replacement.clone()));
-        entry.insert("auth".into(), Value::String(STANDARD.encode(format!("{user}:{replacement}"))));
-    }
-    serde_json::to_vec(&config).ok()
+    pulldoctor_bundle::redact::docker_config(bytes)
 }
 
 fn redact_secret(secret: &Secret) -> Value {
     let mut value = serde_json::to_value(secret).unwrap_or_default();
-    if let Some(data) = value.get_mut("data").and_then(Value::as_object_mut) {
-        for (key, encoded) in data.iter_mut() {
-            let redacted = encoded
-                .as_str()
-                .and_then(|e| STANDARD.decode(e).ok())
-                .filter(|_| key == ".dockerconfigjson" || key == ".dockercfg")
-                .and_then(|bytes| redact_docker_config(&bytes))
-                .map(|bytes| STANDARD.encode(bytes))
-                .unwrap_or_else(|| STANDARD.encode(MARKER));
-            *encoded = Value::String(redacted);
-        }
-    }
-    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.remove("annotations");
-        metadata.remove("managedFields");
-    }
+    pulldoctor_bundle::redact::secret(&mut value);
     value
 }
 
 /// A connected cluster: the client and the namespace scope.
 pub struct Cluster {
-    client: Client,
+    pub(crate) client: Client,
     namespace: Option<String>,
 }
 
@@ -190,7 +141,7 @@ impl Cluster {
         });
         match config.and_then(|c| Client::try_from(c).map_err(|e| e.to_string())) {
             Ok(client) => Ok(Cluster { client, namespace: options.namespace.clone() }),
-            Err(message) => Err(Failed { call: "kubeconfig".into(), denied: false, message }),
+            Err(message) => Err(Failed { call: "kubeconfig".into(), denied: false, message, detail: None }),
         }
     }
 
@@ -251,6 +202,34 @@ impl Cluster {
         collected
     }
 
+    /// Create a core/v1 Event (the agent's notice on a node); the only write pulldoctor makes.
+    pub async fn create_event(&self, namespace: &str, event: &Value) -> Result<(), Failed> {
+        let event: Event = serde_json::from_value(event.clone()).map_err(|e| Failed {
+            call: "create events".into(),
+            denied: false,
+            message: format!("not an Event: {e}"),
+            detail: None,
+        })?;
+        let api = Api::<Event>::namespaced(self.client.clone(), namespace);
+        api.create(&kube::api::PostParams::default(), &event).await.map(|_| ()).map_err(|e| failed("create events", &e))
+    }
+
+    /// The pods matching `selector` in `namespace`: (node name, pod IP) of each running one.
+    pub async fn pod_addresses(&self, namespace: &str, selector: &str) -> Result<Vec<(String, String)>, Failed> {
+        let api = Api::<Pod>::namespaced(self.client.clone(), namespace);
+        let pods = api.list(&ListParams::default().labels(selector)).await.map_err(|e| failed("list pods", &e))?;
+        Ok(pods
+            .items
+            .into_iter()
+            .filter_map(|pod| {
+                let node = pod.spec.as_ref()?.node_name.clone()?;
+                let status = pod.status?;
+                (status.phase.as_deref() == Some("Running")).then_some(())?;
+                Some((node, status.pod_ip?))
+            })
+            .collect())
+    }
+
     /// The named pull secrets (`namespace`, `name`), redacted; a missing one is simply absent.
     pub async fn secrets(&self, wanted: &BTreeSet<(String, String)>, progress: &dyn Progress) -> Collected {
         let out = Mutex::new(Collected::default());
@@ -273,6 +252,8 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
 
     #[test]
     fn redaction_keeps_facts_and_drops_secrets() {

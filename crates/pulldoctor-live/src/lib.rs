@@ -1,4 +1,5 @@
-//! Live collection from AWS with the AWS SDK for Rust.
+//! Live collection from AWS with the AWS SDK for Rust, and the cluster with kube-rs; and the one
+//! thing that writes to a cluster: the probe pods of `pulldoctor probe` (`probe_pods`).
 //!
 //! The collectors do not build the model themselves: each call's result is written as the JSON
 //! the AWS CLI prints for it (`aws ec2 describe-subnets --output json`), so the bundle reader is
@@ -13,9 +14,11 @@
 
 mod aws;
 mod kube;
+mod probe_pods;
 
 pub use aws::{AwsOptions, CONCURRENT_CALLS, Repository, collect_aws};
 pub use kube::{Cluster, KubeOptions, redact_docker_config};
+pub use probe_pods::{PodEnd, PodRun, ProbePod, Upload};
 
 /// Told when each call starts and ends (a progress display); calls overlap.
 pub trait Progress: Send + Sync {
@@ -43,7 +46,10 @@ pub struct File {
 pub struct Failed {
     pub call: String,
     pub denied: bool,
+    /// What happened, in the user's terms.
     pub message: String,
+    /// The library's own error, for `--verbose`.
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -83,14 +89,21 @@ impl Collected {
     /// gaps (`None` when every call was made).
     pub fn failures_file(&self) -> Option<File> {
         (!self.failed.is_empty()).then(|| {
-            let failures: Vec<serde_json::Value> =
-                self.failed.iter().map(|f| serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message})).collect();
+            let failures: Vec<serde_json::Value> = self
+                .failed
+                .iter()
+                .map(|f| match &f.detail {
+                    Some(detail) => serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message, "detail": detail}),
+                    None => serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message}),
+                })
+                .collect();
             File { name: "collect-failures.json".into(), json: serde_json::json!({"PulldoctorCollectFailures": failures}) }
         })
     }
 
     /// Write every file under `dir` (created if needed), with `collect-failures.json`.
-    pub fn write(&self, dir: &std::path::Path) -> std::io::Result<()> {
+    /// Returns how many files were written.
+    pub fn write(&self, dir: &std::path::Path) -> std::io::Result<usize> {
         std::fs::create_dir_all(dir)?;
         for file in self.failures_file().iter().chain(&self.files) {
             let path = dir.join(&file.name);
@@ -101,6 +114,6 @@ impl Collected {
             text.push('\n');
             std::fs::write(path, text)?;
         }
-        Ok(())
+        Ok(self.files.len() + usize::from(!self.failed.is_empty()))
     }
 }

@@ -27,7 +27,11 @@ fn actions_in(source: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_iam_policy_allows_every_call() {
-    let source = std::fs::read_to_string(root().join("crates/pulldoctor-live/src/aws/mod.rs")).unwrap();
+    // Every file of the AWS collector: the calls are spread over its modules.
+    let mut source = String::new();
+    for entry in std::fs::read_dir(root().join("crates/pulldoctor-live/src/aws")).unwrap() {
+        source.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
     let used = actions_in(&source);
     assert!(used.len() >= 20, "{used:?}");
     let policy: serde_json::Value = serde_json::from_slice(&std::fs::read(root().join("docs/aws-iam-policy.json")).unwrap()).unwrap();
@@ -45,9 +49,26 @@ fn the_iam_policy_allows_every_call() {
     assert!(allowed.iter().all(|a| a.contains(":Describe") || a.contains(":Get") || a.contains(":Lookup")), "{allowed:?}");
 }
 
+/// The roles of docs/clusterrole.yaml by name, each as its text.
+fn roles() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root().join("docs/clusterrole.yaml")).unwrap();
+    text.split("\n---")
+        .map(|document| {
+            let name = document.lines().find_map(|l| l.trim().strip_prefix("name: ")).unwrap_or_default().to_string();
+            (name, document.to_string())
+        })
+        .collect()
+}
+
+/// `verbs:` lines of a role's rules.
+fn verb_lines(role: &str) -> Vec<&str> {
+    role.lines().filter(|l| l.trim_start().starts_with("verbs:")).collect()
+}
+
 #[test]
 fn the_cluster_role_allows_every_read() {
-    let role = std::fs::read_to_string(root().join("docs/clusterrole.yaml")).unwrap();
+    let roles = roles();
+    let reading: String = roles.iter().filter(|(name, _)| name != "pulldoctor-prober").map(|(_, text)| text.as_str()).collect();
     for resource in [
         "pods",
         "events",
@@ -62,9 +83,43 @@ fn the_cluster_role_allows_every_read() {
         "imagedigestmirrorsets",
         "imagetagmirrorsets",
     ] {
-        assert!(role.contains(&format!("\"{resource}\"")), "docs/clusterrole.yaml does not grant {resource}");
+        assert!(reading.contains(&format!("\"{resource}\"")), "docs/clusterrole.yaml does not grant {resource}");
     }
+    // reading roles never write: only the optional prober role does
     for verb in ["create", "update", "patch", "delete", "\"*\""] {
-        assert!(!role.lines().filter(|l| l.trim_start().starts_with("verbs:")).any(|l| l.contains(verb)), "a write verb: {verb}");
+        assert!(!verb_lines(&reading).iter().any(|l| l.contains(verb)), "a write verb outside pulldoctor-prober: {verb}");
     }
+}
+
+/// The prober role grants what the probe launcher does (crates/pulldoctor-live/src/probe_pods.rs:
+/// create, get and delete pods, read their log, exec the copy) and nothing more.
+#[test]
+fn the_prober_role_allows_what_the_launcher_does_and_no_more() {
+    let source = std::fs::read_to_string(root().join("crates/pulldoctor-live/src/probe_pods.rs")).unwrap();
+    for call in ["api.create(", "api.get(", "api.delete(", "api.logs(", "api.exec("] {
+        assert!(source.contains(call), "the launcher no longer calls {call}: update this test and the role");
+    }
+    for call in ["api.patch(", "api.replace(", "api.delete_collection(", "api.evict(", "api.attach("] {
+        assert!(!source.contains(call), "the launcher calls {call}, which pulldoctor-prober does not grant");
+    }
+    let roles = roles();
+    let (_, prober) =
+        roles.iter().find(|(name, _)| name == "pulldoctor-prober").expect("docs/clusterrole.yaml has no pulldoctor-prober role");
+    let rules: Vec<(String, String)> = prober
+        .split("- apiGroups:")
+        .skip(1)
+        .map(|rule| {
+            let resources = rule.lines().find_map(|l| l.trim().strip_prefix("resources: ")).unwrap_or_default().to_string();
+            let verbs = rule.lines().find_map(|l| l.trim().strip_prefix("verbs: ")).unwrap_or_default().to_string();
+            (resources, verbs)
+        })
+        .collect();
+    let expected = [
+        (r#"["pods"]"#, r#"["create", "get", "delete"]"#),
+        (r#"["pods/log"]"#, r#"["get"]"#),
+        (r#"["pods/exec"]"#, r#"["create", "get"]"#),
+    ];
+    let got: Vec<(&str, &str)> = rules.iter().map(|(r, v)| (r.as_str(), v.as_str())).collect();
+    assert_eq!(got, expected, "pulldoctor-prober grants exactly the launcher's calls");
+    assert!(!prober.contains("resourceNames") && !prober.contains("\"*\""));
 }

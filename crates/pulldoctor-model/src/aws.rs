@@ -43,6 +43,10 @@ pub struct RouteTable {
     pub subnet_ids: Vec<String>,
     pub routes: Vec<Route>,
     pub name: Option<String>,
+    /// The association ids (`rtbassoc-...`): subnet id -> its association, and `main` for the
+    /// main association. CloudTrail names only these when an association is removed or replaced
+    /// (`DisassociateRouteTable`), so drift and the alarms need them to name the subnet.
+    pub association_ids: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -361,4 +365,30 @@ pub struct TrailEvent {
 pub struct CallerIdentity {
     pub account: String,
     pub arn: String,
+}
+
+/// `us-east-1a` → `us-east-1`; local and wavelength zones (`us-east-1-bos-1a`) keep their parent region.
+pub fn region_of_zone(zone: &str) -> Option<String> {
+    let parts: Vec<&str> = zone.split('-').collect();
+    let at = parts.iter().position(|p| p.starts_with(|c: char| c.is_ascii_digit()))?;
+    if at < 2 {
+        return None;
+    }
+    let digits: String = parts[at].chars().take_while(char::is_ascii_digit).collect();
+    Some(format!("{}-{digits}", parts[..at].join("-")))
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn zones_name_their_region() {
+        assert_eq!(region_of_zone("us-east-1a").as_deref(), Some("us-east-1"));
+        assert_eq!(region_of_zone("ap-southeast-2c").as_deref(), Some("ap-southeast-2"));
+        assert_eq!(region_of_zone("us-gov-west-1b").as_deref(), Some("us-gov-west-1"));
+        assert_eq!(region_of_zone("us-east-1-bos-1a").as_deref(), Some("us-east-1"));
+        assert_eq!(region_of_zone("garbage"), None);
+        assert_eq!(region_of_zone("1a"), None);
+    }
 }

@@ -12,7 +12,7 @@ pub struct Namespace {
     pub created: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Node {
     pub name: String,
     pub provider_id: Option<String>,
@@ -24,10 +24,24 @@ pub struct Node {
     pub hostnames: Vec<String>,
     pub container_runtime: Option<String>,
     pub kubelet_version: Option<String>,
+    /// `status.nodeInfo.osImage`: `Amazon Linux 2023...`, `Red Hat Enterprise Linux CoreOS 416...`.
+    pub os_image: Option<String>,
     pub disk_pressure: Option<bool>,
     pub ready: Option<bool>,
     pub created: Option<DateTime<Utc>>,
     pub roles: Vec<String>,
+    /// The images the node holds (`status.images`, the kubelet lists up to 50, largest first):
+    /// what can run there without a pull.
+    pub images: Vec<NodeImage>,
+    /// The node's labels (EKS node groups, OpenShift's `node.openshift.io/os_id`, ...).
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+/// An image a node holds: its names (tags and digests) and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeImage {
+    pub names: Vec<String>,
+    pub size_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

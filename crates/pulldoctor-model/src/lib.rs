@@ -1,28 +1,41 @@
 //! The normalised model every pulldoctor analysis reads.
 //!
-//! Plain data, filled by a reader (the bundle reader or the live collectors), then indexed once by
-//! [`Model::build_index`]. Every relation an analysis follows (node -> instance -> subnet ->
-//! effective route table -> network ACL, pod -> events, route table -> subnets using it) is a hash
-//! lookup after that: no analysis scans a collection to join two of them.
+//! Plain data ([`Facts`]), filled by a reader (the bundle reader or the live collectors), then
+//! wrapped in a [`Model`], which indexes it. Every relation an analysis follows (node -> instance
+//! -> subnet -> effective route table -> network ACL, pod -> events, route table -> subnets using
+//! it) is a hash lookup in that index: no analysis scans a collection to join two of them.
+//!
+//! The index cannot be stale: [`Model::new`] builds it, a `Model` reads its facts through `Deref`,
+//! and any mutable access to them (`DerefMut`) drops the index, which the next lookup rebuilds.
+//! There is no "forgot to build the index" state for a release build to run into.
 //!
 //! Architecture invariant: this crate does no I/O and never reads the clock or the environment.
 
 pub mod aws;
+pub mod code;
 pub mod image;
 pub mod k8s;
+pub mod logs;
+pub mod probe;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 pub use aws::*;
+pub use code::Code;
 pub use image::{EcrHost, ImageRef, InvalidReference, normalise_registry_key, parse_ecr_host, parse_image};
 pub use k8s::*;
+pub use logs::{CREDENTIAL_PROVIDER_FLAGS, KubeletFlag, LogUnit, NodeLogError, canonical_image};
+pub use probe::ProbeRun;
 
-/// The kinds of input a model can be built from. A kind absent from [`Model::inputs`] means the
-/// bundle (or the live collection) did not provide it: analyses report that as a gap.
+/// The kinds of input a model can be built from. A kind absent from [`Facts::inputs`] means the
+/// bundle (or the live collection) did not provide it, or not all of it: analyses report that as
+/// a gap, never as "healthy".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InputKind {
@@ -61,9 +74,54 @@ pub enum InputKind {
     ClusterImagePolicy,
     ImageContentSourcePolicies,
     ImageDigestMirrorSets,
+    /// `pulldoctor probe` documents: observations, not configuration (optional).
+    ProbeResults,
+    /// Nodes' journals (kubelet, containerd, CRI-O), for the pull errors events no longer hold.
+    NodeLogs,
 }
 
 impl InputKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [InputKind] = &[
+        InputKind::Vpcs,
+        InputKind::VpcDnsSupport,
+        InputKind::VpcDnsHostnames,
+        InputKind::Subnets,
+        InputKind::RouteTables,
+        InputKind::NatGateways,
+        InputKind::InternetGateways,
+        InputKind::EgressOnlyInternetGateways,
+        InputKind::VpcEndpoints,
+        InputKind::SecurityGroups,
+        InputKind::NetworkAcls,
+        InputKind::Instances,
+        InputKind::NetworkInterfaces,
+        InputKind::PrefixLists,
+        InputKind::ManagedPrefixLists,
+        InputKind::PrefixListEntries,
+        InputKind::PeeringConnections,
+        InputKind::TransitGatewayAttachments,
+        InputKind::EcrRepositories,
+        InputKind::EcrImages,
+        InputKind::EcrRepositoryPolicy,
+        InputKind::IamAuthorizationDetails,
+        InputKind::CloudTrailEvents,
+        InputKind::CallerIdentity,
+        InputKind::Pods,
+        InputKind::Events,
+        InputKind::Nodes,
+        InputKind::ServiceAccounts,
+        InputKind::Secrets,
+        InputKind::NetworkPolicies,
+        InputKind::Namespaces,
+        InputKind::ClusterProxy,
+        InputKind::ClusterImagePolicy,
+        InputKind::ImageContentSourcePolicies,
+        InputKind::ImageDigestMirrorSets,
+        InputKind::ProbeResults,
+        InputKind::NodeLogs,
+    ];
+
     /// The command that produces this input, for gap messages.
     pub fn command(self) -> &'static str {
         match self {
@@ -102,6 +160,12 @@ impl InputKind {
             InputKind::ClusterImagePolicy => "oc get image.config.openshift.io cluster -o json",
             InputKind::ImageContentSourcePolicies => "oc get imagecontentsourcepolicy -o json",
             InputKind::ImageDigestMirrorSets => "oc get imagedigestmirrorset -o json",
+            InputKind::ProbeResults => {
+                "pulldoctor probe --failing-nodes -o BUNDLE/probes   # or on a node: pulldoctor probe --local IMAGE -o probe.json"
+            }
+            InputKind::NodeLogs => {
+                "oc adm node-logs NODE -u kubelet > NODE-kubelet.log   # on the node: journalctl -u kubelet -o short-iso > kubelet.log"
+            }
         }
     }
 }
@@ -113,11 +177,43 @@ pub struct CollectionFailure {
     pub call: String,
     /// Denied by IAM (the permission is missing), as opposed to failing otherwise.
     pub denied: bool,
+    /// What happened, in the user's terms.
     pub message: String,
+    /// The library's own error (`--verbose`), when there was one.
+    pub detail: Option<String>,
+}
+
+/// A bundle file the reader could not read (broken or cut JSON, a field of the wrong type, a file
+/// too large or unreadable on disk). The model is made from the other files; the diagnosis names
+/// this one in a gap. Not under `--strict`, where it is an error instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableFile {
+    /// The file, as the reader was given it.
+    pub file: String,
+    /// Where in the JSON, e.g. `RouteTables[0].Routes[2].DestinationCidrBlock`; empty for the
+    /// file as a whole.
+    pub json_path: String,
+    /// What is wrong with it (with the line and column for broken JSON).
+    pub message: String,
+    /// The input it seems to be, from its beginning (`{"RouteTables": [`, `"kind": "PodList"`).
+    /// A kind that any unreadable file seems to be is not in [`Facts::inputs`], even if other
+    /// files of that kind were read: its listing is incomplete, so an absence in it proves nothing.
+    pub seems: Option<InputKind>,
+}
+
+impl std::fmt::Display for UnreadableFile {
+    /// `file: at `path`: message`, as the reader's errors print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.json_path.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}: at `{}`: {}", self.file, self.json_path, self.message)
+        }
+    }
 }
 
 /// How a subnet came to use its route table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Association {
     /// The subnet is explicitly associated with the table.
@@ -126,9 +222,10 @@ pub enum Association {
     Main,
 }
 
-/// Everything pulldoctor knows, from one bundle or one live collection.
+/// Everything pulldoctor knows, from one bundle or one live collection, as plain data. Analyses
+/// read it through a [`Model`], which adds the indexes.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Model {
+pub struct Facts {
     pub vpcs: BTreeMap<String, Vpc>,
     pub subnets: BTreeMap<String, Subnet>,
     pub route_tables: BTreeMap<String, RouteTable>,
@@ -166,17 +263,71 @@ pub struct Model {
     pub proxy: Option<ClusterProxy>,
     pub image_policy: Option<ImagePolicy>,
     pub mirrors: Vec<MirrorRule>,
+    /// What `pulldoctor probe` observed, in the order the files were read.
+    pub probes: Vec<ProbeRun>,
     /// Calls a live collection could not make (denied or failed), carried in the bundle.
     pub collection_failures: Vec<CollectionFailure>,
-    /// The kinds of input present.
+    /// Pull errors from nodes' journals, in the order read.
+    pub node_log_errors: Vec<NodeLogError>,
+    /// Kubelet flags from nodes' journals that decide which credentials a pull uses.
+    pub kubelet_flags: Vec<KubeletFlag>,
+    /// When a live collection read the bundle (`pulldoctor-collect.json`): the newest fact there
+    /// is, since everything in the bundle was true then.
+    pub collected_at: Option<DateTime<Utc>>,
+    /// Files of the bundle that could not be read, in the order given.
+    pub unreadable_files: Vec<UnreadableFile>,
+    /// The kinds of input present: read from at least one file, and from no file that could not
+    /// be read (see [`UnreadableFile::seems`]).
     pub inputs: BTreeSet<InputKind>,
-    #[serde(skip)]
-    index: Index,
+}
+
+/// [`Facts`] with their indexes: what every analysis reads.
+///
+/// Reads of the facts go through `Deref` (`model.subnets`, `model.pods`); a mutable access
+/// (`DerefMut`, e.g. `model.subnets.insert(..)`) drops the index, and the next lookup rebuilds
+/// it, so a lookup never answers from an index older than the facts.
+#[derive(Clone, Default)]
+pub struct Model {
+    facts: Facts,
+    index: OnceLock<Index>,
+}
+
+impl Deref for Model {
+    type Target = Facts;
+    fn deref(&self) -> &Facts {
+        &self.facts
+    }
+}
+
+impl DerefMut for Model {
+    /// The caller may change any collection: the index goes (rebuilt by the next lookup).
+    fn deref_mut(&mut self) -> &mut Facts {
+        self.index = OnceLock::new();
+        &mut self.facts
+    }
+}
+
+impl From<Facts> for Model {
+    fn from(facts: Facts) -> Model {
+        Model::new(facts)
+    }
+}
+
+impl std::fmt::Debug for Model {
+    /// The facts; the index is derived from them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.facts.fmt(f)
+    }
+}
+
+impl Serialize for Model {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.facts.serialize(serializer)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 struct Index {
-    built: bool,
     main_route_table_by_vpc: HashMap<String, String>,
     route_table_by_subnet: HashMap<String, String>,
     subnets_by_vpc: HashMap<String, Vec<String>>,
@@ -188,14 +339,15 @@ struct Index {
     nat_gateways_by_vpc: HashMap<String, Vec<String>>,
     internet_gateways_by_vpc: HashMap<String, Vec<String>>,
     interfaces_by_instance: HashMap<String, Vec<String>>,
+    node_log_errors_by_pod: HashMap<(String, String), Vec<usize>>,
+    kubelet_flags_by_node: HashMap<String, Vec<usize>>,
 }
 
-impl Model {
-    /// Build the indexes every analysis uses. Call once after filling the collections; cheap to
-    /// call again after a change (it rebuilds from scratch in linear time).
-    pub fn build_index(&mut self) {
-        let mut index = Index { built: true, ..Index::default() };
-        for table in self.route_tables.values() {
+impl Index {
+    /// Every index, from scratch, in linear time.
+    fn build(facts: &Facts) -> Index {
+        let mut index = Index::default();
+        for table in facts.route_tables.values() {
             if table.main {
                 index.main_route_table_by_vpc.insert(table.vpc_id.clone(), table.id.clone());
             }
@@ -203,15 +355,15 @@ impl Model {
                 index.route_table_by_subnet.insert(subnet.clone(), table.id.clone());
             }
         }
-        for subnet in self.subnets.values() {
+        for subnet in facts.subnets.values() {
             index.subnets_by_vpc.entry(subnet.vpc_id.clone()).or_default().push(subnet.id.clone());
         }
-        for acl in self.network_acls.values() {
+        for acl in facts.network_acls.values() {
             for subnet in &acl.subnet_ids {
                 index.network_acl_by_subnet.insert(subnet.clone(), acl.id.clone());
             }
         }
-        for instance in self.instances.values() {
+        for instance in facts.instances.values() {
             if let Some(name) = &instance.private_dns_name
                 && !name.is_empty()
             {
@@ -224,35 +376,51 @@ impl Model {
                 index.instance_by_private_ip.insert(ip, instance.id.clone());
             }
         }
-        for (position, event) in self.events.iter().enumerate() {
+        for (position, event) in facts.events.iter().enumerate() {
             if let (Some(namespace), Some(name)) = (&event.involved.namespace, &event.involved.name) {
                 index.events_by_object.entry((namespace.clone(), name.clone())).or_default().push(position);
             }
         }
-        for endpoint in self.vpc_endpoints.values() {
+        for endpoint in facts.vpc_endpoints.values() {
             index.endpoints_by_vpc.entry(endpoint.vpc_id.clone()).or_default().push(endpoint.id.clone());
         }
-        for nat in self.nat_gateways.values() {
+        for nat in facts.nat_gateways.values() {
             if let Some(vpc) = &nat.vpc_id {
                 index.nat_gateways_by_vpc.entry(vpc.clone()).or_default().push(nat.id.clone());
             }
         }
-        for gateway in self.internet_gateways.values() {
+        for gateway in facts.internet_gateways.values() {
             for attachment in &gateway.attachments {
                 index.internet_gateways_by_vpc.entry(attachment.vpc_id.clone()).or_default().push(gateway.id.clone());
             }
         }
-        for interface in self.network_interfaces.values() {
+        for interface in facts.network_interfaces.values() {
             if let Some(instance) = &interface.instance_id {
                 index.interfaces_by_instance.entry(instance.clone()).or_default().push(interface.id.clone());
             }
         }
-        self.index = index;
+        index.node_log_errors_by_pod = logs::attribute(facts);
+        index.kubelet_flags_by_node = logs::flags_by_node(facts);
+        index
+    }
+}
+
+impl Model {
+    /// Index the facts now (so the cost is paid here, not by the first lookup).
+    pub fn new(facts: Facts) -> Model {
+        let model = Model { facts, index: OnceLock::new() };
+        model.index();
+        model
     }
 
+    /// The plain data back, to change and index again with [`Model::new`].
+    pub fn into_facts(self) -> Facts {
+        self.facts
+    }
+
+    /// The index of the facts as they are now: built on first use after a change.
     fn index(&self) -> &Index {
-        debug_assert!(self.index.built, "Model::build_index was not called");
-        &self.index
+        self.index.get_or_init(|| Index::build(&self.facts))
     }
 
     /// The route table a subnet really uses: its explicit association, else its VPC's main table.
@@ -310,6 +478,15 @@ impl Model {
         node.internal_ips.iter().find_map(|ip| index.instance_by_private_ip.get(ip)).and_then(|id| self.instances.get(id))
     }
 
+    /// The instance with this private address, or this private DNS name (`ip-10-0-60-229.ec2.internal`).
+    pub fn instance_by_address(&self, ip: Option<IpAddr>, dns_name: Option<&str>) -> Option<&Instance> {
+        let index = self.index();
+        let id = ip
+            .and_then(|ip| index.instance_by_private_ip.get(&ip))
+            .or_else(|| dns_name.and_then(|name| index.instance_by_dns_name.get(&name.to_ascii_lowercase())))?;
+        self.instances.get(id)
+    }
+
     /// Events about one object (by namespace and name), in bundle order.
     pub fn events_for(&self, namespace: &str, name: &str) -> impl Iterator<Item = &Event> {
         self.index()
@@ -334,10 +511,35 @@ impl Model {
         self.index().internet_gateways_by_vpc.get(vpc_id).into_iter().flatten().filter_map(|id| self.internet_gateways.get(id))
     }
 
+    /// Pull errors from nodes' journals about one pod: those that name it, and those that name
+    /// only an image on the node the pod runs on (the runtime's lines), in the order read.
+    /// The last value a node's kubelet logged for flag `name` (without dashes) when it started,
+    /// if its journal is in the bundle.
+    pub fn kubelet_flag(&self, node: &str, name: &str) -> Option<&KubeletFlag> {
+        self.index()
+            .kubelet_flags_by_node
+            .get(node)?
+            .iter()
+            .rev()
+            .map(|&position| &self.kubelet_flags[position])
+            .find(|flag| flag.name == name)
+    }
+
+    pub fn node_log_errors_for(&self, namespace: &str, name: &str) -> impl Iterator<Item = &NodeLogError> {
+        self.index()
+            .node_log_errors_by_pod
+            .get(&(namespace.to_string(), name.to_string()))
+            .into_iter()
+            .flatten()
+            .map(|&position| &self.node_log_errors[position])
+    }
+
     pub fn interfaces_of_instance(&self, instance_id: &str) -> impl Iterator<Item = &NetworkInterface> {
         self.index().interfaces_by_instance.get(instance_id).into_iter().flatten().filter_map(|id| self.network_interfaces.get(id))
     }
+}
 
+impl Facts {
     /// The latest moment the bundle shows (an event, a container start, an object's creation).
     /// Analyses compare token expiry and ages against this instant, not the reader's clock: a
     /// bundle diagnosed a week later must say what was true when it was taken.
@@ -354,7 +556,8 @@ impl Model {
         });
         let secrets = self.secrets.values().filter_map(|secret| secret.created);
         let trail = self.trail_events.iter().filter_map(|event| event.time);
-        events.chain(pods).chain(secrets).chain(trail).max()
+        let journals = self.node_log_errors.iter().filter_map(|record| record.time);
+        events.chain(pods).chain(secrets).chain(trail).chain(journals).chain(self.collected_at).max()
     }
 
     /// The ECR repository for an image, if the bundle lists it in the image's account and region.
@@ -383,6 +586,7 @@ mod tests {
             subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
             routes: vec![],
             name: None,
+            association_ids: Default::default(),
         }
     }
 
@@ -399,15 +603,19 @@ mod tests {
         }
     }
 
+    fn two_tables() -> Model {
+        let mut facts = Facts::default();
+        for id in ["subnet-a", "subnet-b", "subnet-c"] {
+            facts.subnets.insert(id.into(), subnet(id, "vpc-1"));
+        }
+        facts.route_tables.insert("rtb-main".into(), table("rtb-main", "vpc-1", true, &[]));
+        facts.route_tables.insert("rtb-x".into(), table("rtb-x", "vpc-1", false, &["subnet-a"]));
+        Model::new(facts)
+    }
+
     #[test]
     fn effective_route_table_falls_back_to_main() {
-        let mut model = Model::default();
-        for id in ["subnet-a", "subnet-b", "subnet-c"] {
-            model.subnets.insert(id.into(), subnet(id, "vpc-1"));
-        }
-        model.route_tables.insert("rtb-main".into(), table("rtb-main", "vpc-1", true, &[]));
-        model.route_tables.insert("rtb-x".into(), table("rtb-x", "vpc-1", false, &["subnet-a"]));
-        model.build_index();
+        let model = two_tables();
         let (explicit, how) = model.effective_route_table("subnet-a").unwrap();
         assert_eq!((explicit.id.as_str(), how), ("rtb-x", Association::Explicit));
         let (main, how) = model.effective_route_table("subnet-b").unwrap();
@@ -415,5 +623,20 @@ mod tests {
         assert_eq!(model.subnets_using_route_table("rtb-main"), vec!["subnet-b", "subnet-c"]);
         assert_eq!(model.subnets_using_route_table("rtb-x"), vec!["subnet-a"]);
         assert!(model.effective_route_table("subnet-unknown").is_none());
+    }
+
+    /// A change after indexing is seen by the next lookup: the index cannot be stale, in a
+    /// release build as in a debug one.
+    #[test]
+    fn a_change_after_indexing_is_seen() {
+        let mut model = two_tables();
+        assert_eq!(model.effective_route_table("subnet-b").unwrap().0.id, "rtb-main");
+        model.route_tables.insert("rtb-y".into(), table("rtb-y", "vpc-1", false, &["subnet-b"]));
+        let (table, how) = model.effective_route_table("subnet-b").unwrap();
+        assert_eq!((table.id.as_str(), how), ("rtb-y", Association::Explicit));
+        assert_eq!(model.subnets_using_route_table("rtb-main"), vec!["subnet-c"]);
+        let mut facts = model.into_facts();
+        facts.route_tables.remove("rtb-y");
+        assert_eq!(Model::new(facts).effective_route_table("subnet-b").unwrap().0.id, "rtb-main");
     }
 }

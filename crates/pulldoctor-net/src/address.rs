@@ -19,6 +19,10 @@ pub enum Address {
         label: String,
         #[schemars(with = "Vec<String>")]
         cidrs: Vec<IpNet>,
+        /// An AWS service's public ranges (the `com.amazonaws.REGION.s3` prefix list): public
+        /// addresses even when the bundle does not list them, so never inside a private route.
+        #[serde(skip)]
+        service: bool,
     },
     /// Some public address of the service: only routes and rules covering all public addresses
     /// (`0.0.0.0/0`) are known to apply.
@@ -73,13 +77,15 @@ pub fn covers(net: &IpNet, address: &Address) -> Coverage {
                 Coverage::No
             }
         }
-        Address::Set { cidrs, .. } => {
+        Address::Set { cidrs, service, .. } => {
             if cidrs.is_empty() {
                 // A list whose ranges the bundle lacks (`describe-managed-prefix-lists` prints
-                // none for AWS's lists): still IPv4 addresses, so all of IPv4 surely covers them.
+                // none for AWS's lists): still IPv4 addresses, so all of IPv4 surely covers them;
+                // a service's are public, so a private range (the VPC's local route) does not.
                 return match net {
                     IpNet::V4(v4) if v4.prefix_len() == 0 => Coverage::Yes,
                     IpNet::V6(_) => Coverage::No,
+                    _ if *service && is_private(net.addr()) => Coverage::No,
                     _ => Coverage::Maybe,
                 };
             }
@@ -132,7 +138,7 @@ mod tests {
     #[test]
     fn a_list_without_its_ranges_is_still_inside_all_of_ipv4() {
         use super::{Address, Coverage, covers};
-        let unknown = Address::Set { label: "pl-63a5400a".into(), cidrs: Vec::new() };
+        let unknown = Address::Set { label: "pl-63a5400a".into(), cidrs: Vec::new(), service: true };
         assert_eq!(covers(&"0.0.0.0/0".parse().unwrap(), &unknown), Coverage::Yes);
         assert_eq!(covers(&"52.216.0.0/15".parse().unwrap(), &unknown), Coverage::Maybe);
         assert_eq!(covers(&"::/0".parse().unwrap(), &unknown), Coverage::No);
@@ -154,8 +160,11 @@ mod tests {
         check("0.0.0.0/0", Address::AnyPublic { v6: false }, Coverage::Yes);
         check("52.0.0.0/8", Address::AnyPublic { v6: false }, Coverage::Maybe);
         check("10.0.0.0/8", Address::AnyPublic { v6: false }, Coverage::No);
-        let s3 =
-            Address::Set { label: "pl-63a5400a".into(), cidrs: vec!["52.216.0.0/15".parse().unwrap(), "54.231.0.0/16".parse().unwrap()] };
+        let s3 = Address::Set {
+            label: "pl-63a5400a".into(),
+            cidrs: vec!["52.216.0.0/15".parse().unwrap(), "54.231.0.0/16".parse().unwrap()],
+            service: true,
+        };
         check("0.0.0.0/0", s3.clone(), Coverage::Yes);
         check("52.216.0.0/15", s3.clone(), Coverage::Maybe);
         check("10.0.0.0/16", s3, Coverage::No);

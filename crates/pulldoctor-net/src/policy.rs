@@ -1,7 +1,12 @@
 //! VPC endpoint policies, evaluated with the IAM engine: an endpoint policy is a resource policy
-//! that every request through the endpoint must satisfy (a missing policy means full access).
+//! that every request through the endpoint must satisfy (a missing policy means full access). The
+//! endpoint-policy hop of gateway and interface endpoints.
 
 use pulldoctor_iam::{Decision, Effect, NamedPolicy, PolicyDocument, PrincipalSpec, evaluate_resource_policy};
+use pulldoctor_model::{Code, VpcEndpoint};
+
+use crate::recorder::{Flow, Walk};
+use crate::result::{HopKind, HopStatus};
 
 pub enum Outcome {
     Allowed(String),
@@ -40,4 +45,48 @@ fn allows_only_everyone(document: &PolicyDocument) -> bool {
         None => true,
         Some(PrincipalSpec::NotPrincipal(_)) => false,
     })
+}
+
+/// The endpoint-policy hop: a policy that does not allow `action` on `resource` blocks the path; one
+/// that cannot be judged offline is recorded as unknown.
+pub(crate) fn check(endpoint: &VpcEndpoint, action: &str, resource: &str, principal: Option<&str>, walk: &mut Walk) -> Flow {
+    let Some(text) = endpoint.policy_document.as_deref() else {
+        return Flow::Continue;
+    };
+    match evaluate(text, action, resource, principal) {
+        Outcome::Allowed(by) => {
+            walk.hop(
+                HopKind::EndpointPolicy,
+                Some(&endpoint.id),
+                HopStatus::Pass,
+                format!("the policy of {} allows {action}", endpoint.id),
+                Some(by),
+            );
+            Flow::Continue
+        }
+        Outcome::Denied(why) => {
+            walk.hop(
+                HopKind::EndpointPolicy,
+                Some(&endpoint.id),
+                HopStatus::Fail,
+                format!("the policy of {} does not allow {action} on {resource}", endpoint.id),
+                Some(why.clone()),
+            );
+            walk.block(
+                Code::EndpointPolicyDenied,
+                format!("the endpoint policy of {} does not allow {action} on {resource} ({why})", endpoint.id),
+                vec![endpoint.id.clone()],
+            )
+        }
+        Outcome::Unknown(why) => {
+            walk.hop(
+                HopKind::EndpointPolicy,
+                Some(&endpoint.id),
+                HopStatus::Unknown,
+                format!("the policy of {} cannot be evaluated offline: {why}", endpoint.id),
+                None,
+            );
+            Flow::Continue
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! On equal length a CIDR route beats a prefix-list route, and a static route beats a propagated
 //! one.
 
-use pulldoctor_model::{Model, Route, RouteDestination, RouteTable};
+use pulldoctor_model::{Model, Route, RouteDestination, RouteState, RouteTable, RouteTarget};
 
 use crate::address::{Address, Coverage, covers};
 
@@ -89,6 +89,19 @@ pub fn select<'a>(model: &Model, table: &'a RouteTable, address: &Address) -> Se
     Selection { route: best.map(|(route, _)| route), ambiguous }
 }
 
+/// A route as the hops quote it: `0.0.0.0/0 -> nat-0abc (active)`.
+pub(crate) fn text(route: &Route) -> String {
+    let target = match &route.target {
+        RouteTarget::Local => "local".to_string(),
+        other => other.id().to_string(),
+    };
+    let state = match route.state {
+        RouteState::Active => "active",
+        RouteState::Blackhole => "blackhole",
+    };
+    format!("{} -> {target} ({state})", route.destination)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +127,7 @@ mod tests {
                 })
                 .collect(),
             name: None,
+            association_ids: Default::default(),
         }
     }
 
@@ -135,7 +149,7 @@ mod tests {
         assert_eq!(pick("52.217.1.1").as_deref(), Some("vpce-s3"));
         assert_eq!(pick("52.207.2.251").as_deref(), Some("nat-a"));
         assert_eq!(pick("10.0.3.3").as_deref(), Some("local"));
-        let s3 = Address::Set { label: "pl-s3".into(), cidrs: vec!["52.216.0.0/15".parse().unwrap()] };
+        let s3 = Address::Set { label: "pl-s3".into(), cidrs: vec!["52.216.0.0/15".parse().unwrap()], service: true };
         assert_eq!(select(&model, &rt, &s3).route.map(|r| r.target.id()), Some("vpce-s3"));
         let only_local = table(vec![("10.0.0.0/16".parse().unwrap(), "local")]);
         assert!(select(&model, &only_local, &Address::AnyPublic { v6: false }).route.is_none());

@@ -314,8 +314,8 @@ pub fn network_acl_allows(acl: &NetworkAcl, egress: bool, ports: (u16, u16), add
 pub fn node_address(ip: Option<IpAddr>, subnet_cidr: Option<IpNet>) -> Address {
     match (ip, subnet_cidr) {
         (Some(ip), _) => Address::Known { ip },
-        (None, Some(cidr)) => Address::Set { label: cidr.to_string(), cidrs: vec![cidr] },
-        (None, None) => Address::Set { label: "the node's subnet".into(), cidrs: vec![] },
+        (None, Some(cidr)) => Address::Set { label: cidr.to_string(), cidrs: vec![cidr], service: false },
+        (None, None) => Address::Set { label: "the node's subnet".into(), cidrs: vec![], service: false },
     }
 }
 

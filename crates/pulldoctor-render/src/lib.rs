@@ -1,11 +1,15 @@
-//! Renderers: terminal text (the default), JSON (the wire contract, `docs/report.schema.json`) and
-//! Markdown (for a ticket). Pure functions of the report: no I/O, no terminal detection (the
-//! binary decides about colour).
+//! Renderers: terminal text (the default), JSON (the wire contract, `docs/report.schema.json`),
+//! Markdown (for a ticket) and HTML (`html/`: one self-contained page with the network drawn).
+//! Pure functions of the report: no I/O, no terminal detection (the binary decides about colour).
+
+pub mod html;
+pub use html::html;
+
+mod observations;
 
 use std::fmt::Write;
 
-use pulldoctor_diagnosis::report::{Cause, Confidence, Report, Safety, Timing};
-use pulldoctor_net::{HopStatus, PathResult, Verdict};
+use pulldoctor_diagnosis::report::{Cause, Confidence, HopStatus, Path, Report, Safety, Timing, Verdict};
 
 /// Text is wrapped to this width; commands stay on one line so they can be copied.
 pub const WIDTH: usize = 100;
@@ -34,6 +38,35 @@ impl Style {
     fn dim(&self, text: &str) -> String {
         self.paint("2", text)
     }
+}
+
+/// Plain word-wrap into lines of at most `width` characters (at least 8); a word longer than a
+/// line is cut. For boxes of a drawing and panes of a terminal, which indent for themselves.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.chars().take(width).collect());
+            word = word.chars().skip(width).collect();
+        }
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Word-wrap `text` to WIDTH with `first` before the first line and `rest` before the others.
@@ -110,7 +143,8 @@ pub fn wrap(text: &str, first: &str, rest: &str) -> String {
     out
 }
 
-fn confidence(c: Confidence) -> &'static str {
+/// Words for a confidence (the text, HTML and TUI say the same).
+pub fn confidence(c: Confidence) -> &'static str {
     match c {
         Confidence::High => "high confidence",
         Confidence::Medium => "medium confidence",
@@ -118,7 +152,8 @@ fn confidence(c: Confidence) -> &'static str {
     }
 }
 
-fn timing(t: Timing) -> &'static str {
+/// Words for a cause's timing.
+pub fn timing(t: Timing) -> &'static str {
     match t {
         Timing::Now => "blocking now",
         Timing::AfterFix => "will bite after the causes above are fixed",
@@ -148,12 +183,13 @@ pub fn text(report: &Report, style: Style) -> String {
             out,
             "{} {}  [{}, {}, {}]",
             style.bold(&format!("CAUSE {}", position + 1)),
-            style.bold(cause.code),
+            style.bold(cause.code.as_str()),
             layer(cause),
             confidence(cause.confidence),
             timing(cause.timing)
         );
         out.push_str(&wrap(&cause.summary, "  ", "  "));
+        out.push_str(&observations::cause_text(report, cause, style));
         out.push_str(&wrap(&list(&cause.resources, 8), "  resources: ", "             "));
         if !cause.pods.is_empty() {
             out.push_str(&wrap(&list(&cause.pods, 6), "  pods: ", "        "));
@@ -194,6 +230,7 @@ pub fn text(report: &Report, style: Style) -> String {
         let _ = writeln!(out, "\n{}", style.bold("WORKING VS FAILING"));
         out.push_str(&comparisons_text(&comparisons));
     }
+    out.push_str(&observations::probes_text(report, style));
     let interesting: Vec<_> = report.paths.iter().filter(|p| p.result.verdict != Verdict::Reachable).collect();
     if !interesting.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("PATHS"));
@@ -235,7 +272,7 @@ pub fn text(report: &Report, style: Style) -> String {
 }
 
 /// The working-vs-failing comparison, one registry at a time.
-pub fn comparisons_text(comparisons: &[&pulldoctor_diagnosis::compare::Comparison]) -> String {
+pub fn comparisons_text(comparisons: &[&pulldoctor_diagnosis::report::Comparison]) -> String {
     let mut out = String::new();
     for comparison in comparisons {
         out.push_str(&wrap(
@@ -275,7 +312,7 @@ fn status_mark(status: HopStatus, style: Style) -> String {
 }
 
 /// One traced path, like a traceroute of configuration.
-pub fn path_text(result: &PathResult, nodes: &[String], style: Style) -> String {
+pub fn path_text(result: &Path, nodes: &[String], style: Style) -> String {
     let mut out = String::new();
     let verdict = match result.verdict {
         Verdict::Reachable => style.green("REACHABLE"),
@@ -334,7 +371,9 @@ pub fn markdown(report: &Report) -> String {
                 confidence(cause.confidence),
                 timing(cause.timing)
             );
-            let _ = writeln!(out, "{}\n", cause.summary);
+            let _ = writeln!(out, "{}", cause.summary);
+            out.push_str(&observations::cause_markdown(report, cause));
+            out.push('\n');
             let _ = writeln!(out, "- Resources: {}", cause.resources.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
             if !cause.pods.is_empty() {
                 let _ = writeln!(out, "- Pods: {}", cause.pods.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
@@ -387,6 +426,7 @@ pub fn markdown(report: &Report) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&observations::probes_markdown(report));
     if !report.paths.is_empty() {
         let _ = writeln!(out, "## Paths\n");
         for group in &report.paths {

@@ -1,17 +1,22 @@
 //! One function per command. Each returns the exit code; errors become exit status 2.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::net::IpAddr;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use pulldoctor_bundle::{ReadOptions, read_bundle};
+#[cfg(feature = "live")]
+use pulldoctor::fs;
 use pulldoctor_diagnosis::{Options, checks::CHECKS, codes};
 use pulldoctor_model::Model;
-use pulldoctor_net::{Engine, From, Target};
-use pulldoctor_render::Style;
+use pulldoctor_net::{Engine, Origin, Target};
 
-use crate::cli::{ClassifyArgs, Cli, CollectArgs, Color, Command, CompareArgs, Diagnose, ExplainArgs, Format, Input, PathArgs};
+use crate::cli::{
+    ClassifyArgs, Cli, CollectArgs, Color, Command, CompareArgs, Diagnose, ExplainArgs, Format, Input, PathArgs, ReportFormat,
+};
+#[cfg(feature = "live")]
+use crate::shared::warn_unreadable;
+use crate::shared::{emit, load, style, threads};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -21,6 +26,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Classify(args) => classify(args),
         Command::Explain(args) => explain(args),
         Command::Collect(args) => collect(args),
+        Command::Probe(args) => crate::probe::probe(args),
+        Command::Tui(args) => crate::tui::tui(args),
+        Command::Baseline(args) => crate::watch::baseline(args),
+        Command::Drift(args) => crate::watch::drift(args),
+        Command::Alarms(args) => crate::watch::alarms(args),
+        Command::Agent(args) => crate::agent::agent(args),
         Command::Schema => {
             emit(&(serde_json::to_string_pretty(&pulldoctor_diagnosis::report::schema())? + "\n"))?;
             Ok(ExitCode::SUCCESS)
@@ -32,43 +43,29 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
-fn emit(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
-}
-
-fn style(color: Color) -> Style {
-    let color = match color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    Style { color }
-}
-
-fn load(input: &Input) -> Result<(Model, Vec<String>)> {
-    let options = ReadOptions { strict: input.strict, ..ReadOptions::default() };
-    let bundle = read_bundle(&input.bundle, &options).map_err(|e| anyhow!("{e}"))?;
-    let mut notes = bundle.notes;
-    for skipped in &bundle.skipped {
-        notes.push(format!("skipped {}: {}", skipped.file.display(), skipped.reason));
-    }
-    if bundle.files_read == 0 {
-        bail!(
-            "`{}` holds no *.json files: a bundle is a directory of `aws ... --output json` and `kubectl get ... -o json` outputs",
-            input.bundle.display()
-        );
-    }
-    Ok((bundle.model, notes))
-}
-
 fn diagnose(args: Diagnose) -> Result<ExitCode> {
-    let (model, notes) = match &args.bundle {
-        Some(bundle) => load(&Input { bundle: bundle.clone(), strict: args.strict })?,
-        None => live_model(&args)?,
+    let (model, notes, files, source) = if args.from.bundles.is_empty() {
+        live_model(&args)?
+    } else {
+        let (model, notes) = load(&Input { bundles: args.from.bundles.clone(), strict: args.from.strict })?;
+        // The package takes the files as they are on disk (then redacts them).
+        let files = match &args.archive {
+            Some(_) => crate::archive::bundle_files(&args.from.bundles)?,
+            None => Vec::new(),
+        };
+        let names: Vec<String> = args.from.bundles.iter().map(|b| b.display().to_string()).collect();
+        (model, notes, files, format!("bundle {}", names.join(", ")))
     };
+    if args.from.verbose && !args.from.bundles.is_empty() {
+        for failed in model.collection_failures.iter().filter(|f| f.detail.is_some()) {
+            eprintln!(
+                "pulldoctor: {} during collection: {}\n  detail: {}",
+                failed.call,
+                failed.message,
+                failed.detail.as_deref().unwrap_or_default()
+            );
+        }
+    }
     let now = match &args.now {
         Some(text) => Some(
             pulldoctor_bundle::time::parse(text)
@@ -76,21 +73,36 @@ fn diagnose(args: Diagnose) -> Result<ExitCode> {
         ),
         None => None,
     };
-    let options = Options { now, namespace: args.namespace, pod: args.pod, node: args.node, image: args.image };
+    let options = Options { now, namespace: args.namespace, pod: args.pod, node: args.node, image: args.image, threads: threads() };
     let mut report = pulldoctor_diagnosis::diagnose(&model, &options);
     report.notes = notes;
-    let output = match args.format {
-        Format::Text => {
-            let mut text = pulldoctor_render::text(&report, style(args.color));
+    let format = args.format.or_else(|| args.output.as_deref().and_then(ReportFormat::from_extension)).unwrap_or(ReportFormat::Text);
+    // Colour only where a terminal shows it: never in a file.
+    let color = if args.output.is_some() && args.color == Color::Auto { Color::Never } else { args.color };
+    let output = match format {
+        ReportFormat::Text => {
+            let mut text = pulldoctor_render::text(&report, style(color));
             for note in &report.notes {
                 text.push_str(&pulldoctor_render::wrap(note, "note: ", "      "));
             }
             text
         }
-        Format::Json => pulldoctor_render::json(&report),
-        Format::Markdown => pulldoctor_render::markdown(&report),
+        ReportFormat::Json => pulldoctor_render::json(&report),
+        ReportFormat::Markdown => pulldoctor_render::markdown(&report),
+        ReportFormat::Html => pulldoctor_render::html(&report),
     };
-    emit(&output)?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, output).with_context(|| format!("cannot write the report to `{}`", path.display()))?;
+            eprintln!("pulldoctor: wrote the {} report to {}", format!("{format:?}").to_lowercase(), path.display());
+        }
+        None => emit(&output)?,
+    }
+    if let Some(path) = &args.archive {
+        let case = crate::archive::Case { source, files, model: &model, report: &report, created: chrono::Utc::now() };
+        let written = crate::archive::write(path, &case)?;
+        eprintln!("{}", crate::archive::summary(path, &written));
+    }
     Ok(if report.affected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -126,15 +138,15 @@ pub fn parse_destination(text: &str) -> Result<Target> {
     Ok(target)
 }
 
-fn resolve_from(model: &Model, from: &str) -> Result<From> {
+fn resolve_from(model: &Model, from: &str) -> Result<Origin> {
     if from.starts_with("subnet-") {
         if !model.subnets.contains_key(from) {
             bail!("subnet `{from}` is not in the bundle");
         }
-        return Ok(From::Subnet(from.to_string()));
+        return Ok(Origin::Subnet(from.to_string()));
     }
     if from.starts_with("i-") {
-        return Ok(From::Instance(from.to_string()));
+        return Ok(Origin::Instance(from.to_string()));
     }
     let node = model.nodes.get(from).ok_or_else(|| {
         let known: Vec<&str> = model.nodes.keys().map(String::as_str).take(5).collect();
@@ -146,7 +158,7 @@ fn resolve_from(model: &Model, from: &str) -> Result<From> {
     let instance = model.node_instance(node).ok_or_else(|| {
         anyhow!("node `{from}` has no EC2 instance in the bundle (providerID {})", node.provider_id.as_deref().unwrap_or("none"))
     })?;
-    Ok(From::Instance(instance.id.clone()))
+    Ok(Origin::Instance(instance.id.clone()))
 }
 
 fn path(args: PathArgs) -> Result<ExitCode> {
@@ -154,20 +166,23 @@ fn path(args: PathArgs) -> Result<ExitCode> {
     let from = resolve_from(&model, &args.from)?;
     let target = parse_destination(&args.to)?;
     let engine = Engine::new(&model);
-    let result = engine.trace(&from, &target);
+    let result = pulldoctor_diagnosis::report::Path::from(&engine.trace(&from, &target));
     let output = match args.format {
         Format::Json => serde_json::to_string_pretty(&result)? + "\n",
         _ => pulldoctor_render::path_text(&result, &[], style(args.color)),
     };
     emit(&output)?;
     Ok(match result.verdict {
-        pulldoctor_net::Verdict::Reachable => ExitCode::SUCCESS,
+        pulldoctor_diagnosis::report::Verdict::Reachable => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
 }
 
+/// The model, the reader's notes, the files it was read from (for `--archive`) and where they came from.
+type Loaded = (Model, Vec<String>, crate::archive::BundleFiles, String);
+
 #[cfg(not(feature = "live"))]
-fn live_model(_: &Diagnose) -> Result<(Model, Vec<String>)> {
+fn live_model(_: &Diagnose) -> Result<Loaded> {
     bail!(
         "give a bundle directory (this pulldoctor was built without live collection: build it with `cargo build --release --features live`)"
     )
@@ -176,17 +191,21 @@ fn live_model(_: &Diagnose) -> Result<(Model, Vec<String>)> {
 /// Live: collect the cluster, then what it points at in AWS, and read both with the same reader
 /// a bundle goes through.
 #[cfg(feature = "live")]
-fn live_model(args: &Diagnose) -> Result<(Model, Vec<String>)> {
+fn live_model(args: &Diagnose) -> Result<Loaded> {
     // All namespaces are read even with -n: pods elsewhere that still pull are the comparison.
-    let request = crate::live::Request {
-        kube: Some(pulldoctor_live::KubeOptions { context: args.context.clone(), namespace: None }),
-        aws: Some(pulldoctor_live::AwsOptions { profile: args.profile.clone(), region: args.region.clone(), ..Default::default() }),
-        need_cluster: true,
-    };
-    let gathered = crate::live::gather(request)?;
-    crate::live::print_failures(&gathered.collected);
-    let bundle = crate::live::read(&gathered.collected, &ReadOptions { strict: args.strict, ..ReadOptions::default() })?;
-    Ok((bundle.model, bundle.notes))
+    let mut gathered = crate::live::gather(crate::live::cluster_request(&args.from))?;
+    crate::live::print_failures(&gathered.collected, args.from.verbose);
+    if args.probe {
+        // probe the failing nodes (and one that works) and read the documents with the rest
+        let cluster = crate::live::model_of(&gathered.collected)?;
+        let files = crate::probe_cluster::probe_files(&cluster, args.from.context.clone())?;
+        gathered.collected.files.extend(files.into_iter().map(|(name, json)| pulldoctor_live::File { name, json }));
+    }
+    let options = pulldoctor_bundle::ReadOptions { strict: args.from.strict, threads: fs::available_threads() };
+    let bundle = crate::live::read(&gathered.collected, &options)?;
+    warn_unreadable(&bundle.model);
+    let files = crate::live::files(&gathered.collected);
+    Ok((bundle.model, bundle.notes, files, crate::live::describe_source(args.from.context.as_deref(), args.from.profile.as_deref())))
 }
 
 #[cfg(not(feature = "live"))]
@@ -208,6 +227,7 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
         })
         .collect();
     let (skip_aws, vpcs_given) = (args.skip_aws, args.vpcs.len());
+    let source = crate::live::describe_source(args.context.as_deref(), args.profile.as_deref());
     let request = crate::live::Request {
         kube: (!args.skip_kubernetes).then_some(pulldoctor_live::KubeOptions { context: args.context, namespace: args.namespace }),
         aws: (!args.skip_aws).then(|| pulldoctor_live::AwsOptions {
@@ -218,43 +238,70 @@ fn collect(args: CollectArgs) -> Result<ExitCode> {
             ..Default::default()
         }),
         need_cluster: false,
+        every_pod: false,
+        changes_since: None,
     };
     let gathered = crate::live::gather(request)?;
     let collected = gathered.collected;
-    collected.write(&args.output).with_context(|| format!("cannot write the bundle into `{}`", args.output.display()))?;
+    let written_to = args.output.as_ref().map_or_else(|| "the package".to_string(), |dir| dir.display().to_string());
+    let written = match &args.output {
+        Some(dir) => collected.write(dir).with_context(|| format!("cannot write the bundle into `{}`", dir.display()))?,
+        None => collected.files.len(),
+    };
+    // The failures first: the summary is the last line.
+    crate::live::print_failures(&collected, args.verbose);
+    if let Some(path) = &args.archive
+        && !collected.files.is_empty()
+    {
+        let options = pulldoctor_bundle::ReadOptions { strict: false, threads: fs::available_threads() };
+        let bundle = crate::live::read(&collected, &options)?;
+        let report = pulldoctor_diagnosis::diagnose(&bundle.model, &Options { threads: threads(), ..Options::default() });
+        let case = crate::archive::Case {
+            source,
+            files: crate::live::files(&collected),
+            model: &bundle.model,
+            report: &report,
+            created: chrono::Utc::now(),
+        };
+        let packed = crate::archive::write(path, &case)?;
+        eprintln!("{}", crate::archive::summary(path, &packed));
+    }
     let plan = &gathered.plan;
     let nodes = plan.instance_ids.len() + plan.node_addresses.len();
     let aws_scope = match (skip_aws, vpcs_given, nodes) {
         (true, _, _) => None,
         (false, 0, 0) => Some("every VPC (no node named its instance)".to_string()),
-        (false, 0, nodes) => Some(format!("the VPCs of {nodes} node instance(s)")),
-        (false, given, _) => Some(format!("the {given} VPC(s) given")),
+        (false, 0, 1) => Some("the VPC of 1 node instance".to_string()),
+        (false, 0, nodes) => Some(format!("the VPCs of {nodes} node instances")),
+        (false, 1, _) => Some("the 1 VPC given".to_string()),
+        (false, given, _) => Some(format!("the {given} VPCs given")),
     };
     if collected.files.is_empty() {
-        eprintln!("pulldoctor: nothing could be collected into {}:", args.output.display());
+        eprintln!("pulldoctor: nothing could be collected into {written_to}:");
     } else {
         eprintln!(
-            "pulldoctor: wrote {} files into {} ({} failing container(s){})",
-            collected.files.len(),
-            args.output.display(),
-            plan.failing,
+            "pulldoctor: wrote {} into {written_to} ({}{})",
+            if written == 1 { "1 file".to_string() } else { format!("{written} files") },
+            if plan.failing == 1 { "1 failing container".to_string() } else { format!("{} failing containers", plan.failing) },
             aws_scope
                 .map(|s| format!(
-                    "; AWS: {s}, {} ECR repositor{} of failing pods",
-                    plan.repositories.len(),
-                    if plan.repositories.len() == 1 { "y" } else { "ies" }
+                    "; AWS: {s}, {}",
+                    if gathered.repositories == 1 {
+                        "1 ECR repository".to_string()
+                    } else {
+                        format!("{} ECR repositories", gathered.repositories)
+                    }
                 ))
                 .unwrap_or_default(),
         );
     }
-    crate::live::print_failures(&collected);
     // The failures travel with the bundle (collect-failures.json): diagnosing it reports them as gaps.
     Ok(if collected.files.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 fn compare(args: CompareArgs) -> Result<ExitCode> {
     let (model, _) = load(&args.input)?;
-    let options = Options { namespace: args.namespace, ..Options::default() };
+    let options = Options { namespace: args.namespace, threads: threads(), ..Options::default() };
     let report = pulldoctor_diagnosis::diagnose(&model, &options);
     let output = match args.format {
         Format::Json => serde_json::to_string_pretty(&report.comparisons)? + "\n",
@@ -333,7 +380,7 @@ pub fn codes_markdown() -> String {
     let mut out = String::from(
         "# Cause codes and checks\n\nGenerated by `pulldoctor explain --markdown`; `pulldoctor explain CODE` prints one entry.\n\n## Cause codes\n\n",
     );
-    for code in codes::CODES {
+    for code in codes::all() {
         let layer = serde_json::to_value(code.layer).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         out.push_str(&format!(
             "### `{}` ({layer})\n\n{}\n\n- Typical message: `{}`\n- Fix: {}\n",
@@ -381,12 +428,16 @@ fn explain(args: ExplainArgs) -> Result<ExitCode> {
     match args.code.as_deref() {
         None => {
             out.push_str("Cause codes:\n");
-            for code in codes::CODES {
+            for code in codes::all() {
                 out.push_str(&format!("  {:<32} {}\n", code.code, if code.implemented { "" } else { "(documented; check not built yet)" }));
             }
             out.push_str("\nChecks:\n");
             for check in CHECKS {
-                out.push_str(&format!("  {:<32} {}\n", check.info().name, check.info().codes.join(", ")));
+                out.push_str(&format!(
+                    "  {:<32} {}\n",
+                    check.info().name,
+                    check.info().codes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                ));
             }
         }
         Some(name) => {

@@ -24,35 +24,43 @@ pub struct Request {
     pub aws: Option<AwsOptions>,
     /// Stop (an error) when the cluster cannot be read: without it there is nothing to diagnose.
     pub need_cluster: bool,
+    /// Read for a baseline: every pod's ECR repositories and pull secrets, not only the failing ones'.
+    pub every_pod: bool,
+    /// Look up CloudTrail from this instant (a baseline's) instead of the failures' window.
+    pub changes_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub struct Gathered {
     pub collected: Collected,
     pub plan: Plan,
+    /// How many ECR repositories AWS was asked about: the failing pods' and `--repository`'s.
+    pub repositories: usize,
 }
 
 /// A spinner on standard error while calls run (only on a terminal).
-struct Spinner {
-    bar: indicatif::ProgressBar,
+pub struct Spinner {
+    pub bar: indicatif::ProgressBar,
     state: Mutex<(usize, usize, Vec<String>)>,
+    /// What the calls are doing: `collecting`, `probing`.
+    doing: &'static str,
 }
 
 impl Spinner {
-    fn new() -> Spinner {
+    pub fn new(doing: &'static str) -> Spinner {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {elapsed:>3} {wide_msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
-        Spinner { bar, state: Mutex::new((0, 0, Vec::new())) }
+        Spinner { bar, state: Mutex::new((0, 0, Vec::new())), doing }
     }
 
     fn show(&self, state: &(usize, usize, Vec<String>)) {
         let (done, failed, running) = state;
         let now = running.last().map(|c| format!(" · {c}")).unwrap_or_default();
         let failed = if *failed > 0 { format!(", {failed} failed") } else { String::new() };
-        self.bar.set_message(format!("collecting: {done} calls done{failed}, {} running{now}", running.len()));
+        self.bar.set_message(format!("{}: {done} done{failed}, {} running{now}", self.doing, running.len()));
     }
 }
 
@@ -75,13 +83,22 @@ impl Progress for Spinner {
 }
 
 pub fn gather(request: Request) -> Result<Gathered> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let spinner = std::io::stderr().is_terminal().then(Spinner::new);
+    let spinner = std::io::stderr().is_terminal().then(|| Spinner::new("collecting"));
     let progress: &dyn Progress = match &spinner {
         Some(spinner) => spinner,
         None => &Quiet,
     };
-    let gathered = runtime.block_on(async {
+    let gathered = gather_with(request, progress);
+    if let Some(spinner) = spinner {
+        spinner.bar.finish_and_clear();
+    }
+    gathered
+}
+
+/// [`gather`], reporting each call to `progress` instead of drawing a spinner (the TUI).
+pub fn gather_with(request: Request, progress: &dyn Progress) -> Result<Gathered> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(async {
         let mut collected = Collected::default();
         let mut cluster_plan = Plan::default();
         let cluster = match &request.kube {
@@ -96,7 +113,11 @@ pub fn gather(request: Request) -> Result<Gathered> {
         };
         if let Some(cluster) = &cluster {
             let objects = cluster.objects(progress).await;
-            cluster_plan = plan(&model_of(&objects)?);
+            let cluster_model = model_of(&objects)?;
+            cluster_plan = plan(&cluster_model);
+            if request.every_pod {
+                pulldoctor_watch::plan::widen(&mut cluster_plan, &cluster_model);
+            }
             collected.absorb(objects);
         }
         if request.need_cluster
@@ -107,6 +128,9 @@ pub fn gather(request: Request) -> Result<Gathered> {
                 failed.call,
                 failed.message
             ));
+        }
+        if let Some(since) = request.changes_since {
+            cluster_plan.changes_since = Some(since);
         }
         let aws = request.aws.as_ref().map(|given| scoped(given, &cluster_plan));
         let secrets = async {
@@ -124,12 +148,18 @@ pub fn gather(request: Request) -> Result<Gathered> {
         let (secrets, cloud) = tokio::join!(secrets, cloud);
         collected.absorb(secrets);
         collected.absorb(cloud);
-        Ok(Gathered { collected, plan: cluster_plan })
-    });
-    if let Some(spinner) = spinner {
-        spinner.bar.finish_and_clear();
-    }
-    gathered
+        let repositories = aws.as_ref().map_or(0, |options| options.repositories.len());
+        // When it was read: everything in the bundle was true then, so a diagnosis of it (now or
+        // next week) judges the failures' age against this instant.
+        collected.files.push(pulldoctor_live::File {
+            name: "pulldoctor-collect.json".into(),
+            json: serde_json::json!({"PulldoctorCollect": {
+                "collected_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "pulldoctor_version": env!("CARGO_PKG_VERSION"),
+            }}),
+        });
+        Ok(Gathered { collected, plan: cluster_plan, repositories })
+    })
 }
 
 /// The given AWS options, with the scope the cluster gives added where the user gave none.
@@ -154,17 +184,48 @@ fn scoped(given: &AwsOptions, plan: &Plan) -> AwsOptions {
     options
 }
 
-/// Each call that could not be made, one line on standard error (the report lists them as gaps).
-pub fn print_failures(collected: &Collected) {
+/// Each call that could not be made, one line on standard error (the report lists them as gaps);
+/// with `verbose`, the library's own error under it.
+pub fn print_failures(collected: &Collected, verbose: bool) {
     for failed in &collected.failed {
         let kind = if failed.denied { "denied (add this permission to read it)" } else { "failed" };
         eprintln!("pulldoctor: {} {kind}: {}", failed.call, failed.message);
+        if let Some(detail) = failed.detail.as_deref().filter(|_| verbose) {
+            eprintln!("  detail: {detail}");
+        }
     }
 }
 
 /// Read collected files with the bundle reader, as if they were on disk.
 pub fn model_of(collected: &Collected) -> Result<pulldoctor_model::Model> {
-    Ok(read(collected, &ReadOptions::default())?.model)
+    Ok(read(collected, &ReadOptions { strict: false, threads: pulldoctor::fs::available_threads() })?.model)
+}
+
+/// The collected files as a bundle on disk would hold them (with `collect-failures.json`).
+pub fn files(collected: &Collected) -> crate::archive::BundleFiles {
+    collected
+        .failures_file()
+        .iter()
+        .chain(&collected.files)
+        .map(|f| (f.name.clone(), serde_json::to_vec_pretty(&f.json).map_err(|e| e.to_string())))
+        .collect()
+}
+
+/// What `diagnose` and `tui` collect without a bundle: the whole cluster (all namespaces, even
+/// with -n: pods elsewhere that still pull are the comparison), then what it points at in AWS.
+pub fn cluster_request(from: &crate::cli::BundleOrLive) -> Request {
+    Request {
+        kube: Some(KubeOptions { context: from.context.clone(), namespace: None }),
+        aws: Some(AwsOptions { profile: from.profile.clone(), region: from.region.clone(), ..Default::default() }),
+        need_cluster: true,
+        every_pod: false,
+        changes_since: None,
+    }
+}
+
+/// Where a live collection reads from, in words.
+pub fn describe_source(context: Option<&str>, profile: Option<&str>) -> String {
+    format!("live collection (kubeconfig context {}, AWS profile {})", context.unwrap_or("current"), profile.unwrap_or("default chain"))
 }
 
 pub fn read(collected: &Collected, options: &ReadOptions) -> Result<pulldoctor_bundle::Bundle> {
@@ -220,7 +281,7 @@ mod tests {
 
     #[test]
     fn repeated_failures_are_counted_once() {
-        let failed = |call: &str, message: &str| Failed { call: call.into(), denied: false, message: message.into() };
+        let failed = |call: &str, message: &str| Failed { call: call.into(), denied: false, message: message.into(), detail: None };
         let mut collected = Collected {
             files: Vec::new(),
             failed: vec![

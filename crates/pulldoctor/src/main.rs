@@ -3,10 +3,29 @@
 //! The binary is the edge: argument parsing, files, the terminal, exit codes. Everything else is
 //! in the library crates.
 
+#[cfg(feature = "live")]
+mod agent;
+mod archive;
 mod cli;
 mod commands;
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
+mod elf;
 #[cfg(feature = "live")]
 mod live;
+mod probe;
+#[cfg(feature = "live")]
+mod probe_cluster;
+mod probe_text;
+mod shared;
+mod tui;
+mod watch;
+#[cfg(not(feature = "live"))]
+mod agent {
+    //! The agent reads the cluster and AWS live: without live collection there is none.
+    pub fn agent(_: crate::cli::AgentArgs) -> anyhow::Result<std::process::ExitCode> {
+        anyhow::bail!("the agent reads the cluster and AWS live: build pulldoctor with `--features live`")
+    }
+}
 
 use std::process::ExitCode;
 

@@ -38,9 +38,9 @@ fn transcript(args: &[&str]) -> String {
 
 fn snapshot(name: &str, args: &[&str]) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root().join("crates/pulldoctor/tests/snapshots"));
+    settings.set_snapshot_path(root().join("crates/pulldoctor/tests/snapshots/cli"));
     settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!(format!("cli-{name}"), transcript(args)));
+    settings.bind(|| insta::assert_snapshot!(name, transcript(args)));
 }
 
 const SEED: &str = "examples/rosa-ecr-main-route-table";
@@ -92,10 +92,24 @@ fn transcripts() {
     snapshot("classify", &["classify", "dial tcp 52.207.2.251:443: i/o timeout", "manifest unknown"]);
     snapshot("compare-seed", &["compare", SEED]);
     snapshot("diagnose-namespace-filter", &["diagnose", SEED, "-n", "harness-delegate-ng", "--format", "markdown"]);
+    // what people already have: a must-gather with the AWS side beside it; a must-gather alone
+    snapshot(
+        "diagnose-must-gather",
+        &[
+            "diagnose",
+            "fixtures/must-gather/rosa-ecr-main-route-table",
+            "examples/rosa-ecr-main-route-table/aws",
+            "-n",
+            "harness-delegate-ng",
+        ],
+    );
+    snapshot("diagnose-must-gather-alone", &["diagnose", "fixtures/must-gather/rosa-ecr-main-route-table", "-n", "harness-delegate-ng"]);
 }
 
+/// Bad files are named with their JSON path or position: a warning and a gap each by default,
+/// an error (exit 2, nothing on standard output) under --strict.
 #[test]
-fn bad_input_is_exit_2_naming_file_and_path() {
+fn bad_input_names_file_and_path_and_is_exit_2_under_strict() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("rt.json"),
@@ -103,12 +117,97 @@ fn bad_input_is_exit_2_naming_file_and_path() {
     )
     .unwrap();
     std::fs::write(dir.path().join("cut.json"), r#"{"Subnets": [{"SubnetId": "#).unwrap();
-    let (code, stdout, stderr) = run(&["diagnose", dir.path().to_str().unwrap()]);
+    let bundle = dir.path().to_str().unwrap();
+    let (code, stdout, stderr) = run(&["diagnose", bundle, "--strict"]);
     assert_eq!(code, 2);
     assert!(stdout.is_empty());
     assert!(stderr.contains("rt.json: at `RouteTables[0].Routes[0].DestinationCidrBlock`"), "{stderr}");
     assert!(stderr.contains("cut.json") && stderr.contains("truncated"), "{stderr}");
     assert!(!stderr.contains("panicked"));
+
+    let (code, stdout, stderr) = run(&["diagnose", bundle, "--format", "json"]);
+    assert_eq!(code, 0, "no pods, nothing fails: {stderr}");
+    assert!(stderr.contains("warning: cannot read") && stderr.contains("rt.json: at `RouteTables[0].Routes[0].DestinationCidrBlock`"));
+    assert!(stderr.contains("cut.json: the JSON ends early (truncated?): line 1"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let gaps: Vec<String> = report["gaps"].as_array().unwrap().iter().map(|g| format!("{}: {}", g["what"], g["why"])).collect();
+    assert!(gaps.iter().any(|g| g.contains("rt.json") && g.contains("RouteTables[0].Routes[0].DestinationCidrBlock")), "{gaps:?}");
+    assert!(gaps.iter().any(|g| g.contains("cut.json") && g.contains("(it seems to be Subnets)")), "{gaps:?}");
+}
+
+/// A copy of `example` whose `describe-route-tables` output was cut in half (an interrupted
+/// redirect).
+fn with_cut_route_tables(example: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            if entry.path().is_dir() {
+                copy(&entry.path(), &to.join(entry.file_name()));
+            } else {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&root().join(example), dir.path());
+    let tables = dir.path().join("aws/ec2-describe-route-tables.json");
+    let bytes = std::fs::read(&tables).unwrap();
+    std::fs::write(&tables, &bytes[..bytes.len() / 2]).unwrap();
+    dir
+}
+
+/// Issue 16: one damaged file no longer sinks the diagnosis. The seed with its route tables cut
+/// short is still diagnosed (its pods, errors, scope), with a gap naming the file, the error and
+/// what the file seems to be; no path goes through route tables that could not be read.
+#[test]
+fn issue_16_a_cut_route_table_file_still_gives_a_diagnosis() {
+    let dir = with_cut_route_tables(SEED);
+    let bundle = dir.path().to_str().unwrap();
+    let file = dir.path().join("aws/ec2-describe-route-tables.json").display().to_string();
+    let (code, stdout, stderr) = run(&["diagnose", bundle, "--format", "json"]);
+    assert_eq!(code, 1, "failing pods were diagnosed: {stderr}");
+    assert!(stderr.contains(&format!("pulldoctor: warning: cannot read {file}: the JSON ends early (truncated?): line ")), "{stderr}");
+    assert!(stderr.contains("(it seems to be RouteTables); --strict makes this an error"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["affected"].as_array().unwrap().len(), 4, "the pods are still read");
+    let gap =
+        report["gaps"].as_array().unwrap().iter().find(|g| g["what"] == format!("unreadable file {file}")).expect("a gap for the file");
+    let why = gap["why"].as_str().unwrap();
+    assert!(why.contains("(it seems to be RouteTables)") && why.contains("truncated") && why.contains("line "), "{why}");
+    assert_eq!(gap["command"], "aws ec2 describe-route-tables --output json");
+    // Route tables count as absent: no cause rests on them, and no path is settled without them.
+    let causes: Vec<&str> = report["causes"].as_array().unwrap().iter().filter_map(|c| c["code"].as_str()).collect();
+    assert!(!causes.iter().any(|c| c.starts_with("route.")), "{causes:?}");
+    let paths = report["paths"].as_array().unwrap();
+    assert!(!paths.is_empty());
+    for path in paths {
+        assert_eq!(path["result"]["verdict"], "unknown", "{}", path["result"]["to"]);
+        assert!(path["result"]["route_table_id"].is_null());
+    }
+
+    // The fixed example, whose paths are reachable when whole: cut, they are unknown.
+    let fixed = "examples/rosa-ecr-main-route-table-fixed";
+    let trace = ["--from", "ip-10-0-60-229.ec2.internal", "--to", "818140567777.dkr.ecr.us-east-1.amazonaws.com", "--format", "json"];
+    let verdict = |bundle: &str| {
+        let (code, stdout, stderr) = run(&[&["path", bundle][..], &trace[..]].concat());
+        let result: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        (code, result["verdict"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(verdict(fixed), (0, "reachable".to_string()));
+    let cut = with_cut_route_tables(fixed);
+    assert_eq!(verdict(cut.path().to_str().unwrap()), (1, "unknown".to_string()));
+}
+
+/// Issue 16 under --strict: the damaged file is an error again, exit 2, naming it.
+#[test]
+fn issue_16_strict_stops_at_the_cut_file() {
+    let dir = with_cut_route_tables(SEED);
+    let file = dir.path().join("aws/ec2-describe-route-tables.json").display().to_string();
+    let (code, stdout, stderr) = run(&["diagnose", dir.path().to_str().unwrap(), "--strict"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("1 file in the bundle could not be read"), "{stderr}");
+    assert!(stderr.contains(&format!("{file}: the JSON ends early (truncated?): line ")), "{stderr}");
 }
 
 #[test]

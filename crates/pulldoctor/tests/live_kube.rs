@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::Engine;
-use pulldoctor_bundle::{ReadOptions, read_bundle};
+use pulldoctor::fs::read_bundle;
 use serde_json::Value;
 
 fn example() -> PathBuf {
@@ -50,8 +50,8 @@ fn collect_reads_the_cluster_like_oc_get_and_keeps_no_credentials() {
     let output = collect_cluster(&kubeconfig, &live_dir, &[]);
     assert!(output.status.success(), "collect failed: {}", String::from_utf8_lossy(&output.stderr));
 
-    let recorded = read_bundle(&example(), &ReadOptions::default()).unwrap().model;
-    let live = read_bundle(&live_dir, &ReadOptions::default()).unwrap().model;
+    let recorded = read_bundle(&example(), &Default::default()).unwrap().model;
+    let live = read_bundle(&live_dir, &Default::default()).unwrap().model;
     assert_eq!(live.pods, recorded.pods);
     assert_eq!(live.nodes, recorded.nodes);
     assert_eq!(live.events, recorded.events);
@@ -173,7 +173,7 @@ fn unreachable_aws_is_one_failure_and_a_gap() {
     assert_eq!(stderr.matches("aws failed: AWS could not be asked anything").count(), 1, "{stderr}");
     assert!(!stderr.contains("ec2:"), "no per-call failures after the first: {stderr}");
     // the region came from the nodes' zones (none was configured)
-    assert!(stderr.contains("failing container(s); AWS: the VPCs of"), "{stderr}");
+    assert!(stderr.contains("failing containers; AWS: the VPCs of 6 node instances"), "{stderr}");
     let report = diagnose_json(&dir);
     let gaps = report["gaps"].to_string();
     assert!(gaps.contains("aws during collection"), "{gaps}");
@@ -192,8 +192,8 @@ fn openshift_mirrors_and_cluster_config_read_like_oc_get() {
     let dir = root.path().join("live");
     let output = collect_cluster(&kubeconfig, &dir, &[]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let recorded = read_bundle(&scenario, &ReadOptions::default()).unwrap().model;
-    let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
+    let recorded = read_bundle(&scenario, &Default::default()).unwrap().model;
+    let live = read_bundle(&dir, &Default::default()).unwrap().model;
     assert!(!recorded.mirrors.is_empty());
     assert_eq!(live.mirrors, recorded.mirrors);
     assert_eq!(live.proxy, recorded.proxy);
@@ -227,8 +227,8 @@ fn context_picks_the_cluster() {
     assert!(stderr.contains("list pods failed"), "the current context's cluster is down: {stderr}");
     let (dir, stderr) = collect(&["--context", "recorded"]);
     assert!(!stderr.contains("failed"), "{stderr}");
-    let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
-    assert_eq!(live.pods.len(), read_bundle(&example(), &ReadOptions::default()).unwrap().model.pods.len());
+    let live = read_bundle(&dir, &Default::default()).unwrap().model;
+    assert_eq!(live.pods.len(), read_bundle(&example(), &Default::default()).unwrap().model.pods.len());
 }
 
 /// `collect -n NS` reads pods, events and service accounts of that namespace only (through the
@@ -243,10 +243,101 @@ fn namespace_scopes_the_namespaced_reads() {
     let output = collect_cluster(&kubeconfig, &dir, &["-n", "cf-dev"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success() && !stderr.contains("failed"), "{stderr}");
-    let live = read_bundle(&dir, &ReadOptions::default()).unwrap().model;
-    let recorded = read_bundle(&example(), &ReadOptions::default()).unwrap().model;
+    let live = read_bundle(&dir, &Default::default()).unwrap().model;
+    let recorded = read_bundle(&example(), &Default::default()).unwrap().model;
     assert!(!live.pods.is_empty() && live.pods.values().all(|p| p.namespace == "cf-dev"));
     assert_eq!(live.pods.len(), recorded.pods.values().filter(|p| p.namespace == "cf-dev").count());
     assert!(!live.events.is_empty() && live.events.iter().all(|e| e.namespace.as_deref() == Some("cf-dev")));
     assert_eq!(live.nodes, recorded.nodes);
+}
+
+/// `collect --archive` (no `-o`): one package holding the redacted bundle, the three reports and a
+/// manifest naming what RBAC denied; the seed's recorded pull secret tokens are nowhere in it.
+#[test]
+fn collect_archive_is_one_package_without_credentials() {
+    let objects = objects();
+    let port = common::serve_forbidding(objects.clone(), &["/events"]);
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let archive = root.path().join("case.tar.gz");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulldoctor"))
+        .args(["collect", "--archive", archive.to_str().unwrap(), "--skip-aws"])
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("wrote the escalation package"), "{stderr}");
+    let unpacked = root.path().join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    assert!(Command::new("tar").args(["xzf", archive.to_str().unwrap(), "-C", unpacked.to_str().unwrap()]).status().unwrap().success());
+    let case = unpacked.join("case");
+    for name in ["README.txt", "manifest.json", "report.html", "report.md", "report.json", "bundle/collect-failures.json"] {
+        assert!(case.join(name).is_file(), "{name} missing");
+    }
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(case.join("manifest.json")).unwrap()).unwrap();
+    let denied = manifest["denied"].as_array().unwrap();
+    assert!(denied.iter().any(|d| d["call"].as_str().unwrap().starts_with("list events")), "{manifest}");
+    assert!(manifest["source"].as_str().unwrap().starts_with("live collection"));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(case.join("report.json")).unwrap()).unwrap();
+    assert!(!report["affected"].as_array().unwrap().is_empty());
+    // No credential bytes: the recorded secrets' data values and their decoded auth values.
+    let mut written = String::new();
+    for entry in walk(&case) {
+        written.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
+    }
+    for object in objects.iter().filter(|o| o["kind"] == "Secret") {
+        for data in object["data"].as_object().into_iter().flat_map(|d| d.values()).filter_map(Value::as_str) {
+            assert!(!written.contains(data), "a secret's data reached the package");
+            let decoded = base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_default();
+            let config: Value = serde_json::from_slice(&decoded).unwrap_or_default();
+            let auths = config.get("auths").cloned().unwrap_or(config);
+            for auth in auths.as_object().into_iter().flat_map(|a| a.values()) {
+                // the password, and the password inside `auth` (its encoded start is the user
+                // name, which is kept on purpose)
+                let from_auth = auth["auth"]
+                    .as_str()
+                    .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a).ok())
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|pair| pair.split_once(':').map(|(_, p)| p.to_string()));
+                for password in auth["password"].as_str().map(str::to_string).into_iter().chain(from_auth).filter(|p| p.len() > 12) {
+                    let head = &password[..password.len().min(40)];
+                    assert!(!written.contains(head), "credential bytes reached the package: {head}");
+                }
+                if let Some(encoded) = auth["auth"].as_str() {
+                    assert!(!written.contains(encoded), "a whole auth value reached the package");
+                }
+            }
+        }
+    }
+}
+
+/// `pulldoctor tui` without a bundle collects live (here: the cluster stand-in, AWS unreachable),
+/// shows the report with what could not be read, and `r` collects again.
+#[test]
+fn the_tui_collects_live_and_again_on_r() {
+    let port = common::serve(objects());
+    let root = tempfile::tempdir().unwrap();
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let command = format!(
+        "env TERM=xterm-256color KUBECONFIG={} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_CONFIG_FILE=/dev/null \
+         AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL=http://127.0.0.1:{closed} {} tui",
+        kubeconfig.display(),
+        env!("CARGO_BIN_EXE_pulldoctor")
+    );
+    let tmux = common::tmux::Tmux::start(&command, 140, 40, root.path());
+    let screen = tmux.wait_for("4 failing container(s)");
+    assert!(screen.contains("pulldoctor · live collection (kubeconfig context current"), "{screen}");
+    // AWS could not be asked: the network layer is not called healthy, and the status bar says why
+    assert!(!screen.contains("✓ Network path"), "{screen}");
+    assert!(screen.contains("! aws failed") || screen.contains("Enter: the failing pods"), "{screen}");
+    tmux.send(&["r"]);
+    tmux.wait_for("reloaded");
+    tmux.send(&["q"]);
+    let start = std::time::Instant::now();
+    while tmux.alive() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "q did not quit");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

@@ -47,10 +47,9 @@
 //!
 //! - **Time.** Their cluster is fixed at 2026-03-10T12:00:00Z (pull-secret ECR tokens expire
 //!   relative to it) while moto stamps AWS resources with the wall clock. No `--now` is passed:
-//!   without it the diagnosis takes "now" from the cluster alone (the latest event, pod, secret or
-//!   CloudTrail time: `Model::observed_at`), never from AWS timestamps, so it already is the
-//!   scenario's instant (11:59:47Z for most), and token expiry is judged at the failures' own
-//!   times. Measured: with `--now 2026-03-10T12:00:00Z` given to all three diagnoses, every report
+//!   the diagnosis takes "now" from the bundle (the latest event, pod, secret or CloudTrail time,
+//!   and the collection's own wall-clock stamp in `pulldoctor-collect.json`: `Model::observed_at`),
+//!   and token expiry is judged at the failures' own times. Measured: with `--now 2026-03-10T12:00:00Z` given to all three diagnoses, every report
 //!   differed only in `observed_at`, every top cause stayed the same; so the test keeps the path a
 //!   user takes. (`--now` could not align moto's wall-clock stamps anyway: it moves the instant
 //!   they are judged at, not them.)
@@ -192,9 +191,11 @@ fn start_moto(generator: &Generator) -> Moto {
 
 /// What (a) and (b) may legitimately differ in, removed before comparing them:
 /// - `notes`: say how the input was obtained (collected live vs read from a directory).
+/// - `observed_at`: each collection stamps the wall clock it read at, seconds apart.
 fn comparable(report: &Value) -> Value {
     let mut report = report.clone();
     report["notes"] = Value::Null;
+    report["observed_at"] = Value::Null;
     report
 }
 

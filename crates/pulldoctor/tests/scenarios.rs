@@ -1,16 +1,25 @@
-//! Scenario tests: every folder under `fixtures/scenarios/` and `examples/` with an `expect.toml`
-//! is a bundle plus its expectations. Each is diagnosed, its expectations asserted (top cause and
-//! its resources, codes that must or must not fire, path verdicts), and its text, JSON and
-//! Markdown reports compared with reviewed snapshots. A snapshot alone asserts nothing; the
-//! expectations beside it do.
+//! Scenario tests, one named test per scenario: every folder under `fixtures/scenarios/` and
+//! `examples/` with an `expect.toml` is a bundle plus its expectations. Each is diagnosed, its
+//! expectations asserted (top cause and its resources, codes that must or must not fire, path
+//! verdicts), its JSON checked against the published schema, and its text, JSON and Markdown
+//! reports compared with reviewed snapshots in `tests/snapshots/<scenario>/`. A snapshot alone
+//! asserts nothing; the expectations beside it do.
+//!
+//! `harness = false`: datatest-stable finds the folders and makes each a test named
+//! `scenario::<name>/expect.toml` (or `example::...`), so one runs alone:
+//! `cargo nextest run -p pulldoctor --test scenarios -- net-route-no-route`.
+//! Properties over all scenarios (every code fires in one, shared tracing) are in `invariants.rs`.
 
-use std::path::{Path, PathBuf};
+mod scenario_library;
 
-use pulldoctor_bundle::{ReadOptions, read_bundle};
+use std::path::Path;
+
 use pulldoctor_diagnosis::report::Timing;
 use pulldoctor_diagnosis::{Options, codes};
-use pulldoctor_net::{Engine, From, Verdict};
+use pulldoctor_net::{Engine, Origin, Verdict};
 use serde::Deserialize;
+
+use scenario_library::workspace;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +41,24 @@ struct Expect {
     ruled_out: Vec<String>,
     #[serde(default)]
     path: Vec<PathExpect>,
+    /// What probes in the bundle must have made of the top cause.
+    #[serde(default)]
+    observed: Option<ObservedExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObservedExpect {
+    /// `confirmed`, `contradicted` or `settled`.
+    verdict: String,
+    /// The top cause's confidence once the observations are in.
+    confidence: String,
+    /// Nodes whose probes the top cause's observation lists as getting through.
+    #[serde(default)]
+    reached_from: Vec<String>,
+    /// Nodes whose probes met the fault.
+    #[serde(default)]
+    blocked_from: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -53,43 +80,6 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
-/// The committed schema is the one the code generates (`pulldoctor schema > docs/report.schema.json`).
-#[test]
-fn the_committed_schema_is_current() {
-    let committed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(workspace().join("docs/report.schema.json")).unwrap()).unwrap();
-    assert!(
-        committed == pulldoctor_diagnosis::report::schema(),
-        "docs/report.schema.json is stale: run `cargo run -- schema > docs/report.schema.json`"
-    );
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn scenarios() -> Vec<PathBuf> {
-    let root = workspace();
-    let mut out = Vec::new();
-    for parent in ["fixtures/scenarios", "examples"] {
-        let Ok(entries) = std::fs::read_dir(root.join(parent)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if entry.path().join("expect.toml").exists() {
-                out.push(entry.path());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn bundle_dir(scenario: &Path) -> PathBuf {
-    let nested = scenario.join("bundle");
-    if nested.is_dir() { nested } else { scenario.to_path_buf() }
-}
-
 fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Reachable => "reachable",
@@ -99,16 +89,16 @@ fn verdict_name(verdict: Verdict) -> &'static str {
 }
 
 /// Returns the problems found (empty when the scenario holds) and whether its top cause is
-/// produced by a check that exists yet.
-fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
+/// produced by a check that exists yet; a snapshot that differs fails the test (insta panics).
+fn check(scenario: &Path) -> (Vec<String>, bool) {
     let name = scenario.file_name().unwrap().to_string_lossy().to_string();
     let expect: Expect = toml::from_str(&std::fs::read_to_string(scenario.join("expect.toml")).unwrap())
         .unwrap_or_else(|e| panic!("{name}/expect.toml: {e}"));
     let mut problems = Vec::new();
-    let bundle = read_bundle(&bundle_dir(scenario), &ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let bundle = scenario_library::read(scenario);
     let report = pulldoctor_diagnosis::diagnose(&bundle.model, &Options::default());
     let implemented = expect.top_cause == "none" || codes::find(&expect.top_cause).is_some_and(|c| c.implemented);
-    let fired: Vec<&str> = report.causes.iter().map(|c| c.code).collect();
+    let fired: Vec<&str> = report.causes.iter().map(|c| c.code.as_str()).collect();
     if expect.top_cause == "none" {
         if !report.affected.is_empty() || !report.causes.is_empty() {
             problems.push(format!("expected no failure, got affected {} and causes {fired:?}", report.affected.len()));
@@ -121,7 +111,7 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
                 report.gaps.iter().map(|g| &g.what).collect::<Vec<_>>()
             )),
             Some(top) => {
-                if top.code != expect.top_cause {
+                if top.code.as_str() != expect.top_cause {
                     problems.push(format!("expected top cause {}, got {} (all: {fired:?})", expect.top_cause, top.code));
                 }
                 for resource in &expect.top_resources {
@@ -131,6 +121,9 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
                 }
             }
         }
+    }
+    if let Some(observed) = &expect.observed {
+        problems.extend(check_observed(&report, observed));
     }
     for code in &expect.must_not_fire {
         if fired.contains(&code.as_str()) {
@@ -143,7 +136,7 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
         }
     }
     for code in &expect.after_fix {
-        match report.causes.iter().position(|c| c.code == code.as_str()) {
+        match report.causes.iter().position(|c| c.code.as_str() == code.as_str()) {
             None => problems.push(format!("{code} should fire as an after-fix cause (fired: {fired:?})")),
             Some(position) => {
                 let cause = &report.causes[position];
@@ -168,12 +161,12 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
     let mut path_snapshots = Vec::new();
     for path in &expect.path {
         let from = if path.from.starts_with("subnet-") {
-            From::Subnet(path.from.clone())
+            Origin::Subnet(path.from.clone())
         } else if path.from.starts_with("i-") {
-            From::Instance(path.from.clone())
+            Origin::Instance(path.from.clone())
         } else {
             let node = bundle.model.nodes.get(&path.from).unwrap_or_else(|| panic!("{name}: no node {}", path.from));
-            From::Instance(bundle.model.node_instance(node).unwrap().id.clone())
+            Origin::Instance(bundle.model.node_instance(node).unwrap().id.clone())
         };
         let (host, port) = path.to.rsplit_once(':').map(|(h, p)| (h.to_string(), p.parse().unwrap())).unwrap_or((path.to.clone(), 443));
         let target = match host.parse() {
@@ -181,9 +174,9 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
             Err(_) => pulldoctor_net::Target { host: Some(host), port, ..Default::default() },
         };
         let result = engine.trace(&from, &target);
-        path_snapshots.push(pulldoctor_render::path_text(&result, &[], pulldoctor_render::Style { color: false }));
+        path_snapshots.push(pulldoctor_render::path_text(&(&result).into(), &[], pulldoctor_render::Style { color: false }));
         let got = verdict_name(result.verdict);
-        let code = result.blocker.as_ref().map(|b| b.code);
+        let code = result.blocker.as_ref().map(|b| b.code.as_str());
         if got != path.verdict || (path.code.is_some() && code != path.code.as_deref()) {
             problems.push(format!("path {} -> {}: expected {} {:?}, got {got} {code:?}", path.from, path.to, path.verdict, path.code));
         }
@@ -194,100 +187,85 @@ fn check(scenario: &Path) -> (Vec<String>, bool, Vec<&'static str>) {
     if !errors.is_empty() {
         problems.push(format!("the JSON report does not match docs/report.schema.json: {errors:?}"));
     }
-    // Reviewed snapshots of the three formats.
+    if !problems.is_empty() {
+        return (problems, implemented);
+    }
+    // Reviewed snapshots of the three formats (and the paths), in the scenario's own folder.
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(workspace().join("crates/pulldoctor/tests/snapshots"));
+    settings.set_snapshot_path(workspace().join("crates/pulldoctor/tests/snapshots").join(&name));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_description(expect.description.clone());
     settings.bind(|| {
-        insta::assert_snapshot!(format!("{name}.text"), pulldoctor_render::text(&report, pulldoctor_render::Style { color: false }));
-        insta::assert_snapshot!(format!("{name}.json"), pulldoctor_render::json(&report));
-        insta::assert_snapshot!(format!("{name}.md"), pulldoctor_render::markdown(&report));
+        insta::assert_snapshot!("text", pulldoctor_render::text(&report, pulldoctor_render::Style { color: false }));
+        insta::assert_snapshot!("json", pulldoctor_render::json(&report));
+        insta::assert_snapshot!("md", pulldoctor_render::markdown(&report));
         if !path_snapshots.is_empty() {
-            insta::assert_snapshot!(format!("{name}.path"), path_snapshots.join("\n"));
+            insta::assert_snapshot!("path", path_snapshots.join("\n"));
         }
     });
-    let fired = report.causes.iter().map(|c| c.code).collect();
-    (problems, implemented, fired)
+    (problems, implemented)
 }
 
-#[test]
-fn every_scenario_meets_its_expectations() {
-    let all = scenarios();
-    assert!(all.len() >= 3, "the scenario library is missing (found {})", all.len());
-    let mut failed = Vec::new();
-    let mut pending = Vec::new();
-    let mut all_fired = std::collections::BTreeSet::new();
-    for scenario in &all {
-        let name = scenario.file_name().unwrap().to_string_lossy().to_string();
-        let (problems, implemented, fired) = check(scenario);
-        all_fired.extend(fired);
-        if !implemented {
-            pending.push(name.clone());
-        }
-        if !problems.is_empty() {
-            failed.push(format!("{name}:\n    {}", problems.join("\n    ")));
+/// The top cause's observation against `[observed]`.
+fn check_observed(report: &pulldoctor_diagnosis::report::Report, expect: &ObservedExpect) -> Vec<String> {
+    use pulldoctor_diagnosis::report::FactOutcome;
+    let Some(top) = report.causes.first() else { return vec!["[observed]: no cause to observe".into()] };
+    let Some(observation) = report.observation_of(top) else {
+        return vec![format!("[observed]: no observation of the top cause {} (probes: {})", top.code, report.probes.len())];
+    };
+    let mut problems = Vec::new();
+    if observation.verdict.as_str() != expect.verdict {
+        problems.push(format!("[observed]: expected {}, got {} ({})", expect.verdict, observation.verdict.as_str(), observation.summary));
+    }
+    let confidence = serde_json::to_value(top.confidence).unwrap();
+    if confidence != expect.confidence.as_str() {
+        problems.push(format!("[observed]: expected {} confidence, got {confidence}", expect.confidence));
+    }
+    for (nodes, outcome) in [(&expect.reached_from, FactOutcome::Reached), (&expect.blocked_from, FactOutcome::Blocked)] {
+        for node in nodes {
+            if !observation.facts.iter().any(|f| f.node == *node && f.outcome == outcome) {
+                problems.push(format!("[observed]: no {outcome:?} observation from {node}: {:?}", observation.facts));
+            }
         }
     }
-    if !pending.is_empty() {
-        eprintln!("scenarios whose top cause has no check yet (only must_not_fire and paths asserted): {}", pending.join(", "));
-    }
-    assert!(failed.is_empty(), "{} of {} scenarios failed:\n  {}", failed.len(), all.len(), failed.join("\n  "));
-    // Every code a check can produce is produced by some scenario (healthy ones produce none: asserted above).
-    let silent: Vec<&str> = codes::CODES.iter().filter(|c| c.implemented && !all_fired.contains(c.code)).map(|c| c.code).collect();
-    assert!(silent.is_empty(), "codes no scenario produces: {silent:?}");
+    problems
 }
 
-/// Every check documents itself under the five headings `pulldoctor explain` prints, and every
-/// code it declares is documented for users.
-#[test]
-fn every_check_is_documented() {
-    for check in pulldoctor_diagnosis::checks::CHECKS {
-        let info = check.info();
-        for heading in ["## What it checks", "## Why it breaks pulls", "## Evidence", "## Fix and its risk", "## Known limits"] {
-            assert!(info.docs.contains(heading), "check {} lacks `{heading}`", info.name);
-        }
-        for code in info.codes {
-            let doc = codes::find(code).unwrap_or_else(|| panic!("{code} of {} is not in codes.rs", info.name));
-            assert!(doc.implemented, "{code} is produced by {} but marked not implemented", info.name);
-        }
+/// One scenario: `expect` is its `expect.toml`.
+fn scenario(expect: &Path) -> datatest_stable::Result<()> {
+    let folder = expect.parent().ok_or("expect.toml outside a folder")?.canonicalize()?;
+    let name = folder.file_name().ok_or("a scenario folder without a name")?.to_string_lossy().to_string();
+    let (problems, implemented) = check(&folder);
+    if !implemented {
+        eprintln!("{name}: its top cause has no check yet (only must_not_fire and paths asserted)");
     }
-    for code in codes::CODES.iter().filter(|c| c.implemented) {
-        assert!(
-            pulldoctor_diagnosis::checks::CHECKS.iter().any(|c| c.info().codes.contains(&code.code)),
-            "{} is marked implemented but no check declares it",
-            code.code
-        );
+    if problems.is_empty() { Ok(()) } else { Err(Box::new(Problems(format!("{name}:\n    {}", problems.join("\n    "))))) }
+}
+
+/// A scenario's problems, one per line: datatest-stable prints a failure with `{:?}`, which for a
+/// plain string would escape the line breaks.
+struct Problems(String);
+
+impl std::fmt::Debug for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
-/// Tracing many paths shares work between them (hop texts, the NAT gateway's outward leg):
-/// every result must equal the one a lone trace gives.
-#[test]
-fn shared_tracing_equals_lone_tracing() {
-    for scenario in scenarios() {
-        let bundle = read_bundle(&bundle_dir(&scenario), &ReadOptions::default()).unwrap();
-        let engine = Engine::new(&bundle.model);
-        let hosts = [
-            "111122223333.dkr.ecr.us-east-1.amazonaws.com",
-            "818140567777.dkr.ecr.us-east-1.amazonaws.com",
-            "api.ecr.us-east-1.amazonaws.com",
-            "prod-us-east-1-starport-layer-bucket.s3.us-east-1.amazonaws.com",
-            "quay.io",
-        ];
-        let queries: Vec<(From, pulldoctor_net::Target)> = bundle
-            .model
-            .instances
-            .keys()
-            .flat_map(|id| {
-                hosts.iter().map(move |host| {
-                    (From::Instance(id.clone()), pulldoctor_net::Target { host: Some(host.to_string()), port: 443, ..Default::default() })
-                })
-            })
-            .collect();
-        let shared = engine.trace_all(&queries);
-        for ((from, target), result) in queries.iter().zip(shared) {
-            assert_eq!(result, engine.trace(from, target), "{}: {from:?} -> {:?}", scenario.display(), target.host);
-        }
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
+}
+
+impl std::error::Error for Problems {}
+
+/// An example (the seed incident and its fixed variant) is a scenario kept at the top level.
+fn example(expect: &Path) -> datatest_stable::Result<()> {
+    scenario(expect)
+}
+
+datatest_stable::harness! {
+    { test = scenario, root = "../../fixtures/scenarios", pattern = r"^[^/]+/expect\.toml$" },
+    { test = example, root = "../../examples", pattern = r"^[^/]+/expect\.toml$" },
 }

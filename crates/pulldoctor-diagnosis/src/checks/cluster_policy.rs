@@ -1,12 +1,15 @@
+use pulldoctor_model::Code;
 use std::collections::BTreeMap;
 
 use pulldoctor_classify::ErrorClass;
 use pulldoctor_model::{ClusterProxy, ImageRef, InputKind};
 
-use super::{Check, CheckInfo, Context, Findings};
 use crate::affected::is_network_class;
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
 use crate::declare_check;
-use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+use crate::fix::{mutating, read_only};
+use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
 
 declare_check! {
     /// ## What it checks
@@ -31,7 +34,7 @@ declare_check! {
     ///
     /// ## Known limits
     /// Host-level firewalls and hand-edited `registries.conf` on nodes are not read.
-    pub ClusterPolicy, name: "cluster-policy", layer: Cluster, codes: ["proxy.misconfigured", "cluster.registry-blocked", "cluster.mirror-misconfigured"],
+    pub ClusterPolicy, name: "cluster-policy", layer: Cluster, codes: [Code::ProxyMisconfigured, Code::ClusterRegistryBlocked, Code::ClusterMirrorMisconfigured],
 }
 
 impl Check for ClusterPolicy {
@@ -121,7 +124,7 @@ fn proxy_causes(cx: &Context, proxy: &ClusterProxy, out: &mut Findings) {
         let mut new_list = proxy.no_proxy.clone();
         new_list.push(suggestion.clone());
         out.causes.push(Cause {
-            code: "proxy.misconfigured",
+            code: Code::ProxyMisconfigured,
             layer: Layer::Proxy,
             summary: format!("pulls from {registry} go through the cluster proxy {proxy_url} (noProxy does not cover it), and the proxy does not get through"),
             confidence: Confidence::High,
@@ -132,20 +135,12 @@ fn proxy_causes(cx: &Context, proxy: &ClusterProxy, out: &mut Findings) {
             fix: Fix {
                 options: vec![FixOption {
                     title: format!("Exempt {suggestion} from the proxy (or fix the proxy)"),
-                    commands: vec![Command {
-                        command: format!("oc patch proxy/cluster --type=merge -p '{{\"spec\":{{\"noProxy\":\"{}\"}}}}'", new_list.join(",")),
-                        safety: Safety::Mutating,
-                        changes: "adds the registry to noProxy; the machine config operator rolls it out to every node".into(),
-                    }],
+                    commands: vec![mutating(format!("oc patch proxy/cluster --type=merge -p '{{\"spec\":{{\"noProxy\":\"{}\"}}}}'", new_list.join(",")), "adds the registry to noProxy; the machine config operator rolls it out to every node")],
                     blast_radius: "every node (rolling reboot by the machine config operator)".into(),
                     preferred: true,
                     rationale: "with a VPC route (NAT or endpoint) to the registry the proxy is not needed for it".into(),
                 }],
-                verify: vec![Command {
-                    command: "oc get proxy/cluster -o jsonpath='{.status.noProxy}'".into(),
-                    safety: Safety::ReadOnly,
-                    changes: "shows the noProxy nodes use".into(),
-                }],
+                verify: vec![read_only("oc get proxy/cluster -o jsonpath='{.status.noProxy}'", "shows the noProxy nodes use")],
             },
         });
     }
@@ -177,7 +172,7 @@ fn registry_policy(cx: &Context, out: &mut Findings) {
     }
     for (registry, (why, pods)) in pods_by_registry {
         out.causes.push(Cause {
-            code: "cluster.registry-blocked",
+            code: Code::ClusterRegistryBlocked,
             layer: Layer::Cluster,
             summary: format!("the cluster's image policy forbids {registry}: {why}"),
             confidence: Confidence::High,
@@ -188,11 +183,10 @@ fn registry_policy(cx: &Context, out: &mut Findings) {
             fix: Fix {
                 options: vec![FixOption {
                     title: format!("Allow {registry} in image.config.openshift.io/cluster, or mirror the image to an allowed registry"),
-                    commands: vec![Command {
-                        command: "oc edit image.config.openshift.io/cluster   # spec.registrySources".into(),
-                        safety: Safety::Mutating,
-                        changes: "changes the registries nodes may pull from".into(),
-                    }],
+                    commands: vec![mutating(
+                        "oc edit image.config.openshift.io/cluster   # spec.registrySources",
+                        "changes the registries nodes may pull from",
+                    )],
                     blast_radius: "every node (rolled out by the machine config operator)".into(),
                     preferred: true,
                     rationale: "the node's runtime rejects the pull before contacting the registry".into(),
@@ -226,7 +220,7 @@ fn mirrors(cx: &Context, out: &mut Findings) {
                 let mut resources = vec![object.clone()];
                 resources.extend(mirror_hosts.iter().cloned());
                 Cause {
-                    code: "cluster.mirror-misconfigured",
+                    code: Code::ClusterMirrorMisconfigured,
                     layer: Layer::Cluster,
                     summary: format!(
                         "{object} sends pulls of {} to {}{}, and the mirror does not serve this image",
@@ -245,15 +239,10 @@ fn mirrors(cx: &Context, out: &mut Findings) {
                     fix: Fix {
                         options: vec![FixOption {
                             title: format!("Mirror the image to {}, or let the source be contacted", rule.mirrors.join(", ")),
-                            commands: vec![Command {
-                                command: format!(
-                                    "oc image mirror {} {}",
-                                    image.original,
-                                    rule.mirrors.first().cloned().unwrap_or_default()
-                                ),
-                                safety: Safety::Mutating,
-                                changes: "copies the image into the mirror".into(),
-                            }],
+                            commands: vec![mutating(
+                                format!("oc image mirror {} {}", image.original, rule.mirrors.first().cloned().unwrap_or_default()),
+                                "copies the image into the mirror",
+                            )],
                             blast_radius: format!("pulls of {} on every node", rule.source),
                             preferred: true,
                             rationale: "the mirror is asked first (and alone, with NeverContactSource)".into(),

@@ -1,12 +1,16 @@
+use pulldoctor_model::Code;
 use std::collections::BTreeSet;
 
-use pulldoctor_classify::ErrorClass;
+use pulldoctor_classify::{ErrorClass, PullStep};
 use pulldoctor_model::InputKind;
 
-use super::{Check, CheckInfo, Context, Findings};
 use crate::affected::{Failure, is_network_class};
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
 use crate::declare_check;
-use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+use crate::fix::read_only;
+use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
+use crate::text;
 
 declare_check! {
     /// ## What it checks
@@ -29,7 +33,7 @@ declare_check! {
     /// ## Known limits
     /// `describe-images` pages: a bundle with only the first page may miss a tag (the check then
     /// says the tag is absent from what the bundle holds).
-    pub ImageExistence, name: "image-existence", layer: Image, codes: ["image.tag-not-found", "image.repository-not-found"],
+    pub ImageExistence, name: "image-existence", layer: Image, codes: [Code::ImageTagNotFound, Code::ImageRepositoryNotFound],
 }
 
 fn timing(class: ErrorClass) -> (Timing, Confidence) {
@@ -48,7 +52,7 @@ impl Check for ImageExistence {
 
     fn run(&self, cx: &Context, out: &mut Findings) {
         let mut seen = BTreeSet::new();
-        let by_image = super::pods_by_image(cx);
+        let by_image = crate::context::pods_by_image(cx);
         for failure in &cx.failures {
             let Some(image) = &failure.image_ref else { continue };
             if !seen.insert(image.canonical()) {
@@ -57,16 +61,18 @@ impl Check for ImageExistence {
             let pods = by_image.get(failure.image.as_str()).cloned().unwrap_or_default();
             match &image.ecr {
                 Some(ecr) => self.ecr(cx, failure, ecr, &image.repository, image.tag.as_deref(), image.digest.as_deref(), pods, out),
-                None if failure.classification.class == ErrorClass::ImageNotFound => {
+                // A blob the registry lost (a 404 on a layer or config) means the manifest was
+                // served: the tag exists, so it is not a missing image or tag.
+                None if failure.classification.class == ErrorClass::ImageNotFound && failure.classification.step != PullStep::Blob => {
                     let message = failure.message.as_deref().unwrap_or_default().to_ascii_lowercase();
                     let repository_gone = message.contains("name unknown")
                         || message.contains("repository does not exist")
                         || message.contains("repository not found");
                     let (code, summary) = if repository_gone {
-                        ("image.repository-not-found", format!("{} has no repository {}", image.registry, image.repository))
+                        (Code::ImageRepositoryNotFound, format!("{} has no repository {}", image.registry, image.repository))
                     } else {
                         (
-                            "image.tag-not-found",
+                            Code::ImageTagNotFound,
                             format!(
                                 "{} has no {} in {}",
                                 image.registry,
@@ -100,14 +106,13 @@ fn fix_reference(image: &str) -> Fix {
     Fix {
         options: vec![FixOption {
             title: "Push the missing image, or point the workload at one that exists".into(),
-            commands: vec![Command {
-                command: format!(
+            commands: vec![read_only(
+                format!(
                     "skopeo list-tags docker://{}",
                     image.rsplit_once(':').map(|(name, tag)| if tag.contains('/') { image } else { name }).unwrap_or(image)
                 ),
-                safety: Safety::ReadOnly,
-                changes: "lists the tags the registry has".into(),
-            }],
+                "lists the tags the registry has",
+            )],
             blast_radius: "the workload's image reference".into(),
             preferred: true,
             rationale: "the registry does not have what the pod asks for".into(),
@@ -162,7 +167,7 @@ impl ImageExistence {
                     .push_str(&format!(" (it exists in {}: the image reference names the wrong account or region)", elsewhere.join(", ")));
             }
             out.causes.push(Cause {
-                code: "image.repository-not-found",
+                code: Code::ImageRepositoryNotFound,
                 layer: Layer::Image,
                 summary,
                 confidence,
@@ -198,7 +203,7 @@ impl ImageExistence {
                     "exists in {} ({}{})",
                     found.arn,
                     image.digest.chars().take(19).collect::<String>(),
-                    image.pushed_at.map(|t| format!(", pushed {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default()
+                    image.pushed_at.map(|t| format!(", pushed {}", text::minute(t))).unwrap_or_default()
                 ),
             ),
             None => {
@@ -206,7 +211,7 @@ impl ImageExistence {
                 tags.sort_unstable();
                 tags.truncate(8);
                 out.causes.push(Cause {
-                    code: "image.tag-not-found",
+                    code: Code::ImageTagNotFound,
                     layer: Layer::Image,
                     summary: format!("{repository} has no image {} (tags present: {})", tag.or(digest).unwrap_or("?"), if tags.is_empty() { "none".to_string() } else { tags.join(", ") }),
                     confidence,
@@ -217,11 +222,7 @@ impl ImageExistence {
                     fix: Fix {
                         options: vec![FixOption {
                             title: "Push the tag, or use one that exists".into(),
-                            commands: vec![Command {
-                                command: format!("aws ecr describe-images --registry-id {} --region {} --repository-name {repository} --query 'sort_by(imageDetails,&imagePushedAt)[-5:].[imageTags,imagePushedAt]'", ecr.account, ecr.region),
-                                safety: Safety::ReadOnly,
-                                changes: "lists the newest images".into(),
-                            }],
+                            commands: vec![read_only(format!("aws ecr describe-images --registry-id {} --region {} --repository-name {repository} --query 'sort_by(imageDetails,&imagePushedAt)[-5:].[imageTags,imagePushedAt]'", ecr.account, ecr.region), "lists the newest images")],
                             blast_radius: "the workload's image reference".into(),
                             preferred: true,
                             rationale: "a lifecycle policy may have expired it, or it was never pushed".into(),

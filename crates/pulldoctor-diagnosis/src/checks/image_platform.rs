@@ -1,10 +1,13 @@
+use pulldoctor_model::Code;
 use std::collections::BTreeSet;
 
 use pulldoctor_classify::ErrorClass;
 
-use super::{Check, CheckInfo, Context, Findings};
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
 use crate::declare_check;
-use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+use crate::fix::read_only;
+use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
 
 declare_check! {
     /// ## What it checks
@@ -24,7 +27,7 @@ declare_check! {
     ///
     /// ## Known limits
     /// The image's own platforms are not read from the registry (a bundle has no manifest lists).
-    pub ImagePlatform, name: "image-platform", layer: Image, codes: ["image.platform-mismatch"],
+    pub ImagePlatform, name: "image-platform", layer: Image, codes: [Code::ImagePlatformMismatch],
 }
 
 impl Check for ImagePlatform {
@@ -42,7 +45,7 @@ impl Check for ImagePlatform {
             let arch = cx.model.nodes.get(&node).and_then(|n| n.architecture.clone()).unwrap_or_else(|| "unknown".into());
             let repository = failure.image_ref.as_ref().map(|i| i.repository.clone()).unwrap_or_else(|| failure.image.clone());
             out.causes.push(Cause {
-                code: "image.platform-mismatch",
+                code: Code::ImagePlatformMismatch,
                 layer: Layer::Image,
                 summary: format!("{} has no variant for node {node} ({arch})", failure.image),
                 confidence: Confidence::High,
@@ -53,11 +56,10 @@ impl Check for ImagePlatform {
                 fix: Fix {
                     options: vec![FixOption {
                         title: format!("Publish a {arch} variant, or schedule on matching nodes"),
-                        commands: vec![Command {
-                            command: format!("docker buildx imagetools inspect {}", failure.image),
-                            safety: Safety::ReadOnly,
-                            changes: "lists the platforms the image has".into(),
-                        }],
+                        commands: vec![read_only(
+                            format!("docker buildx imagetools inspect {}", failure.image),
+                            "lists the platforms the image has",
+                        )],
                         blast_radius: "the workload's image or node selection".into(),
                         preferred: true,
                         rationale: "a multi-arch image runs on every node type".into(),

@@ -1,6 +1,8 @@
+use pulldoctor_model::Code;
 use pulldoctor_model::parse_image;
 
-use super::{Check, CheckInfo, Context, Findings};
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
 use crate::declare_check;
 use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
 
@@ -22,7 +24,7 @@ declare_check! {
     ///
     /// ## Known limits
     /// Runtime-specific short-name resolution (`registries.conf` unqualified-search) is not modelled.
-    pub ImageReference, name: "image-reference", layer: Image, codes: ["image.invalid-reference"],
+    pub ImageReference, name: "image-reference", layer: Image, codes: [Code::ImageInvalidReference],
 }
 
 impl Check for ImageReference {
@@ -40,7 +42,7 @@ impl Check for ImageReference {
                 (Ok(_), false) => continue,
             };
             out.causes.push(Cause {
-                code: "image.invalid-reference",
+                code: Code::ImageInvalidReference,
                 layer: Layer::Image,
                 summary: format!("the image reference `{}` of {} is not valid: {why}", failure.image, failure.pod.key()),
                 confidence: if parsed.is_err() { Confidence::High } else { Confidence::Medium },

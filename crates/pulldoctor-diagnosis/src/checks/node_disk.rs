@@ -1,10 +1,13 @@
+use pulldoctor_model::Code;
 use std::collections::BTreeMap;
 
 use pulldoctor_classify::ErrorClass;
 
-use super::{Check, CheckInfo, Context, Findings};
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
 use crate::declare_check;
-use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+use crate::fix::{mutating, read_only};
+use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
 
 declare_check! {
     /// ## What it checks
@@ -24,7 +27,7 @@ declare_check! {
     ///
     /// ## Known limits
     /// Disk usage numbers are not in a bundle; only the condition and the error are.
-    pub NodeDisk, name: "node-disk", layer: Node, codes: ["node.disk-pressure"],
+    pub NodeDisk, name: "node-disk", layer: Node, codes: [Code::NodeDiskPressure],
 }
 
 impl Check for NodeDisk {
@@ -47,7 +50,7 @@ impl Check for NodeDisk {
                     evidence.push(Evidence { source: "node".into(), text: format!("{node_name} reports DiskPressure=True") });
                 }
                 Cause {
-                    code: "node.disk-pressure",
+                    code: Code::NodeDiskPressure,
                     layer: Layer::Node,
                     summary: format!("node {node_name} is out of disk space for image layers"),
                     confidence: if disk_error { Confidence::High } else { Confidence::Medium },
@@ -58,22 +61,20 @@ impl Check for NodeDisk {
                     fix: Fix {
                         options: vec![FixOption {
                             title: format!("Free image storage on {node_name}"),
-                            commands: vec![Command {
-                                command: format!("kubectl debug node/{node_name} -it --image=busybox -- chroot /host crictl rmi --prune"),
-                                safety: Safety::Mutating,
-                                changes: "removes images no container uses".into(),
-                            }],
+                            commands: vec![mutating(
+                                format!("kubectl debug node/{node_name} -it --image=busybox -- chroot /host crictl rmi --prune"),
+                                "removes images no container uses",
+                            )],
                             blast_radius: format!("only {node_name}"),
                             preferred: true,
                             rationale: "the layers cannot be unpacked until there is space".into(),
                         }],
-                        verify: vec![Command {
-                            command: format!(
+                        verify: vec![read_only(
+                            format!(
                                 "kubectl get node {node_name} -o jsonpath='{{.status.conditions[?(@.type==\"DiskPressure\")].status}}'"
                             ),
-                            safety: Safety::ReadOnly,
-                            changes: "shows the DiskPressure condition".into(),
-                        }],
+                            "shows the DiskPressure condition",
+                        )],
                     },
                 }
             });

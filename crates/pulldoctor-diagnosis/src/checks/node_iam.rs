@@ -1,18 +1,25 @@
+use pulldoctor_model::Code;
 use std::collections::BTreeSet;
 
 use pulldoctor_classify::ErrorClass;
-use pulldoctor_iam::{Decision, NamedPolicy, PolicyDocument, evaluate_pull, managed_policy};
-use pulldoctor_model::{InputKind, Node};
+use pulldoctor_iam::{Decision, RequestContext};
+use pulldoctor_model::{InputKind, Instance, Node};
 
-use super::{Check, CheckInfo, Context, Findings};
 use crate::affected::{Failure, is_network_class};
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
+use crate::credentials::{NEEDED, NodeCredentials, NodeRole, node_credentials_in, node_role, reaching, role_verdicts, secret_covers};
 use crate::declare_check;
-use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+use crate::fix::{mutating, read_only};
+use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
+use crate::request::{self, PathRequest};
 
 declare_check! {
     /// ## What it checks
-    /// For ECR images pulled with the node's own credentials (the kubelet ECR credential provider
-    /// on EKS and self-managed nodes): the node's instance profile, its role, the role's inline and
+    /// For ECR images pulled with the node's own credentials: first whether the node's kubelet runs
+    /// the ECR credential provider at all (EKS nodes and OpenShift 4.14+ on AWS do; other kubelets
+    /// are assumed not to, and the report says so), since only then is the node role in the
+    /// pull's path. Then the node's instance profile (none is a finding), its role, the role's inline and
     /// attached managed policies (the bundle's documents, else pulldoctor's copy of the AWS managed
     /// ECR policies), and the repository policy, evaluated with IAM's rules for
     /// `ecr:GetAuthorizationToken`, `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer` and
@@ -31,79 +38,14 @@ declare_check! {
     /// node role's account in the repository policy: mutating, affects every node with that role.
     ///
     /// ## Known limits
-    /// Conditions, permission boundaries, SCPs and session policies are not evaluated: a decision
-    /// that depends on them is a gap.
-    pub NodeIam, name: "node-iam", layer: Access, codes: ["iam.ecr-denied", "ecr.repository-policy-denied"],
+    /// Conditions on `aws:SourceVpce`, `aws:SourceVpc`, `aws:SourceIp` and `aws:VpcSourceIp`
+    /// (and their `IfExists` forms) are decided from the node's traced path to the registry (an
+    /// interface endpoint, or a NAT or internet gateway and its public address); other condition
+    /// keys, permission boundaries, SCPs and session policies are not evaluated, and a decision
+    /// that depends on them is a gap. A self-managed kubelet's `--image-credential-provider-config`
+    /// is not in a bundle: without EKS or OpenShift marks the node is assumed not to use it.
+    pub NodeIam, name: "node-iam", layer: Access, codes: [Code::IamEcrDenied, Code::EcrRepositoryPolicyDenied],
 }
-
-/// The node role's verdicts for the pull actions on a repository, the managed policies that could
-/// not be resolved, and the problems met (as gap `what`/`why` pairs).
-pub fn role_verdicts(
-    model: &pulldoctor_model::Model,
-    role: &pulldoctor_model::IamRole,
-    repository_arn: &str,
-    account: &str,
-    repository: &str,
-) -> (Vec<pulldoctor_iam::PullVerdict>, Vec<String>, Vec<(String, String)>) {
-    let mut problems = Vec::new();
-    let mut documents: Vec<(String, PolicyDocument)> = Vec::new();
-    for inline in &role.inline_policies {
-        match PolicyDocument::parse(&inline.document) {
-            Ok(document) => documents.push((format!("{} (inline)", inline.name), document)),
-            Err(error) => problems.push((format!("inline policy {} of {}", inline.name, role.name), format!("it does not parse: {error}"))),
-        }
-    }
-    let mut unknown = Vec::new();
-    for arn in &role.attached_policy_arns {
-        let from_bundle =
-            model.managed_policies.get(arn).and_then(|p| p.default_document.as_ref()).and_then(|d| PolicyDocument::parse(d).ok());
-        match from_bundle.or_else(|| managed_policy(arn)) {
-            Some(document) => documents.push((arn.rsplit('/').next().unwrap_or(arn).to_string(), document)),
-            None => {
-                problems.push((
-                    format!("managed policy {arn} of {}", role.name),
-                    "its document is not in the bundle and is not one pulldoctor knows".to_string(),
-                ));
-                unknown.push(arn.clone());
-            }
-        }
-    }
-    let named: Vec<NamedPolicy> = documents.iter().map(|(name, document)| NamedPolicy { name, document }).collect();
-    let repo_policy_doc =
-        model.repository_policies.get(&format!("{account}/{repository}")).and_then(|p| PolicyDocument::parse_str(&p.policy_text).ok());
-    let repo_policy = repo_policy_doc.as_ref().map(|document| NamedPolicy { name: "repository policy", document });
-    (evaluate_pull(&named, repo_policy.as_ref(), &role.arn, repository_arn), unknown, problems)
-}
-
-/// Whether the role of the node a failing pod runs on may pull its ECR image: `Some((role, true))`
-/// when every needed action is allowed, `Some((role, false))` when one is denied, `None` when the
-/// bundle cannot say.
-pub fn node_role_allows(cx: &Context, failure: &Failure) -> Option<(String, bool)> {
-    let model = cx.model;
-    let image = failure.image_ref.as_ref()?;
-    let ecr = image.ecr.as_ref()?;
-    let node = model.nodes.get(failure.pod.node_name.as_deref()?)?;
-    let instance = model.node_instance(node)?;
-    let role_arn = model.instance_profiles.get(instance.iam_instance_profile_arn.as_deref()?)?.role_arns.first()?;
-    let role = model.iam_roles.get(role_arn)?;
-    let (verdicts, unknown, _) = role_verdicts(model, role, &ecr.repository_arn(&image.repository), &ecr.account, &image.repository);
-    let needed: Vec<_> = verdicts.iter().filter(|v| NEEDED.contains(&v.action.as_str())).collect();
-    if needed.iter().all(|v| matches!(v.decision, Decision::Allowed { .. })) && unknown.is_empty() {
-        Some((role.name.clone(), true))
-    } else if needed.iter().any(|v| matches!(v.decision, Decision::ExplicitDeny { .. } | Decision::ImplicitDeny)) && unknown.is_empty() {
-        Some((role.name.clone(), false))
-    } else {
-        None
-    }
-}
-
-/// Does this node pull ECR images with its own role (kubelet credential provider)? OpenShift's
-/// CRI-O nodes do not by default: they use pull secrets.
-pub fn uses_node_credentials(node: &Node) -> bool {
-    !node.container_runtime.as_deref().is_some_and(|r| r.starts_with("cri-o"))
-}
-
-const NEEDED: &[&str] = &["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
 
 impl Check for NodeIam {
     fn info(&self) -> &'static CheckInfo {
@@ -121,44 +63,58 @@ impl Check for NodeIam {
             let Some(node) = failure.pod.node_name.as_deref().and_then(|n| model.nodes.get(n)) else {
                 continue;
             };
-            // The role is evaluated for every ECR pull (clearing it is worth saying); a denial is a
-            // cause only where the node's own credentials are what the pull uses.
-            let may_cause = uses_node_credentials(node) && !super::pull_secrets::secret_covers(model, failure.pod, &image.registry);
-            let Some(instance) = model.node_instance(node) else {
-                continue;
-            };
-            let Some(profile_arn) = instance.iam_instance_profile_arn.as_deref() else {
-                out.gap(
-                    format!("the IAM role of node {}", node.name),
-                    "its instance has no instance profile in the bundle",
-                    Some(InputKind::Instances.command().into()),
-                );
-                continue;
-            };
-            if !model.inputs.contains(&InputKind::IamAuthorizationDetails) {
-                out.gap(
-                    "node IAM roles",
-                    "the bundle has no IAM authorization details",
-                    Some(InputKind::IamAuthorizationDetails.command().into()),
-                );
+            // The node role is in a pull's credential path only where the kubelet runs the ECR
+            // credential provider; there it is evaluated for every ECR pull (clearing it is worth
+            // saying), and a denial is a cause only when no pull secret covers the registry.
+            let credentials = node_credentials_in(model, node);
+            if !credentials.in_use {
+                if is_auth(failure.classification.class) {
+                    out.rule_out(
+                        Layer::Access,
+                        format!("the IAM role of node {}", node.name),
+                        format!("not in this pull's credential path: {}", credentials.why),
+                    );
+                }
                 continue;
             }
-            let Some(role_arn) = model.instance_profiles.get(profile_arn).and_then(|p| p.role_arns.first()) else {
-                out.gap(
-                    format!("instance profile {profile_arn}"),
-                    "not in the bundle's IAM details (another account?)",
-                    Some(InputKind::IamAuthorizationDetails.command().into()),
-                );
-                continue;
+            let may_cause = !secret_covers(model, failure.pod, &image.registry);
+            let role_arn = match node_role(model, node) {
+                NodeRole::NoInstance => continue,
+                NodeRole::NoProfile { instance } => {
+                    if may_cause && seen.insert((instance.id.clone(), String::new())) {
+                        out.causes.push(no_instance_profile(cx, failure, node, instance, &credentials));
+                    }
+                    continue;
+                }
+                _ if !model.inputs.contains(&InputKind::IamAuthorizationDetails) => {
+                    out.gap(
+                        "node IAM roles",
+                        "the bundle has no IAM authorization details",
+                        Some(InputKind::IamAuthorizationDetails.command().into()),
+                    );
+                    continue;
+                }
+                NodeRole::UnknownProfile { profile_arn } => {
+                    out.gap(
+                        format!("instance profile {profile_arn}"),
+                        "not in the bundle's IAM details (another account?)",
+                        Some(InputKind::IamAuthorizationDetails.command().into()),
+                    );
+                    continue;
+                }
+                NodeRole::Found { role_arn, .. } => role_arn,
             };
             let repository_arn = ecr.repository_arn(&image.repository);
-            if !seen.insert((role_arn.clone(), repository_arn.clone())) {
+            if !seen.insert((role_arn.to_string(), repository_arn.clone())) {
                 continue;
             }
             let Some(role) = model.iam_roles.get(role_arn) else {
                 continue;
             };
-            evaluate_role(cx, failure, role, &repository_arn, &ecr.account, &image.repository, may_cause, out);
+            // The condition keys the node's path to the registry decides (aws:SourceVpce, ...).
+            let host = image.registry.split(':').next().unwrap_or(&image.registry);
+            let path = model.node_instance(node).and_then(|instance| request::from_instance(&cx.engine, model, instance, host));
+            evaluate_role(cx, failure, role, &repository_arn, &ecr.account, &image.repository, may_cause, &credentials, path.as_ref(), out);
         }
     }
 }
@@ -172,9 +128,13 @@ fn evaluate_role(
     account: &str,
     repository: &str,
     may_cause: bool,
+    credentials: &NodeCredentials,
+    path: Option<&PathRequest>,
     out: &mut Findings,
 ) {
-    let (verdicts, unknown, problems) = role_verdicts(cx.model, role, repository_arn, account, repository);
+    let unknown_context = RequestContext::unknown();
+    let context = path.map_or(&unknown_context, |p| &p.context);
+    let (verdicts, unknown, problems) = role_verdicts(cx.model, role, repository_arn, account, repository, context);
     for (what, why) in problems {
         out.gap(what, why, Some(InputKind::IamAuthorizationDetails.command().into()));
     }
@@ -204,36 +164,39 @@ fn evaluate_role(
         return;
     }
     let class = failure.classification.class;
-    let auth = matches!(class, ErrorClass::AuthMissing | ErrorClass::AuthDenied | ErrorClass::AuthExpired);
+    let auth = is_auth(class);
     // Identity allows but the repository side refuses: the repository policy is the blocker.
     let repository_side = denied.iter().all(|v| matches!(v.identity, Decision::Allowed { .. }));
     let (code, resources, summary, fix) = if repository_side {
         (
-            "ecr.repository-policy-denied",
+            Code::EcrRepositoryPolicyDenied,
             vec![repository_arn.to_string(), role.arn.clone()],
             format!(
-                "the repository policy of {repository} does not let {} pull ({})",
+                "the repository policy of {repository} does not let {} pull ({}){}",
                 role.name,
-                denied.iter().map(|v| v.action.as_str()).collect::<Vec<_>>().join(", ")
+                denied.iter().map(|v| v.action.as_str()).collect::<Vec<_>>().join(", "),
+                deciding_path(&denied, path)
             ),
-            FixOption {
-                title: format!("Allow {} in the repository policy of {repository}", role.arn),
-                commands: vec![Command {
-                    command: format!(
-                        "aws ecr set-repository-policy --registry-id {account} --repository-name {repository} --policy-text file://repository-policy.json   # add a statement allowing {} ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
-                        role.arn
-                    ),
-                    safety: Safety::Mutating,
-                    changes: "replaces the repository policy".into(),
-                }],
-                blast_radius: format!("who may pull from {repository}"),
-                preferred: true,
-                rationale: "cross-account pulls need the repository side to allow the principal or its account".into(),
+            match path.filter(|_| !deciding_path(&denied, path).is_empty()) {
+                Some(path) => path_condition_fix(repository, account, path, cx, failure),
+                None => FixOption {
+                    title: format!("Allow {} in the repository policy of {repository}", role.arn),
+                    commands: vec![mutating(
+                        format!(
+                            "aws ecr set-repository-policy --registry-id {account} --repository-name {repository} --policy-text file://repository-policy.json   # add a statement allowing {} ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
+                            role.arn
+                        ),
+                        "replaces the repository policy",
+                    )],
+                    blast_radius: format!("who may pull from {repository}"),
+                    preferred: true,
+                    rationale: "cross-account pulls need the repository side to allow the principal or its account".into(),
+                },
             },
         )
     } else {
         (
-            "iam.ecr-denied",
+            Code::IamEcrDenied,
             vec![role.name.clone(), role.arn.clone()],
             format!(
                 "the node role {} is not allowed {} on {repository}",
@@ -242,26 +205,40 @@ fn evaluate_role(
             ),
             FixOption {
                 title: format!("Attach AmazonEC2ContainerRegistryPullOnly to {}", role.name),
-                commands: vec![Command {
-                    command: format!(
+                commands: vec![mutating(
+                    format!(
                         "aws iam attach-role-policy --role-name {} --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
                         role.name
                     ),
-                    safety: Safety::Mutating,
-                    changes: "grants the node role the ECR pull actions".into(),
-                }],
+                    "grants the node role the ECR pull actions",
+                )],
                 blast_radius: format!("every node (and anything else) that uses {}", role.name),
                 preferred: true,
                 rationale: "the AWS managed pull policy grants exactly what the credential provider needs".into(),
             },
         )
     };
-    let evidence = denied.iter().map(|v| Evidence { source: "iam".into(), text: v.explanation.clone() }).collect();
+    let evidence = std::iter::once(Evidence { source: "credentials".into(), text: credentials.why.clone() })
+        .chain(path.map(|p| Evidence {
+            source: "path".into(),
+            text: format!(
+                "{}'s request to the registry leaves {}: {}",
+                failure.pod.node_name.as_deref().unwrap_or("the node"),
+                p.how,
+                p.context.describe()
+            ),
+        }))
+        .chain(denied.iter().map(|v| Evidence { source: "iam".into(), text: v.explanation.clone() }))
+        .collect();
     out.causes.push(Cause {
         code,
         layer: Layer::Access,
         summary,
-        confidence: if auth {
+        // A pod that brings its own ECR pull secret meant to pull with it: the node role is the
+        // kubelet's fallback, so a secret problem outranks it.
+        confidence: if brings_ecr_secret(cx, failure) {
+            Confidence::Low
+        } else if auth {
             Confidence::High
         } else if is_network_class(class) {
             Confidence::Medium
@@ -283,11 +260,131 @@ fn evaluate_role(
         evidence,
         fix: Fix {
             options: vec![fix],
-            verify: vec![Command {
-                command: format!("aws iam list-attached-role-policies --role-name {}", role.name),
-                safety: Safety::ReadOnly,
-                changes: "shows the role's managed policies".into(),
-            }],
+            verify: vec![read_only(
+                format!("aws iam list-attached-role-policies --role-name {}", role.name),
+                "shows the role's managed policies",
+            )],
         },
     });
+}
+
+/// `: its statement X denies it, and the request leaves through NAT gateway nat-1 (...)` when an
+/// explicit deny was decided with the path's condition keys, else nothing.
+fn deciding_path(denied: &[&pulldoctor_iam::PullVerdict], path: Option<&PathRequest>) -> String {
+    let Some(path) = path else { return String::new() };
+    let statements: BTreeSet<&str> = denied
+        .iter()
+        .filter_map(|v| match &v.decision {
+            Decision::ExplicitDeny { by } => Some(by.as_str()),
+            _ => None,
+        })
+        .collect();
+    if statements.is_empty() {
+        return String::new();
+    }
+    format!(": {} denies the request, which leaves {}", statements.into_iter().collect::<Vec<_>>().join(", "), path.how)
+}
+
+/// A repository policy whose condition the request's path fails (`aws:SourceVpce`, ...): give the
+/// cluster's VPC an ECR endpoint and name it in the policy, or change the condition.
+fn path_condition_fix(repository: &str, account: &str, path: &PathRequest, cx: &Context, failure: &Failure) -> FixOption {
+    let vpc = failure
+        .pod
+        .node_name
+        .as_deref()
+        .and_then(|n| cx.model.nodes.get(n))
+        .and_then(|node| cx.model.node_instance(node))
+        .and_then(|instance| instance.subnet_id.as_deref())
+        .and_then(|subnet| cx.model.subnets.get(subnet))
+        .map(|subnet| subnet.vpc_id.clone())
+        .unwrap_or_else(|| "VPC".into());
+    let region = failure.image_ref.as_ref().and_then(|i| i.ecr.as_ref()).map(|e| e.region.clone()).unwrap_or_else(|| "REGION".into());
+    FixOption {
+        title: format!("Let {vpc}'s requests meet the policy's condition: an ECR endpoint there, named in the policy"),
+        commands: vec![
+            mutating(
+                format!(
+                    "aws ec2 create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{region}.ecr.dkr --subnet-ids NODE_SUBNETS --security-group-ids SG_ALLOWING_443_FROM_NODES --private-dns-enabled"
+                ),
+                "gives the nodes a private way to the registry (ecr.api likewise for tokens, and the S3 gateway endpoint for layers)",
+            ),
+            read_only(
+                format!(
+                    "aws ecr get-repository-policy --registry-id {account} --repository-name {repository} --query policyText --output text > repository-policy.json"
+                ),
+                "saves the policy to edit",
+            ),
+            mutating(
+                format!(
+                    "aws ecr set-repository-policy --registry-id {account} --repository-name {repository} --policy-text file://repository-policy.json   # with the new endpoint id added to the aws:SourceVpce values"
+                ),
+                "lets requests through the new endpoint pass the condition",
+            ),
+        ],
+        blast_radius: format!("{vpc}'s ECR traffic moves to the endpoint; who may pull from {repository}"),
+        preferred: true,
+        rationale: format!(
+            "the request leaves {}, which the policy's condition refuses; IAM on the node role is not the problem",
+            path.how
+        ),
+    }
+}
+
+/// Whether a pull secret for some ECR registry reaches the failing pod.
+fn brings_ecr_secret(cx: &Context, failure: &Failure) -> bool {
+    reaching(cx.model, failure.pod).iter().filter_map(|r| r.secret).any(|secret| {
+        secret.credentials.iter().any(|c| pulldoctor_model::parse_ecr_host(c.host.split(':').next().unwrap_or_default()).is_some())
+    })
+}
+
+fn is_auth(class: ErrorClass) -> bool {
+    matches!(class, ErrorClass::AuthMissing | ErrorClass::AuthDenied | ErrorClass::AuthExpired)
+}
+
+/// A node whose kubelet pulls ECR images with the node role, on an instance with no instance
+/// profile: there is no role, so the credential provider gets no token (a finding, not a gap).
+fn no_instance_profile(cx: &Context, failure: &Failure, node: &Node, instance: &Instance, credentials: &NodeCredentials) -> Cause {
+    let class = failure.classification.class;
+    let auth = is_auth(class);
+    Cause {
+        code: Code::IamEcrDenied,
+        layer: Layer::Access,
+        summary: format!(
+            "node {}'s instance {} has no instance profile, so the kubelet's ECR credential provider has no role to get a token with",
+            node.name, instance.id
+        ),
+        confidence: if brings_ecr_secret(cx, failure) {
+            Confidence::Low
+        } else if auth {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        },
+        timing: if is_network_class(class) { Timing::AfterFix } else { Timing::Now },
+        resources: vec![instance.id.clone(), node.name.clone()],
+        pods: cx.failures.iter().filter(|f| f.pod.node_name.as_deref() == Some(node.name.as_str())).map(|f| f.pod.key()).collect(),
+        evidence: vec![
+            Evidence { source: "credentials".into(), text: credentials.why.clone() },
+            Evidence { source: "instance".into(), text: format!("describe-instances shows no IamInstanceProfile on {}", instance.id) },
+        ],
+        fix: Fix {
+            options: vec![FixOption {
+                title: format!("Give {} an instance profile whose role may pull from ECR", instance.id),
+                commands: vec![mutating(
+                    format!(
+                        "aws ec2 associate-iam-instance-profile --instance-id {} --iam-instance-profile Name=NODE_INSTANCE_PROFILE   # its role with AmazonEC2ContainerRegistryPullOnly attached",
+                        instance.id
+                    ),
+                    "attaches the node role the credential provider uses",
+                )],
+                blast_radius: format!("only {}; nodes launched later need the profile in their launch template", instance.id),
+                preferred: true,
+                rationale: "the credential provider signs its token request with the instance's role".into(),
+            }],
+            verify: vec![read_only(
+                format!("aws ec2 describe-iam-instance-profile-associations --filters Name=instance-id,Values={}", instance.id),
+                "shows the instance's profile",
+            )],
+        },
+    }
 }

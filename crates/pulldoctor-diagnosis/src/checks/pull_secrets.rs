@@ -1,11 +1,15 @@
 use chrono::{DateTime, Utc};
 use pulldoctor_classify::ErrorClass;
-use pulldoctor_model::{InputKind, Model, Pod, RegistryCredential, SecretFacts, normalise_registry_key};
+use pulldoctor_model::Code;
+use pulldoctor_model::{InputKind, RegistryCredential};
 
-use super::{Check, CheckInfo, Context, Findings};
 use crate::affected::{Failure, is_network_class};
-use crate::declare_check;
-use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
+use crate::credentials::{self, Reaching, host_matches, reaching};
+use crate::fix::{display, mutating, read_only};
+use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
+use crate::{declare_check, text};
 
 declare_check! {
     /// ## What it checks
@@ -33,56 +37,8 @@ declare_check! {
     /// Credentials outside the cluster (a node's `/var/lib/kubelet/config.json`, a credential
     /// provider's own configuration) are not visible in a bundle.
     pub PullSecrets, name: "pull-secrets", layer: Access, codes: [
-        "pullsecret.expired", "pullsecret.missing", "pullsecret.wrong-registry", "pullsecret.not-found",
+        Code::PullSecretExpired, Code::PullSecretMissing, Code::PullSecretWrongRegistry, Code::PullSecretNotFound,
     ],
-}
-
-/// Where a credential reached the pod from.
-pub struct Reaching<'m> {
-    pub name: String,
-    pub origin: &'static str,
-    pub secret: Option<&'m SecretFacts>,
-}
-
-/// The pull secrets that reach a pod, in the order the kubelet tries them.
-pub fn reaching<'m>(model: &'m Model, pod: &Pod) -> Vec<Reaching<'m>> {
-    let mut out: Vec<Reaching> = Vec::new();
-    let mut push = |namespace: &str, name: &str, origin: &'static str| {
-        let key = format!("{namespace}/{name}");
-        if !out.iter().any(|r| r.name == key) {
-            out.push(Reaching { secret: model.secrets.get(&key), name: key, origin });
-        }
-    };
-    for name in &pod.image_pull_secrets {
-        push(&pod.namespace, name, "pod spec");
-    }
-    let account = pod.service_account.as_deref().unwrap_or("default");
-    if let Some(sa) = model.service_accounts.get(&format!("{}/{account}", pod.namespace)) {
-        for name in &sa.image_pull_secrets {
-            push(&pod.namespace, name, "service account");
-        }
-    }
-    if model.secrets.contains_key("openshift-config/pull-secret") {
-        push("openshift-config", "pull-secret", "OpenShift global pull secret");
-    }
-    out
-}
-
-/// Does a credential key match a registry (`host[:port]`), as the runtimes match?
-pub fn host_matches(credential: &RegistryCredential, registry: &str) -> bool {
-    let registry = normalise_registry_key(registry);
-    let key = &credential.host;
-    if *key == registry {
-        return true;
-    }
-    if let Some(suffix) = key.strip_prefix("*.") {
-        return registry.split(':').next().is_some_and(|host| host.ends_with(&format!(".{suffix}")));
-    }
-    false
-}
-
-pub fn secret_covers(model: &Model, pod: &Pod, registry: &str) -> bool {
-    reaching(model, pod).iter().any(|r| r.secret.is_some_and(|s| s.credentials.iter().any(|c| host_matches(c, registry))))
 }
 
 /// OpenShift's internal registry, which per-service-account `*-dockercfg-*` secrets are for.
@@ -94,19 +50,52 @@ fn when(failure: &Failure, now: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> 
     failure.last_failure.or(now)
 }
 
-fn human(duration: chrono::Duration) -> String {
-    let minutes = duration.num_minutes().abs();
-    if minutes >= 48 * 60 {
-        format!("{} days", minutes / (24 * 60))
-    } else if minutes >= 60 {
-        format!("{}h{:02}m", minutes / 60, minutes % 60)
-    } else {
-        format!("{minutes}m")
-    }
-}
-
 fn is_auth(class: ErrorClass) -> bool {
     matches!(class, ErrorClass::AuthMissing | ErrorClass::AuthExpired | ErrorClass::AuthDenied)
+}
+
+/// A pull secret for the image's registry, attached to the pod's service account.
+fn new_secret_fix(failure: &Failure, registry: &str, ecr_region: Option<&str>) -> Fix {
+    let namespace = &failure.pod.namespace;
+    let account = failure.pod.service_account.as_deref().unwrap_or("default");
+    let host = registry.split(':').next().unwrap_or(registry);
+    let name = format!("{}-pull", host.split('.').next().unwrap_or("registry"));
+    let password = match ecr_region {
+        Some(region) => format!("--docker-username=AWS --docker-password=\"$(aws ecr get-login-password --region {region})\""),
+        None => "--docker-username=USER --docker-password=TOKEN".to_string(),
+    };
+    let mut options = vec![FixOption {
+        title: format!("Create a pull secret for {registry} and attach it to service account {namespace}/{account}"),
+        commands: vec![
+            mutating(
+                format!("kubectl create secret docker-registry {name} -n {namespace} --docker-server={registry} {password}"),
+                format!("creates {namespace}/{name} with credentials for {registry}"),
+            ),
+            mutating(
+                format!(
+                    "kubectl patch serviceaccount {account} -n {namespace} --type=json -p '[{{\"op\":\"add\",\"path\":\"/imagePullSecrets/-\",\"value\":{{\"name\":\"{name}\"}}}}]'"
+                ),
+                format!("makes every pod of {namespace}/{account} use it (a pod's own imagePullSecrets work too)"),
+            ),
+        ],
+        blast_radius: format!("pods in {namespace} that run as {account}"),
+        preferred: true,
+        rationale: "the runtime matches credentials by registry host: the secret must name this host".into(),
+    }];
+    if ecr_region.is_some() {
+        options[0].rationale.push_str("; an ECR token in a secret expires after 12 hours, so it needs a refresher");
+        options.push(FixOption {
+            title: "Let the kubelet get ECR tokens itself".into(),
+            commands: vec![display(
+                "# configure the kubelet ECR credential provider (--image-credential-provider-config) on every node, with a node role that has AmazonEC2ContainerRegistryPullOnly",
+                "no secret to expire",
+            )],
+            blast_radius: "every node's kubelet configuration".into(),
+            preferred: false,
+            rationale: "the lasting fix for ECR: EKS and OpenShift 4.14+ on AWS do this already; a self-managed kubelet needs it configured".into(),
+        });
+    }
+    Fix { options, verify: vec![] }
 }
 
 fn refresh_fix(namespace: &str, name: &str, registry: &str, region: &str) -> Fix {
@@ -117,28 +106,26 @@ fn refresh_fix(namespace: &str, name: &str, registry: &str, region: &str) -> Fix
         options: vec![
             FixOption {
                 title: format!("Refresh {namespace}/{name} with a new ECR token"),
-                commands: vec![Command { command, safety: Safety::Mutating, changes: format!("replaces the token in {namespace}/{name}; it expires again in 12 hours") }],
+                commands: vec![mutating(command, format!("replaces the token in {namespace}/{name}; it expires again in 12 hours"))],
                 blast_radius: format!("pods in {namespace} that use {name}"),
                 preferred: false,
                 rationale: "fixes it for 12 hours".into(),
             },
             FixOption {
                 title: "Stop depending on a 12-hour token".into(),
-                commands: vec![Command {
-                    command: "# EKS: the kubelet ECR credential provider (node role needs AmazonEC2ContainerRegistryPullOnly); elsewhere: a CronJob that refreshes the secret every few hours".into(),
-                    safety: Safety::DisplayOnly,
-                    changes: "removes the expiry problem for good".into(),
-                }],
+                commands: vec![display(
+                    "# EKS: the kubelet ECR credential provider (node role needs AmazonEC2ContainerRegistryPullOnly); elsewhere: a CronJob that refreshes the secret every few hours",
+                    "removes the expiry problem for good",
+                )],
                 blast_radius: "the cluster's pull configuration".into(),
                 preferred: true,
                 rationale: "an ECR token in a secret always expires; a refresher or the credential provider does not".into(),
             },
         ],
-        verify: vec![Command {
-            command: format!("kubectl get secret {name} -n {namespace} -o jsonpath='{{.metadata.creationTimestamp}}'"),
-            safety: Safety::ReadOnly,
-            changes: "shows when the secret was last written".into(),
-        }],
+        verify: vec![read_only(
+            format!("kubectl get secret {name} -n {namespace} -o jsonpath='{{.metadata.creationTimestamp}}'"),
+            "shows when the secret was last written",
+        )],
     }
 }
 
@@ -203,7 +190,7 @@ impl Check for PullSecrets {
                     continue;
                 }
                 out.causes.push(Cause {
-                    code: "pullsecret.not-found",
+                    code: Code::PullSecretNotFound,
                     layer: Layer::Access,
                     summary: format!("{} references pull secret {}, which does not exist", failure.pod.key(), missing.name),
                     confidence: if failure.missing_secret_event.is_some() { Confidence::High } else { Confidence::Medium },
@@ -214,7 +201,7 @@ impl Check for PullSecrets {
                     fix: Fix {
                         options: vec![FixOption {
                             title: format!("Create {} (or fix the name the pod references)", missing.name),
-                            commands: vec![Command { command: format!("kubectl create secret docker-registry {} -n {} --docker-server={} --docker-username=USER --docker-password=PASSWORD", missing.name.split('/').nth(1).unwrap_or_default(), failure.pod.namespace, image.registry), safety: Safety::Mutating, changes: "creates the secret".into() }],
+                            commands: vec![mutating(format!("kubectl create secret docker-registry {} -n {} --docker-server={} --docker-username=USER --docker-password=PASSWORD", missing.name.split('/').nth(1).unwrap_or_default(), failure.pod.namespace, image.registry), "creates the secret")],
                             blast_radius: format!("pods in {} that reference it", failure.pod.namespace),
                             preferred: true,
                             rationale: "the kubelet skips a pull secret it cannot read".into(),
@@ -249,7 +236,7 @@ impl Check for PullSecrets {
                     continue;
                 };
                 let created = reach.secret.and_then(|s| s.created);
-                let mut age = created.map(|c| format!(", written {} before", human(at - c))).unwrap_or_default();
+                let mut age = created.map(|c| format!(", written {} before", text::duration(at - c))).unwrap_or_default();
                 if estimated {
                     age.push_str(&format!("; {expiry_source}"));
                 }
@@ -257,7 +244,7 @@ impl Check for PullSecrets {
                 // authenticate: the kubelet also tries its ECR credential provider (EKS, and OpenShift
                 // 4.14+ on AWS), which uses the node role.
                 let covered_by_node = (timing == Timing::AfterFix)
-                    .then(|| super::node_iam::node_role_allows(cx, failure))
+                    .then(|| credentials::node_role_allows(cx.model, failure))
                     .flatten()
                     .filter(|(_, allowed)| *allowed);
                 if expiry <= at
@@ -268,8 +255,8 @@ impl Check for PullSecrets {
                         format!("expired ECR token in {}", reach.name),
                         format!(
                             "expired at {} ({} before the failure{age}), but not a blocker: the node role {role} may pull this repository, and the kubelet's ECR credential provider (EKS; OpenShift 4.14+ on AWS) uses it when the secret's token is refused. Refresh or delete the secret anyway",
-                            expiry.format("%Y-%m-%d %H:%M UTC"),
-                            human(at - expiry)
+                            text::minute(expiry),
+                            text::duration(at - expiry)
                         ),
                     );
                 } else if expiry <= at {
@@ -278,14 +265,14 @@ impl Check for PullSecrets {
                     let mut summary = format!(
                         "the ECR token in {} expired at {} ({} before the failure{age})",
                         reach.name,
-                        expiry.format("%Y-%m-%d %H:%M UTC"),
-                        human(at - expiry)
+                        text::minute(expiry),
+                        text::duration(at - expiry)
                     );
                     if timing == Timing::AfterFix {
                         summary.push_str("; the current error is not an auth error, so this will bite once the path to the registry works");
                     }
                     out.causes.push(Cause {
-                        code: "pullsecret.expired",
+                        code: Code::PullSecretExpired,
                         layer: Layer::Access,
                         summary,
                         confidence: if is_auth(class) { Confidence::High } else { Confidence::Medium },
@@ -308,7 +295,7 @@ impl Check for PullSecrets {
                     out.rule_out(
                         Layer::Access,
                         format!("ECR token in {}", reach.name),
-                        format!("valid until {} ({} after the last failure{age})", expiry.format("%Y-%m-%d %H:%M UTC"), human(expiry - at)),
+                        format!("valid until {} ({} after the last failure{age})", text::minute(expiry), text::duration(expiry - at)),
                     );
                 }
             }
@@ -323,23 +310,25 @@ impl Check for PullSecrets {
                         s.credentials.iter().filter(|c| !is_internal_registry(&c.host)).map(move |c| format!("{} ({})", s.key(), c.host))
                     })
                     .collect();
-                // ECR images on nodes with their own credentials (kubelet credential provider) need
-                // no secret; nor does a pull whose denial names the AWS identity that made it
-                // (`User: arn:aws:sts::...:assumed-role/...`): it had credentials, just not rights.
-                let node_credentials = image.ecr.is_some()
-                    && (failure
+                // A pull whose denial names the AWS identity that made it (`User:
+                // arn:aws:sts::...:assumed-role/...`) had credentials, just not rights: no secret
+                // cause. ECR images on nodes whose kubelet runs the ECR credential provider need no
+                // secret (the node role is their path), unless the pod brings secrets for other
+                // registries: then the wrong secret is what the user meant to pull with.
+                let named_identity = failure.message.as_deref().is_some_and(|m| m.contains("User: arn:aws"));
+                let node_role_path = image.ecr.is_some()
+                    && failure
                         .pod
                         .node_name
                         .as_deref()
                         .and_then(|n| model.nodes.get(n))
-                        .is_some_and(super::node_iam::uses_node_credentials)
-                        || failure.message.as_deref().is_some_and(|m| m.contains("User: arn:aws")));
-                if is_auth(class) && !node_credentials {
+                        .is_some_and(|node| credentials::node_credentials_in(model, node).in_use);
+                if is_auth(class) && !named_identity && (!node_role_path || !others.is_empty()) {
                     let (code, summary) = if others.is_empty() {
-                        ("pullsecret.missing", format!("no pull secret reaches {} for {}", failure.pod.key(), image.registry))
+                        (Code::PullSecretMissing, format!("no pull secret reaches {} for {}", failure.pod.key(), image.registry))
                     } else {
                         (
-                            "pullsecret.wrong-registry",
+                            Code::PullSecretWrongRegistry,
                             format!(
                                 "the pull secrets reaching {} are for other registries ({}), not {}",
                                 failure.pod.key(),
@@ -368,7 +357,7 @@ impl Check for PullSecrets {
                                 }
                             ),
                         }],
-                        fix: Fix::default(),
+                        fix: new_secret_fix(failure, &image.registry, image.ecr.as_ref().map(|e| e.region.as_str())),
                     });
                 }
             } else if !matching.iter().any(|(_, c)| c.ecr_expires_at.is_some()) && is_network_class(class) {

@@ -1,10 +1,13 @@
+use pulldoctor_model::Code;
 use std::collections::BTreeMap;
 
 use pulldoctor_classify::ErrorClass;
 
-use super::{Check, CheckInfo, Context, Findings};
+use crate::check::{Check, CheckInfo};
+use crate::context::{Context, Findings};
 use crate::declare_check;
-use crate::report::{Cause, Command, Confidence, Evidence, Fix, FixOption, Layer, Safety, Timing};
+use crate::fix::{mutating, read_only};
+use crate::report::{Cause, Confidence, Evidence, Fix, FixOption, Layer, Timing};
 
 declare_check! {
     /// ## What it checks
@@ -26,7 +29,7 @@ declare_check! {
     ///
     /// ## Known limits
     /// The registry's status page and the node's trust store are outside the bundle.
-    pub RegistryResponse, name: "registry-response", layer: Registry, codes: ["registry.rate-limited", "registry.tls-untrusted", "registry.unavailable"],
+    pub RegistryResponse, name: "registry-response", layer: Registry, codes: [Code::RegistryRateLimited, Code::RegistryTlsUntrusted, Code::RegistryUnavailable],
 }
 
 impl Check for RegistryResponse {
@@ -35,7 +38,7 @@ impl Check for RegistryResponse {
     }
 
     fn run(&self, cx: &Context, out: &mut Findings) {
-        let mut causes: BTreeMap<(&'static str, String), Cause> = BTreeMap::new();
+        let mut causes: BTreeMap<(Code, String), Cause> = BTreeMap::new();
         for failure in &cx.failures {
             let class = failure.classification.class;
             let message = failure.message.as_deref().unwrap_or_default();
@@ -46,37 +49,29 @@ impl Check for RegistryResponse {
             let host = registry.clone().or(answered.clone()).unwrap_or_default();
             let (code, summary, fix) = match class {
                 ErrorClass::RateLimit => (
-                    "registry.rate-limited",
+                    Code::RegistryRateLimited,
                     format!("{host} refuses pulls: rate limit reached"),
                     FixOption {
                         title: format!("Authenticate to {host}, or pull through a mirror"),
-                        commands: vec![Command {
-                            command: format!("kubectl create secret docker-registry {}-creds -n NAMESPACE --docker-server={host} --docker-username=USER --docker-password=TOKEN", host.split('.').next().unwrap_or("registry")),
-                            safety: Safety::Mutating,
-                            changes: "adds credentials so pulls count against an account's (higher) limit".into(),
-                        }],
+                        commands: vec![mutating(format!("kubectl create secret docker-registry {}-creds -n NAMESPACE --docker-server={host} --docker-username=USER --docker-password=TOKEN", host.split('.').next().unwrap_or("registry")), "adds credentials so pulls count against an account's (higher) limit")],
                         blast_radius: "pods that reference the secret".into(),
                         preferred: true,
                         rationale: "anonymous limits are per source address, and the whole cluster shares its NAT's address".into(),
                     },
                 ),
                 ErrorClass::Tls if message.contains("x509") || message.contains("certificate") => (
-                    "registry.tls-untrusted",
+                    Code::RegistryTlsUntrusted,
                     format!("the nodes do not trust the certificate of {host}"),
                     FixOption {
                         title: format!("Trust the CA of {host} on the nodes"),
-                        commands: vec![Command {
-                            command: format!("openssl s_client -connect {host}:443 -showcerts </dev/null | openssl x509 -noout -issuer -subject -dates"),
-                            safety: Safety::ReadOnly,
-                            changes: "shows who issued the certificate".into(),
-                        }],
+                        commands: vec![read_only(format!("openssl s_client -connect {host}:443 -showcerts </dev/null | openssl x509 -noout -issuer -subject -dates"), "shows who issued the certificate")],
                         blast_radius: "every node".into(),
                         preferred: true,
                         rationale: "OpenShift: add the CA to image.config.openshift.io additionalTrustedCA; elsewhere: the runtime's certs.d or the node trust store".into(),
                     },
                 ),
                 ErrorClass::RegistryServerError => (
-                    "registry.unavailable",
+                    Code::RegistryUnavailable,
                     format!("{host} answers with server errors"),
                     FixOption {
                         title: format!("Wait for {host} to recover, or pull from a mirror"),

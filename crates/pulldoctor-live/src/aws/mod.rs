@@ -9,21 +9,21 @@
 
 mod shapes;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
-use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::types::{Filter, VpcAttributeName};
-use futures_util::future::join_all;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::types::Filter;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 use crate::{Collected, Failed, File, Progress};
-use shapes::{list, object, text};
+use shapes::{object, text};
 
 /// At most this many AWS calls in flight at once.
 pub const CONCURRENT_CALLS: usize = 8;
@@ -63,24 +63,35 @@ pub struct AwsOptions {
     pub changes_since: Option<SystemTime>,
 }
 
-fn failure<E: ProvideErrorMetadata + std::error::Error>(call: &str, error: &E) -> Failed {
+/// A failed AWS call in the user's terms: AWS's own error code and message when AWS answered
+/// with one; otherwise what happened (no connection, no answer in time, an answer that is not the
+/// AWS API's, with its HTTP status), and the SDK's own error kept as `detail` for `--verbose`.
+fn failure<E: ProvideErrorMetadata + std::error::Error + 'static>(call: &str, error: &SdkError<E, HttpResponse>) -> Failed {
     let code = error.code().unwrap_or("");
     let denied = matches!(code, "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "UnauthorizedException");
+    let chain = aws_smithy_types::error::display::DisplayErrorContext(error).to_string();
+    let detail = Some(chain.chars().take(1000).collect::<String>());
     let message = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
-        // no error code: the whole chain (connection refused, an unreadable answer, ...)
-        _ => {
-            let chain = aws_smithy_types::error::display::DisplayErrorContext(error).to_string();
-            // DisplayErrorContext ends with the error's Debug form in parentheses: keep the words.
-            let words = chain
-                .match_indices(" (")
-                .find(|(at, _)| chain[at + 2..].starts_with(|c: char| c.is_ascii_uppercase()))
-                .map(|(at, _)| &chain[..at]);
-            words.unwrap_or(&chain).chars().take(300).collect()
-        }
+        _ => match error {
+            SdkError::TimeoutError(_) => format!("no answer to {call} within the time limit"),
+            SdkError::DispatchFailure(failure) if failure.is_timeout() => format!("no answer to {call} within the time limit"),
+            SdkError::DispatchFailure(failure) if failure.is_io() => {
+                "could not connect to the AWS endpoint (no network path, or nothing listening: check AWS_ENDPOINT_URL and the proxy)"
+                    .to_string()
+            }
+            SdkError::DispatchFailure(_) => "the request could not be sent to the AWS endpoint".to_string(),
+            SdkError::ConstructionFailure(_) => "the request could not be built (is a region or are credentials missing?)".to_string(),
+            _ => match error.raw_response().map(|response| response.status().as_u16()) {
+                Some(status) => format!(
+                    "the endpoint answered with HTTP {status} and a body that is not the AWS API's: it is not the service {call} needs (check AWS_ENDPOINT_URL, or a proxy in between)"
+                ),
+                None => "the endpoint's answer could not be read".to_string(),
+            },
+        },
     };
-    Failed { call: call.to_string(), denied, message }
+    Failed { call: call.to_string(), denied, message, detail }
 }
 
 /// One collection: the concurrency limit, the progress display and what has been gathered.
@@ -92,20 +103,20 @@ struct Run<'p> {
 
 impl Run<'_> {
     /// Make one call (the future is not started before a slot is free); a failure is recorded.
-    async fn call<T, E: ProvideErrorMetadata + std::error::Error>(
+    async fn call<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         call: &str,
-        future: impl Future<Output = Result<T, E>>,
+        future: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Option<T> {
         self.answer(call, future, |_| false).await.ok().flatten()
     }
 
     /// Like [`Run::call`], but an error for which `is_answer` holds (e.g. "no policy") is not a
     /// failure: it comes back as `Err(code)`.
-    async fn answer<T, E: ProvideErrorMetadata + std::error::Error>(
+    async fn answer<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         call: &str,
-        future: impl Future<Output = Result<T, E>>,
+        future: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         is_answer: impl Fn(&str) -> bool,
     ) -> Result<Option<T>, String> {
         let _slot = self.limit.acquire().await;
@@ -144,10 +155,16 @@ macro_rules! listing {
     ($run:expr, $call:literal, $key:literal, $request:expr, $shape:expr) => {
         async {
             let items = $run.call($call, $request.into_paginator().items().send().try_collect()).await;
-            $run.listing(&cli_file_name($call), $key, items, $shape)
+            $run.listing(&$crate::aws::cli_file_name($call), $key, items, $shape)
         }
     };
 }
+
+// After `listing!`, which they use (macro_rules! are visible only below their definition).
+mod iam;
+mod network;
+mod registry;
+mod trail;
 
 /// `ec2:DescribeSubnets` → `aws/ec2-describe-subnets.json`.
 fn cli_file_name(call: &str) -> String {
@@ -189,6 +206,7 @@ pub async fn collect_aws(options: &AwsOptions, progress: &dyn Progress) -> Colle
                 call: "aws".into(),
                 denied: false,
                 message: "no AWS region: give --region or set AWS_REGION (no node named its zone), so nothing was read from AWS".into(),
+                detail: None,
             }],
         };
     }
@@ -221,9 +239,9 @@ pub async fn collect_aws(options: &AwsOptions, progress: &dyn Progress) -> Colle
         }
     }
     let network = async {
-        match scope_vpcs(&run, &ec2, options).await {
+        match network::scope_vpcs(&run, &ec2, options).await {
             Some(vpcs) if vpcs.is_empty() => BTreeSet::new(),
-            scope => network(&run, &ec2, scope.as_deref()).await,
+            scope => network::network(&run, &ec2, scope.as_deref()).await,
         }
     };
     let iam = run.call(
@@ -237,410 +255,14 @@ pub async fn collect_aws(options: &AwsOptions, progress: &dyn Progress) -> Colle
             .send()
             .try_collect(),
     );
-    let (profiles, _, _, iam) = tokio::join!(network, ecr(&run, &config, options), trail(&run, &config, options), iam);
+    let (profiles, _, _, iam) = tokio::join!(network, registry::ecr(&run, &config, options), trail::trail(&run, &config, options), iam);
     if let Some(pages) = iam {
-        run.file("aws/iam-get-account-authorization-details.json", iam_details(&pages, &profiles));
+        run.file("aws/iam-get-account-authorization-details.json", iam::iam_details(&pages, &profiles));
     }
     let mut out = run.out.into_inner().unwrap_or_else(|e| e.into_inner());
     out.files.sort_by(|a, b| a.name.cmp(&b.name));
     out.merge_failures();
     out
-}
-
-/// The VPCs to read: `--vpc`, else those of the nodes' instances, else `None` (every VPC).
-async fn scope_vpcs(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, options: &AwsOptions) -> Option<Vec<String>> {
-    if !options.vpc_ids.is_empty() {
-        return Some(options.vpc_ids.clone());
-    }
-    if options.instance_ids.is_empty() && options.node_addresses.is_empty() {
-        return None;
-    }
-    let lookups = options
-        .instance_ids
-        .chunks(FILTER_VALUES)
-        .map(|ids| filter("instance-id", ids))
-        .chain(options.node_addresses.chunks(FILTER_VALUES).map(|ips| filter("private-ip-address", ips)))
-        .map(|f| run.call("ec2:DescribeInstances", ec2.describe_instances().filters(f).into_paginator().items().send().try_collect()));
-    let mut vpcs = BTreeSet::new();
-    let mut answered = false;
-    for reservations in join_all(lookups).await.into_iter().flatten() {
-        answered = true;
-        vpcs.extend(reservations.iter().flat_map(|r| r.instances()).filter_map(|i| i.vpc_id().map(str::to_string)));
-    }
-    if answered && vpcs.is_empty() {
-        run.fail(Failed {
-            call: "ec2:DescribeInstances".into(),
-            denied: false,
-            message: format!(
-                "none of the cluster's {} node instance(s) ({}) is in this account and region: check --profile and --region",
-                options.instance_ids.len() + options.node_addresses.len(),
-                options.instance_ids.iter().chain(&options.node_addresses).take(3).cloned().collect::<Vec<_>>().join(", ")
-            ),
-        });
-    }
-    // The lookup failing (denied) leaves no scope: read every VPC rather than none.
-    answered.then(|| vpcs.into_iter().collect())
-}
-
-/// Everything a pull can cross inside the VPCs (`None`: every VPC). Returns the instance profile
-/// ARNs of the instances found, whose roles are the ones IAM is cut down to.
-async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Option<&[String]>) -> BTreeSet<String> {
-    let in_vpcs = |name: &str| vpcs.map(|v| vec![filter(name, v)]);
-    let found = listing!(run, "ec2:DescribeVpcs", "Vpcs", ec2.describe_vpcs().set_vpc_ids(vpcs.map(<[String]>::to_vec)), shapes::vpc).await;
-    let vpc_ids: Vec<String> = found.iter().flatten().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
-
-    let attributes = vpc_ids.iter().flat_map(|vpc| {
-        [(VpcAttributeName::EnableDnsSupport, "EnableDnsSupport"), (VpcAttributeName::EnableDnsHostnames, "EnableDnsHostnames")].map(
-            |(attribute, key)| async move {
-                let answer =
-                    run.call("ec2:DescribeVpcAttribute", ec2.describe_vpc_attribute().vpc_id(vpc).attribute(attribute).send()).await;
-                if let Some(output) = answer {
-                    let value = match key {
-                        "EnableDnsSupport" => output.enable_dns_support().and_then(|a| a.value()),
-                        _ => output.enable_dns_hostnames().and_then(|a| a.value()),
-                    };
-                    run.file(
-                        format!("aws/ec2-describe-vpc-attribute-{vpc}-{key}.json"),
-                        json!({"VpcId": vpc, key: {"Value": value.unwrap_or(false)}}),
-                    );
-                }
-            },
-        )
-    });
-
-    let subnets = listing!(run, "ec2:DescribeSubnets", "Subnets", ec2.describe_subnets().set_filters(in_vpcs("vpc-id")), shapes::subnet);
-    let route_tables = listing!(
-        run,
-        "ec2:DescribeRouteTables",
-        "RouteTables",
-        ec2.describe_route_tables().set_filters(in_vpcs("vpc-id")),
-        shapes::route_table
-    );
-    let nat_gateways = listing!(
-        run,
-        "ec2:DescribeNatGateways",
-        "NatGateways",
-        ec2.describe_nat_gateways().set_filter(in_vpcs("vpc-id")),
-        shapes::nat_gateway
-    );
-    // Internet gateways are few per region, and one detached from the VPC (still the target of
-    // its routes) is exactly what must be seen: read them all.
-    let internet_gateways =
-        listing!(run, "ec2:DescribeInternetGateways", "InternetGateways", ec2.describe_internet_gateways(), shapes::internet_gateway);
-    let egress_only_gateways = listing!(
-        run,
-        "ec2:DescribeEgressOnlyInternetGateways",
-        "EgressOnlyInternetGateways",
-        ec2.describe_egress_only_internet_gateways(),
-        shapes::egress_only_gateway
-    );
-    let endpoints = listing!(
-        run,
-        "ec2:DescribeVpcEndpoints",
-        "VpcEndpoints",
-        ec2.describe_vpc_endpoints().set_filters(in_vpcs("vpc-id")),
-        shapes::vpc_endpoint
-    );
-    let security_groups = listing!(
-        run,
-        "ec2:DescribeSecurityGroups",
-        "SecurityGroups",
-        ec2.describe_security_groups().set_filters(in_vpcs("vpc-id")),
-        shapes::security_group
-    );
-    let network_acls = listing!(
-        run,
-        "ec2:DescribeNetworkAcls",
-        "NetworkAcls",
-        ec2.describe_network_acls().set_filters(in_vpcs("vpc-id")),
-        shapes::network_acl
-    );
-    let instances = async {
-        let items = listing!(
-            run,
-            "ec2:DescribeInstances",
-            "Reservations",
-            ec2.describe_instances().set_filters(in_vpcs("vpc-id")),
-            shapes::reservation
-        )
-        .await
-        .unwrap_or_default();
-        items
-            .iter()
-            .flat_map(|r| r.instances())
-            .filter_map(|i| i.iam_instance_profile().and_then(|p| p.arn()).map(str::to_string))
-            .collect::<BTreeSet<String>>()
-    };
-    let interfaces = listing!(
-        run,
-        "ec2:DescribeNetworkInterfaces",
-        "NetworkInterfaces",
-        ec2.describe_network_interfaces().set_filters(in_vpcs("vpc-id")),
-        shapes::network_interface
-    );
-    let prefix_lists = async {
-        listing!(run, "ec2:DescribePrefixLists", "PrefixLists", ec2.describe_prefix_lists(), shapes::prefix_list).await;
-        // Customer-managed lists (routes and security groups can name them) and their entries.
-        let managed = listing!(
-            run,
-            "ec2:DescribeManagedPrefixLists",
-            "PrefixLists",
-            ec2.describe_managed_prefix_lists(),
-            shapes::managed_prefix_list
-        )
-        .await;
-        let own: Vec<String> = managed
-            .unwrap_or_default()
-            .iter()
-            .filter(|p| p.owner_id() != Some("AWS"))
-            .filter_map(|p| p.prefix_list_id().map(str::to_string))
-            .collect();
-        join_all(own.iter().map(|id| async move {
-            let entries = run
-                .call(
-                    "ec2:GetManagedPrefixListEntries",
-                    ec2.get_managed_prefix_list_entries().prefix_list_id(id).into_paginator().items().send().try_collect(),
-                )
-                .await;
-            // the output names no prefix list: the file name carries it
-            run.listing(&format!("aws/ec2-get-managed-prefix-list-entries-{id}.json"), "Entries", entries, shapes::prefix_list_entry);
-        }))
-        .await;
-    };
-    let peering = async {
-        let sides: Vec<(&str, Option<Vec<Filter>>)> = match vpcs {
-            Some(_) => vec![("requester", in_vpcs("requester-vpc-info.vpc-id")), ("accepter", in_vpcs("accepter-vpc-info.vpc-id"))],
-            None => vec![("all", None)],
-        };
-        join_all(sides.into_iter().map(|(side, filters)| async move {
-            let items = run
-                .call(
-                    "ec2:DescribeVpcPeeringConnections",
-                    ec2.describe_vpc_peering_connections().set_filters(filters).into_paginator().items().send().try_collect(),
-                )
-                .await;
-            run.listing(&format!("aws/ec2-describe-vpc-peering-connections-{side}.json"), "VpcPeeringConnections", items, shapes::peering);
-        }))
-        .await;
-    };
-    let transit = listing!(
-        run,
-        "ec2:DescribeTransitGatewayAttachments",
-        "TransitGatewayAttachments",
-        ec2.describe_transit_gateway_attachments().set_filters(in_vpcs("resource-id")),
-        shapes::transit_gateway_attachment
-    );
-    let (_, _, _, _, _, _, _, _, _, profiles, _, _, _, _) = tokio::join!(
-        join_all(attributes),
-        subnets,
-        route_tables,
-        nat_gateways,
-        internet_gateways,
-        egress_only_gateways,
-        endpoints,
-        security_groups,
-        network_acls,
-        instances,
-        interfaces,
-        prefix_lists,
-        peering,
-        transit
-    );
-    profiles
-}
-
-/// The repositories' registries (listing), images and policies.
-async fn ecr(run: &Run<'_>, config: &aws_config::SdkConfig, options: &AwsOptions) {
-    let client = |region: Option<&str>| match region {
-        Some(region) => aws_sdk_ecr::Client::from_conf(
-            aws_sdk_ecr::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build(),
-        ),
-        None => aws_sdk_ecr::Client::new(config),
-    };
-    let region_name =
-        |region: Option<&str>| region.map(str::to_string).or_else(|| config.region().map(|r| r.to_string())).unwrap_or_default();
-    // One listing per registry (account and region): "the repository does not exist" needs it.
-    let mut registries: BTreeMap<(Option<String>, Option<String>), Vec<&str>> = BTreeMap::new();
-    for repository in &options.repositories {
-        registries.entry((repository.account.clone(), repository.region.clone())).or_default().push(&repository.name);
-    }
-    if registries.is_empty() {
-        registries.insert((None, None), Vec::new());
-    }
-    join_all(registries.iter().map(|((account, region), names)| {
-        let ecr = client(region.as_deref());
-        let registry = format!("{}-{}", account.as_deref().unwrap_or("own"), region_name(region.as_deref()));
-        async move {
-            let items = run
-                .call(
-                    "ecr:DescribeRepositories",
-                    ecr.describe_repositories().set_registry_id(account.clone()).into_paginator().items().send().try_collect(),
-                )
-                .await;
-            run.listing(&format!("aws/ecr-describe-repositories-{registry}.json"), "repositories", items, shapes::repository);
-            join_all(names.iter().map(|name| {
-                let ecr = ecr.clone();
-                let file = format!("{registry}-{}", name.replace('/', "_"));
-                async move {
-                    let missing = |code: &str| code == "RepositoryNotFoundException";
-                    let images = ecr
-                        .describe_images()
-                        .set_registry_id(account.clone())
-                        .repository_name(*name)
-                        .into_paginator()
-                        .items()
-                        .send()
-                        .try_collect();
-                    // A missing repository is an answer the listing already gives, not a failure.
-                    if let Ok(images) = run.answer("ecr:DescribeImages", images, missing).await {
-                        run.listing(&format!("aws/ecr-describe-images-{file}.json"), "imageDetails", images, shapes::image);
-                    }
-                    let policy = ecr.get_repository_policy().set_registry_id(account.clone()).repository_name(*name).send();
-                    let no_policy = |code: &str| code == "RepositoryPolicyNotFoundException" || missing(code);
-                    if let Ok(Some(policy)) = run.answer("ecr:GetRepositoryPolicy", policy, no_policy).await {
-                        run.file(
-                            format!("aws/ecr-get-repository-policy-{file}.json"),
-                            object(vec![
-                                ("registryId", text(policy.registry_id())),
-                                ("repositoryName", text(policy.repository_name())),
-                                ("policyText", text(policy.policy_text())),
-                            ]),
-                        );
-                    }
-                }
-            }))
-            .await;
-        }
-    }))
-    .await;
-}
-
-/// CloudTrail: each network-changing call in the window, newest first, as `lookup-events` prints.
-async fn trail(run: &Run<'_>, config: &aws_config::SdkConfig, options: &AwsOptions) {
-    if options.trail_events.is_empty() {
-        return;
-    }
-    let client = aws_sdk_cloudtrail::Client::new(config);
-    let since = options.changes_since.unwrap_or_else(|| SystemTime::now() - Duration::from_secs(14 * 24 * 3600));
-    let gate = Semaphore::new(CONCURRENT_TRAIL_LOOKUPS);
-    // After a failure the other lookups would fail the same way (denied, or no CloudTrail there):
-    // one gap says it.
-    let broken = std::sync::atomic::AtomicBool::new(false);
-    join_all(options.trail_events.iter().map(|name| {
-        let (client, gate, broken) = (&client, &gate, &broken);
-        async move {
-            let _turn = gate.acquire().await;
-            if broken.load(std::sync::atomic::Ordering::Relaxed) {
-                return;
-            }
-            let attribute = aws_sdk_cloudtrail::types::LookupAttribute::builder()
-                .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
-                .attribute_value(name)
-                .build();
-            let Ok(attribute) = attribute else { return };
-            let pages = async {
-                let mut stream = client
-                    .lookup_events()
-                    .lookup_attributes(attribute)
-                    .start_time(aws_smithy_types::DateTime::from(since))
-                    .into_paginator()
-                    .send();
-                let mut pages = Vec::new();
-                while let Some(page) = stream.next().await {
-                    pages.push(page?);
-                    if pages.len() == TRAIL_PAGES {
-                        break;
-                    }
-                }
-                Ok::<_, aws_sdk_cloudtrail::error::SdkError<aws_sdk_cloudtrail::operation::lookup_events::LookupEventsError>>(pages)
-            };
-            match run.call("cloudtrail:LookupEvents", pages).await {
-                Some(pages) => {
-                    let events: Vec<Value> = pages.iter().flat_map(|p| p.events()).map(shapes::trail_event).collect();
-                    run.file(format!("aws/cloudtrail-lookup-events-{name}.json"), json!({"Events": events}));
-                }
-                None => broken.store(true, std::sync::atomic::Ordering::Relaxed),
-            }
-        }
-    }))
-    .await;
-}
-
-/// `get-account-authorization-details` cut down to the nodes' roles and the managed policies they
-/// attach (all of it when no instance profile is known).
-fn iam_details(
-    pages: &[aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput],
-    profiles: &BTreeSet<String>,
-) -> Value {
-    let decode = |document: Option<&str>| -> Option<Value> {
-        let text = document?;
-        let decoded = pulldoctor_iam::percent_decode(text).ok()?;
-        serde_json::from_str(&decoded).ok().or(Some(Value::String(decoded)))
-    };
-    let node_role = |role: &aws_sdk_iam::types::RoleDetail| {
-        profiles.is_empty() || role.instance_profile_list().iter().any(|p| profiles.contains(p.arn()))
-    };
-    let roles: Vec<&aws_sdk_iam::types::RoleDetail> = pages.iter().flat_map(|p| p.role_detail_list()).filter(|r| node_role(r)).collect();
-    let attached: BTreeSet<&str> = roles.iter().flat_map(|r| r.attached_managed_policies()).filter_map(|p| p.policy_arn()).collect();
-    let roles: Vec<Value> = roles
-        .iter()
-        .map(|r| {
-            object(vec![
-                ("RoleName", text(r.role_name())),
-                ("Arn", text(r.arn())),
-                (
-                    "InstanceProfileList",
-                    list(r.instance_profile_list(), |p| {
-                        object(vec![
-                            ("InstanceProfileName", text(Some(p.instance_profile_name()))),
-                            ("Arn", text(Some(p.arn()))),
-                            (
-                                "Roles",
-                                list(p.roles(), |role| {
-                                    object(vec![("Arn", text(Some(role.arn()))), ("RoleName", text(Some(role.role_name())))])
-                                }),
-                            ),
-                        ])
-                    }),
-                ),
-                (
-                    "RolePolicyList",
-                    list(r.role_policy_list(), |p| {
-                        object(vec![("PolicyName", text(p.policy_name())), ("PolicyDocument", decode(p.policy_document()))])
-                    }),
-                ),
-                (
-                    "AttachedManagedPolicies",
-                    list(r.attached_managed_policies(), |p| {
-                        object(vec![("PolicyName", text(p.policy_name())), ("PolicyArn", text(p.policy_arn()))])
-                    }),
-                ),
-            ])
-        })
-        .collect();
-    let policies: Vec<Value> = pages
-        .iter()
-        .flat_map(|p| p.policies())
-        .filter(|p| profiles.is_empty() || p.arn().is_some_and(|arn| attached.contains(arn)))
-        .map(|p| {
-            object(vec![
-                ("PolicyName", text(p.policy_name())),
-                ("Arn", text(p.arn())),
-                ("DefaultVersionId", text(p.default_version_id())),
-                (
-                    "PolicyVersionList",
-                    list(p.policy_version_list(), |v| {
-                        object(vec![
-                            ("Document", decode(v.document())),
-                            ("VersionId", text(v.version_id())),
-                            ("IsDefaultVersion", Some(Value::Bool(v.is_default_version()))),
-                        ])
-                    }),
-                ),
-            ])
-        })
-        .collect();
-    json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": roles, "Policies": policies})
 }
 
 #[cfg(test)]

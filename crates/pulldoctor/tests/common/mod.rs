@@ -1,6 +1,9 @@
 //! A stand-in for the Kubernetes API: answers list and get requests with recorded objects.
 #![allow(dead_code)]
 
+pub mod kubelet;
+pub mod tmux;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -92,16 +95,10 @@ pub fn serve_forbidding(objects: Vec<Value>, forbidden: &[&str]) -> u16 {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
+            let Some(request) = read_request(&mut BufReader::new(stream.try_clone().unwrap())) else {
                 continue;
-            }
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+            };
+            let path = request.target;
             let (status, body) = match forbidden.iter().find(|f| path.contains(f.as_str())) {
                 Some(what) => (
                     403,
@@ -110,18 +107,7 @@ pub fn serve_forbidding(objects: Vec<Value>, forbidden: &[&str]) -> u16 {
                 ),
                 None => respond(&objects, &path),
             };
-            let body = body.to_string();
-            let reason = match status {
-                200 => "OK",
-                403 => "Forbidden",
-                _ => "Not Found",
-            };
-            let mut stream = stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+            reply(&mut { stream }, status, &body);
         }
     });
     port
@@ -150,30 +136,13 @@ pub struct Trail {
 }
 
 pub fn serve_cloudtrail(events: Vec<Value>, deny: bool) -> Trail {
-    use std::io::Read;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = requests.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            let mut length = 0usize;
-            let _ = reader.read_line(&mut line);
-            loop {
-                line.clear();
-                if reader.read_line(&mut line).map_or(true, |n| n <= 2) {
-                    break;
-                }
-                if let Some((name, value)) = line.split_once(':')
-                    && name.eq_ignore_ascii_case("content-length")
-                {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
+            let body = read_request(&mut BufReader::new(stream.try_clone().unwrap())).map(|request| request.body).unwrap_or_default();
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             seen.lock().unwrap().push(request.clone());
             let (status, error_type, answer) = if deny {
@@ -270,4 +239,104 @@ pub fn objects_in(dir: &Path) -> Vec<Value> {
         }
     }
     out
+}
+
+/// Like [`serve`], and it takes `POST .../events`: each Event posted is kept in the returned list
+/// and answered 201 with itself, as the API server does.
+pub fn serve_recording_events(objects: Vec<Value>) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let posted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = posted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let Some(request) = read_request(&mut BufReader::new(stream.try_clone().unwrap())) else {
+                continue;
+            };
+            let path = request.target;
+            let (status, body) = if request.method == "POST" && path.split('?').next().unwrap_or("").ends_with("/events") {
+                let event: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                kept.lock().unwrap().push(event.clone());
+                (201, event)
+            } else {
+                respond(&objects, &path)
+            };
+            reply(&mut { stream }, status, &body);
+        }
+    });
+    (port, posted)
+}
+
+/// One JSON answer of the stand-in API server, then the connection closes.
+pub(crate) fn reply(stream: &mut std::net::TcpStream, status: u16, body: &Value) {
+    let body = body.to_string();
+    let reason = match status {
+        200 => "OK",
+        201 => "Created",
+        403 => "Forbidden",
+        _ => "Not Found",
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// The real `aws` CLI against moto, its JSON output (`Null` when it prints nothing).
+pub fn aws_cli(moto: &Moto, args: &[&str]) -> Value {
+    let output = std::process::Command::new("aws")
+        .args(["--endpoint-url", &moto.url, "--output", "json"])
+        .args(args)
+        .envs(AWS_ENV.iter().copied())
+        .output()
+        .expect("the aws CLI is needed for this test: `pip install awscli` (scripts/test.sh installs it)");
+    assert!(output.status.success(), "aws {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr));
+    if output.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Value::Null;
+    }
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The string at a path of keys and indexes (`["Instances", "0", "InstanceId"]`).
+pub fn string_at(value: &Value, path: &[&str]) -> String {
+    let mut at = value;
+    for key in path {
+        at = match key.parse::<usize>() {
+            Ok(index) => &at[index],
+            Err(_) => &at[*key],
+        };
+    }
+    at.as_str().unwrap_or_else(|| panic!("no {path:?} in {value}")).to_string()
+}
+
+/// One HTTP/1.1 request as the stand-ins read it: method, target, lower-cased headers, body.
+pub(crate) struct Request {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) headers: std::collections::HashMap<String, String>,
+    pub(crate) body: Vec<u8>,
+}
+
+/// The request line, the headers up to the blank line, and `Content-Length` bytes of body.
+pub(crate) fn read_request(reader: &mut BufReader<std::net::TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut headers = std::collections::HashMap::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? <= 2 {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
+        }
+    }
+    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; length];
+    std::io::Read::read_exact(reader, &mut body).ok()?;
+    Some(Request { method, target, headers, body })
 }

@@ -1,0 +1,444 @@
+//! Fix plans for the network check: one builder per cause code (an exhaustive match, so a new code
+//! must decide its fix), with the exact commands and real ids, what each changes, its blast radius
+//! and how to verify. Every mutating EC2 command is shown with `--dry-run` first.
+
+use pulldoctor_model::{Association, Code, Model, RouteState, RouteTarget, region_of_zone};
+use pulldoctor_net::{Address, Blocker, PathResult, route};
+
+use crate::fix::{display, ec2, mutating, read_only, verify_pods};
+use crate::report::{Command, Fix, FixOption};
+
+/// What every builder reads: the blocker, the traced path it was seen on, and the ids the
+/// commands name (placeholders where the input does not say).
+struct Site<'a> {
+    model: &'a Model,
+    blocker: &'a Blocker,
+    path: &'a PathResult,
+    affected_subnets: &'a [String],
+    table: String,
+    vpc: String,
+    first: String,
+    region: String,
+}
+
+/// The fix for one network blocker, seen from one traced path.
+pub fn network(model: &Model, blocker: &Blocker, path: &PathResult, affected_subnets: &[String], pods: &[String]) -> Fix {
+    let site = Site {
+        model,
+        blocker,
+        path,
+        affected_subnets,
+        table: path.route_table_id.clone().unwrap_or_else(|| "RTB".into()),
+        vpc: path.vpc_id.clone().unwrap_or_else(|| "VPC".into()),
+        first: blocker.resources.first().cloned().unwrap_or_default(),
+        region: path
+            .subnet_id
+            .as_ref()
+            .and_then(|s| model.subnets.get(s))
+            .and_then(|s| s.availability_zone.as_deref())
+            .and_then(region_of_zone)
+            .unwrap_or_else(|| "REGION".into()),
+    };
+    let mut fix = Fix::default();
+    match blocker.code {
+        Code::RouteNoRoute | Code::RouteBlackhole | Code::RouteWrongTarget | Code::NatUnavailable => route_out(&site, &mut fix),
+        Code::NatNoInternetRoute => nat_internet_route(&site, &mut fix),
+        Code::IgwDetached => attach_gateway(&site, &mut fix),
+        Code::SgEgressDenied => security_group_egress(&site, &mut fix),
+        Code::NaclEgressDenied | Code::NaclReturnDenied => network_acl_entry(&site, &mut fix),
+        Code::EndpointPrivateDnsDisabled => endpoint_private_dns(&site, &mut fix),
+        Code::EndpointSgDenied => endpoint_security_group(&site, &mut fix),
+        Code::EndpointS3Unreachable => s3_gateway_endpoint(&site, &mut fix),
+        Code::EndpointMissing => create_endpoints(&site, &mut fix),
+        Code::EndpointPolicyDenied => endpoint_policy(&site, &mut fix),
+        Code::DnsVpcResolverDisabled => vpc_dns_support(&site, &mut fix),
+        Code::PathLeavesScope => beyond_the_vpc(&site, &mut fix),
+        // The engine blocks only with network codes.
+        Code::ProxyMisconfigured
+        | Code::ClusterRegistryBlocked
+        | Code::ClusterMirrorMisconfigured
+        | Code::PullSecretExpired
+        | Code::PullSecretMissing
+        | Code::PullSecretWrongRegistry
+        | Code::PullSecretNotFound
+        | Code::IamEcrDenied
+        | Code::EcrRepositoryPolicyDenied
+        | Code::ImageTagNotFound
+        | Code::ImageRepositoryNotFound
+        | Code::ImageInvalidReference
+        | Code::ImagePlatformMismatch
+        | Code::RegistryRateLimited
+        | Code::RegistryTlsUntrusted
+        | Code::RegistryUnavailable
+        | Code::NodeDiskPressure => {}
+    }
+    fix.verify.extend(verify_pods(pods));
+    fix
+}
+
+/// `route.no-route`, `route.blackhole`, `route.wrong-target`, `nat.unavailable`: a route (new, or replacing the bad one) to a working gateway, or an association with a table that already has one.
+fn route_out(site: &Site, fix: &mut Fix) {
+    let Site { model, blocker, path, affected_subnets, table, vpc, .. } = site;
+    let destination = destination_flag(path.address.as_ref());
+    let (mut radius, only_affected) = blast_radius(model, table, affected_subnets);
+    if let Some(note) = blocker.fix_target.as_deref().and_then(|t| cross_zone_note(model, t, affected_subnets)) {
+        radius.push_str(&note);
+    }
+    let existing_route = blocker.code != Code::RouteNoRoute;
+    match &blocker.fix_target {
+        Some(target) => {
+            let verb = if existing_route { "replace-route" } else { "create-route" };
+            let args = format!("{verb} --route-table-id {table} {destination} {}", target_flag(target));
+            let changes = format!("{} the route in {table} so it sends registry traffic to {target}", if existing_route { "replaces" } else { "adds" });
+            // An alternative for main-table subnets: associate them with a table that already works.
+            let working_table = (path.association == Some(Association::Main))
+                .then(|| working_table(model, vpc, target, table))
+                .flatten();
+            let prefer_route = only_affected || working_table.is_none();
+            fix.options.push(FixOption {
+                title: format!("{} a route in {table} to {target}", if existing_route { "Replace" } else { "Add" }),
+                commands: ec2(&args, &changes),
+                blast_radius: radius.clone(),
+                preferred: prefer_route,
+                rationale: if only_affected {
+                    "one change that fixes every affected subnet and touches no other".into()
+                } else if working_table.is_none() {
+                    "no other route table in the VPC already routes to a working gateway".into()
+                } else {
+                    "works, but changes traffic for the unaffected subnets listed".into()
+                },
+            });
+            if let Some(working) = working_table {
+                let commands: Vec<Command> = affected_subnets
+                    .iter()
+                    .flat_map(|subnet| ec2(&format!("associate-route-table --route-table-id {working} --subnet-id {subnet}"), &format!("makes {subnet} use {working} instead of the main table")))
+                    .collect();
+                fix.options.push(FixOption {
+                    title: format!("Associate the affected subnets with {working}, which already routes to {target}"),
+                    commands,
+                    blast_radius: format!("only the affected subnets ({}) change; the main table {table} stays as it is", affected_subnets.join(", ")),
+                    preferred: !prefer_route,
+                    rationale: if prefer_route {
+                        "an explicit association per subnet also protects against later changes to the main table, but takes one command per subnet".into()
+                    } else {
+                        "touches only the affected subnets and leaves the main table private".into()
+                    },
+                });
+            }
+        }
+        None => fix.options.push(FixOption {
+            title: "Give the subnets a way out".into(),
+            commands: vec![display(
+                format!("aws ec2 create-nat-gateway --subnet-id PUBLIC_SUBNET --allocation-id EIPALLOC   # then: aws ec2 create-route --route-table-id {table} {destination} --nat-gateway-id NAT"),
+                format!("{vpc} has no usable NAT gateway or internet gateway: create one (or VPC endpoints for ECR and S3) first"),
+            )],
+            blast_radius: radius,
+            preferred: true,
+            rationale: "there is no working gateway in the VPC to point a route at".into(),
+        }),
+    }
+    fix.verify.push(verify_route(table));
+}
+
+/// `nat.no-internet-route`: the NAT gateway's own subnet routes to the internet gateway.
+fn nat_internet_route(site: &Site, fix: &mut Fix) {
+    let Site { model, vpc, first, .. } = site;
+    let nat_table = first.clone();
+    let igw = model.internet_gateways_for_vpc(vpc).find(|g| !g.egress_only && g.is_attached_to(vpc)).map(|g| g.id.clone());
+    let target = igw.clone().unwrap_or_else(|| "IGW".into());
+    fix.options.push(FixOption {
+        title: format!("Route the NAT gateway's subnet to the internet gateway {target}"),
+        commands: ec2(
+            &format!("create-route --route-table-id {nat_table} --destination-cidr-block 0.0.0.0/0 --gateway-id {target}"),
+            "adds the NAT subnet's default route",
+        ),
+        blast_radius: blast_radius(model, &nat_table, &[]).0,
+        preferred: true,
+        rationale: "a NAT gateway needs its own subnet to reach an internet gateway".into(),
+    });
+    fix.verify.push(verify_route(&nat_table));
+}
+
+/// `igw.detached`: attach the gateway the routes already point at.
+fn attach_gateway(site: &Site, fix: &mut Fix) {
+    let Site { vpc, first, .. } = site;
+    fix.options.push(FixOption {
+        title: format!("Attach {first} to {vpc}"),
+        commands: ec2(
+            &format!("attach-internet-gateway --internet-gateway-id {first} --vpc-id {vpc}"),
+            "attaches the gateway; routes to it turn active again",
+        ),
+        blast_radius: format!("every subnet of {vpc} whose table routes to {first}"),
+        preferred: true,
+        rationale: "the routes already point at this gateway".into(),
+    });
+    fix.verify.push(read_only(
+        format!("aws ec2 describe-internet-gateways --internet-gateway-ids {first} --query 'InternetGateways[0].Attachments'"),
+        "shows the attachment",
+    ));
+}
+
+/// `sg.egress-denied`: an egress rule for tcp 443 to the destination.
+fn security_group_egress(site: &Site, fix: &mut Fix) {
+    let Site { path, first, .. } = site;
+    let peer = match path.address.as_ref() {
+        Some(Address::Set { label, .. }) if label.starts_with("pl-") => {
+            format!("PrefixListIds=[{{PrefixListId={label}}}]")
+        }
+        Some(Address::Known { ip }) if !path.host.as_deref().is_some_and(|host| host.contains("amazonaws.com")) => {
+            format!("IpRanges=[{{CidrIp={ip}/32}}]")
+        }
+        _ => "IpRanges=[{CidrIp=0.0.0.0/0}]".to_string(),
+    };
+    fix.options.push(FixOption {
+        title: format!("Allow HTTPS egress from {first}"),
+        commands: ec2(
+            &format!("authorize-security-group-egress --group-id {first} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{peer}'"),
+            "adds an egress rule for tcp 443",
+        ),
+        blast_radius: format!("every interface that uses {first}"),
+        preferred: true,
+        rationale: "registries and S3 are reached on tcp 443".into(),
+    });
+}
+
+/// `nacl.egress-denied`, `nacl.return-denied`: an allow entry numbered before the deny, in the denied direction.
+fn network_acl_entry(site: &Site, fix: &mut Fix) {
+    let Site { model, blocker, first, .. } = site;
+    let acl = first.clone();
+    let (direction, ports) =
+        if blocker.code == Code::NaclEgressDenied { ("--egress", "From=443,To=443") } else { ("--ingress", "From=1024,To=65535") };
+    let rule_number = model
+        .network_acls
+        .get(&acl)
+        .and_then(|a| a.entries.iter().filter(|e| e.egress == (direction == "--egress")).map(|e| e.rule_number).min())
+        .map(|n| (n - 1).max(1))
+        .unwrap_or(90);
+    fix.options.push(FixOption {
+        title: format!("Allow the traffic in {acl} before the rule that denies it"),
+        commands: ec2(
+            &format!("create-network-acl-entry --network-acl-id {acl} {direction} --rule-number {rule_number} --protocol tcp --port-range {ports} --cidr-block 0.0.0.0/0 --rule-action allow"),
+            "adds an allow rule ahead of the deny (ACLs are stateless: both directions need a rule)",
+        ),
+        blast_radius: format!("every subnet associated with {acl}"),
+        preferred: true,
+        rationale: "the lowest rule number that matches decides".into(),
+    });
+}
+
+/// `endpoint.private-dns-disabled`: private DNS on the endpoint.
+fn endpoint_private_dns(site: &Site, fix: &mut Fix) {
+    let Site { vpc, first, .. } = site;
+    fix.options.push(FixOption {
+        title: format!("Turn on private DNS for {first}"),
+        commands: ec2(
+            &format!("modify-vpc-endpoint --vpc-endpoint-id {first} --private-dns-enabled"),
+            "makes the service's public name resolve to the endpoint inside the VPC",
+        ),
+        blast_radius: format!("every client in {vpc} that resolves the service's name"),
+        preferred: true,
+        rationale: "the endpoint exists; only name resolution bypasses it".into(),
+    });
+}
+
+/// `endpoint.sg-denied`: admit tcp 443 from the nodes' subnet in the endpoint's group.
+fn endpoint_security_group(site: &Site, fix: &mut Fix) {
+    let Site { model, blocker, path, .. } = site;
+    let group = blocker.resources.get(1).cloned().unwrap_or_else(|| "SG".into());
+    let cidr = path
+        .subnet_id
+        .as_ref()
+        .and_then(|s| model.subnets.get(s))
+        .and_then(|s| s.cidr)
+        .map(|c| c.to_string())
+        .unwrap_or_else(|| "NODE_CIDR".into());
+    fix.options.push(FixOption {
+        title: format!("Admit HTTPS from the nodes in {group}"),
+        commands: ec2(
+            &format!("authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 --cidr {cidr}"),
+            "lets the nodes' subnet reach the endpoint",
+        ),
+        blast_radius: format!("every endpoint or interface that uses {group}"),
+        preferred: true,
+        rationale: "interface endpoints accept only what their security groups admit".into(),
+    });
+}
+
+/// `endpoint.s3-unreachable`: the S3 gateway endpoint on the nodes' route table.
+fn s3_gateway_endpoint(site: &Site, fix: &mut Fix) {
+    let Site { model, affected_subnets, table, vpc, first, region, .. } = site;
+    let command = if first.starts_with("vpce-") {
+        format!("modify-vpc-endpoint --vpc-endpoint-id {first} --add-route-table-ids {table}")
+    } else {
+        format!(
+            "create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{region}.s3 --route-table-ids {table}"
+        )
+    };
+    fix.options.push(FixOption {
+        title: format!("Route S3 through a gateway endpoint on {table}"),
+        commands: ec2(&command, "adds the S3 prefix-list route to the table"),
+        blast_radius: blast_radius(model, table, affected_subnets).0,
+        preferred: true,
+        rationale: "ECR serves image layers from S3; without internet egress only a gateway endpoint reaches it".into(),
+    });
+}
+
+/// `endpoint.missing`: the ecr.api and ecr.dkr interface endpoints and the S3 gateway endpoint.
+fn create_endpoints(site: &Site, fix: &mut Fix) {
+    let Site { affected_subnets, table, vpc, region, .. } = site;
+    let subnets = affected_subnets.join(" ");
+    let mut commands = Vec::new();
+    for service in ["ecr.api", "ecr.dkr"] {
+        commands.extend(ec2(
+            &format!("create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{region}.{service} --subnet-ids {subnets} --security-group-ids SG_ALLOWING_443_FROM_NODES --private-dns-enabled"),
+            &format!("creates the {service} interface endpoint"),
+        ));
+    }
+    commands.extend(ec2(
+        &format!("create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{region}.s3 --route-table-ids {table}"),
+        "creates the S3 gateway endpoint for layers",
+    ));
+    fix.options.push(FixOption {
+        title: "Create the ECR and S3 endpoints".into(),
+        commands,
+        blast_radius: format!("all of {vpc}: private DNS makes every client use the endpoints"),
+        preferred: true,
+        rationale: "a private VPC needs ecr.api, ecr.dkr and S3 endpoints to pull from ECR".into(),
+    });
+}
+
+/// `endpoint.policy-denied`: an endpoint policy that allows the pull.
+fn endpoint_policy(site: &Site, fix: &mut Fix) {
+    let Site { first, .. } = site;
+    fix.options.push(FixOption {
+        title: format!("Allow the pull in the policy of {first}"),
+        commands: vec![
+            read_only(
+                format!("aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {first} --query 'VpcEndpoints[0].PolicyDocument' --output text"),
+                "shows the current policy",
+            ),
+            mutating(
+                format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {first} --policy-document file://endpoint-policy.json"),
+                "replaces the policy with one that allows the pull actions on the repository",
+            ),
+        ],
+        blast_radius: format!("every request through {first}"),
+        preferred: true,
+        rationale: "requests through an endpoint must satisfy its policy as well as IAM".into(),
+    });
+}
+
+/// `dns.vpc-resolver-disabled`: the VPC resolver back on.
+fn vpc_dns_support(site: &Site, fix: &mut Fix) {
+    let Site { first, .. } = site;
+    fix.options.push(FixOption {
+        title: format!("Turn the VPC resolver back on for {first}"),
+        commands: vec![mutating(
+            format!("aws ec2 modify-vpc-attribute --vpc-id {first} --enable-dns-support '{{\"Value\":true}}'"),
+            "re-enables the Amazon-provided DNS server",
+        )],
+        blast_radius: format!("every instance in {first}"),
+        preferred: true,
+        rationale: "nodes resolve registry names through the VPC resolver unless DHCP options name other servers".into(),
+    });
+}
+
+/// `path.leaves-scope`: read-only commands that follow the path beyond what the input describes.
+fn beyond_the_vpc(site: &Site, fix: &mut Fix) {
+    let Site { path, .. } = site;
+    fix.options.push(FixOption {
+        title: "Follow the path beyond the VPC".into(),
+        commands: vec![
+            read_only(format!("aws ec2 create-network-insights-path --source {} --destination-ip DESTINATION_IP --destination-port 443 --protocol tcp", path.instance_id.clone().unwrap_or_else(|| "INSTANCE".into())), "defines a Reachability Analyzer path (a read-only analysis)"),
+            read_only("aws ec2 search-transit-gateway-routes --transit-gateway-route-table-id TGW_RTB --filters Name=type,Values=static,propagated", "shows where the transit gateway sends the traffic"),
+        ],
+        blast_radius: "none: these commands only read".into(),
+        preferred: true,
+        rationale: "the bundle ends where the traffic leaves the VPC".into(),
+    });
+}
+
+fn target_flag(target: &str) -> String {
+    if target.starts_with("nat-") {
+        format!("--nat-gateway-id {target}")
+    } else if target.starts_with("tgw-") {
+        format!("--transit-gateway-id {target}")
+    } else {
+        format!("--gateway-id {target}")
+    }
+}
+
+/// A default route: the gateway should carry everything that leaves the VPC, not one address.
+fn destination_flag(address: Option<&Address>) -> String {
+    match address {
+        Some(address) if pulldoctor_net::address::is_v6(address) => "--destination-ipv6-cidr-block ::/0".to_string(),
+        _ => "--destination-cidr-block 0.0.0.0/0".to_string(),
+    }
+}
+
+/// Zones of the affected subnets that a NAT gateway in another zone would serve across zones.
+fn cross_zone_note(model: &Model, target: &str, subnets: &[String]) -> Option<String> {
+    let nat = model.nat_gateways.get(target)?;
+    let nat_zone = model.subnets.get(nat.subnet_id.as_deref()?)?.availability_zone.clone()?;
+    let mut other: Vec<String> = subnets
+        .iter()
+        .filter_map(|s| model.subnets.get(s).and_then(|s| s.availability_zone.clone()))
+        .filter(|zone| *zone != nat_zone)
+        .collect();
+    other.sort();
+    other.dedup();
+    (!other.is_empty()).then(|| {
+        format!(
+            "; {target} is in {nat_zone}, so traffic from {} crosses zones (inter-AZ data charges, and an outage of {nat_zone} cuts them off): a NAT gateway per zone is the resilient layout",
+            other.join(", ")
+        )
+    })
+}
+
+fn blast_radius(model: &Model, table: &str, affected_subnets: &[String]) -> (String, bool) {
+    let users = model.subnets_using_route_table(table);
+    let others: Vec<&str> = users.iter().copied().filter(|s| !affected_subnets.iter().any(|a| a == s)).collect();
+    let main = model.route_tables.get(table).is_some_and(|t| t.main);
+    let text = if others.is_empty() {
+        format!(
+            "{table} is used by {} subnet{} ({}), all of them affected{}",
+            users.len(),
+            if users.len() == 1 { "" } else { "s" },
+            users.join(", "),
+            if main { "; as the main table it also becomes the default for every subnet created later without an association" } else { "" }
+        )
+    } else {
+        format!(
+            "{table} is also used by {} subnet{} that are not affected: {}{}",
+            others.len(),
+            if others.len() == 1 { "" } else { "s" },
+            others.join(", "),
+            if main { " (as the VPC's main table it serves every subnet without an explicit association)" } else { "" }
+        )
+    };
+    (text, others.is_empty())
+}
+
+fn verify_route(table: &str) -> Command {
+    read_only(
+        format!(
+            "aws ec2 describe-route-tables --route-table-ids {table} --query 'RouteTables[0].Routes[*].[DestinationCidrBlock,DestinationPrefixListId,NatGatewayId,GatewayId,State]' --output table"
+        ),
+        "shows the table's routes and their state",
+    )
+}
+
+/// A non-main table of the VPC whose default route reaches `target` and is active.
+fn working_table(model: &Model, vpc: &str, target: &str, main: &str) -> Option<String> {
+    let public = Address::AnyPublic { v6: false };
+    model
+        .route_tables
+        .values()
+        .filter(|t| t.vpc_id == vpc && t.id != main && !t.main)
+        .find(|t| {
+            route::select(model, t, &public)
+                .route
+                .is_some_and(|r| r.state == RouteState::Active && r.target.id() == target && !matches!(r.target, RouteTarget::Local))
+        })
+        .map(|t| t.id.clone())
+}

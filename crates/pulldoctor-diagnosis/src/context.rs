@@ -1,0 +1,59 @@
+//! What every check reads and writes: the [`Context`] (the model plus the shared analyses) and
+//! the [`Findings`] a check adds to. Checks and the pipeline steps after them depend on this
+//! module, never on each other.
+
+use chrono::{DateTime, Utc};
+use pulldoctor_model::Model;
+use pulldoctor_net::Engine;
+
+use crate::affected::{Failure, Working};
+use crate::report::{Cause, Gap, Layer, Observation, PathGroup, ProbeSummary, RuledOut};
+
+pub struct Context<'m> {
+    pub model: &'m Model,
+    pub engine: Engine<'m>,
+    pub failures: Vec<Failure<'m>>,
+    pub working: Vec<Working<'m>>,
+    /// The instant token expiry and ages are judged against.
+    pub now: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Findings {
+    pub causes: Vec<Cause>,
+    pub ruled_out: Vec<RuledOut>,
+    pub gaps: Vec<Gap>,
+    pub paths: Vec<PathGroup>,
+    /// The probes of the input, summarised (`observations`).
+    pub probes: Vec<ProbeSummary>,
+    /// What the probes say about each cause (`observations`).
+    pub observations: Vec<Observation>,
+}
+
+impl Findings {
+    pub fn rule_out(&mut self, layer: Layer, check: impl Into<String>, reason: impl Into<String>) {
+        let item = RuledOut { layer, check: check.into(), reason: reason.into() };
+        if !self.ruled_out.iter().any(|r| r.check == item.check && r.reason == item.reason) {
+            self.ruled_out.push(item);
+        }
+    }
+    pub fn gap(&mut self, what: impl Into<String>, why: impl Into<String>, command: Option<String>) {
+        let gap = Gap { what: what.into(), why: why.into(), command };
+        if !self.gaps.iter().any(|g| g.what == gap.what) {
+            self.gaps.push(gap);
+        }
+    }
+}
+
+/// `namespace/pod` of the failing pods, per image reference as written (computed once per check).
+pub fn pods_by_image<'a>(cx: &'a Context) -> std::collections::HashMap<&'a str, Vec<String>> {
+    let mut out: std::collections::HashMap<&str, Vec<String>> = std::collections::HashMap::new();
+    for failure in &cx.failures {
+        let pods = out.entry(failure.image.as_str()).or_default();
+        let key = failure.pod.key();
+        if pods.last() != Some(&key) {
+            pods.push(key);
+        }
+    }
+    out
+}
