@@ -2,18 +2,19 @@
 //! (read-only, mutating, display-only), EC2 changes shown with `--dry-run` first, and the step that
 //! shows a pod pulls again.
 
+use crate::change::Change;
 use crate::report::{Command, Safety};
 
 pub(crate) fn mutating(command: impl Into<String>, changes: impl Into<String>) -> Command {
-    Command { command: command.into(), safety: Safety::Mutating, changes: changes.into() }
+    Command { command: command.into(), safety: Safety::Mutating, changes: changes.into(), change: None }
 }
 
 pub(crate) fn read_only(command: impl Into<String>, changes: impl Into<String>) -> Command {
-    Command { command: command.into(), safety: Safety::ReadOnly, changes: changes.into() }
+    Command { command: command.into(), safety: Safety::ReadOnly, changes: changes.into(), change: None }
 }
 
 pub(crate) fn display(command: impl Into<String>, changes: impl Into<String>) -> Command {
-    Command { command: command.into(), safety: Safety::DisplayOnly, changes: changes.into() }
+    Command { command: command.into(), safety: Safety::DisplayOnly, changes: changes.into(), change: None }
 }
 
 /// `aws ec2 ...` twice: once with `--dry-run` to check permissions, once for real.
@@ -22,6 +23,15 @@ pub(crate) fn ec2(args: &str, changes: &str) -> Vec<Command> {
         read_only(format!("aws ec2 {args} --dry-run"), "checks that you may make the change (prints DryRunOperation) and changes nothing"),
         mutating(format!("aws ec2 {args}"), changes),
     ]
+}
+
+/// [`ec2`] for a change pulldoctor can also make itself: the command is the change's own.
+pub(crate) fn ec2_change(change: Change, changes: &str) -> Vec<Command> {
+    let mut commands = ec2(&change.aws_cli(), changes);
+    if let Some(last) = commands.last_mut() {
+        last.change = Some(change);
+    }
+    commands
 }
 
 /// The step that proves the fix: recreate one affected pod and watch it pull.

@@ -6,6 +6,7 @@
 //! input ([`Options::now`]).
 
 pub mod affected;
+pub mod change;
 pub mod check;
 pub mod checks;
 pub mod codes;

@@ -6,6 +6,7 @@ use pulldoctor_iam::{Decision, RequestContext};
 use pulldoctor_model::{InputKind, Instance, Node};
 
 use crate::affected::{Failure, is_network_class};
+use crate::change::Change;
 use crate::check::{Check, CheckInfo};
 use crate::context::{Context, Findings};
 use crate::credentials::{NEEDED, NodeCredentials, NodeRole, node_credentials_in, node_role, reaching, role_verdicts, secret_covers};
@@ -181,13 +182,20 @@ fn evaluate_role(
                 Some(path) => path_condition_fix(repository, account, path, cx, failure),
                 None => FixOption {
                     title: format!("Allow {} in the repository policy of {repository}", role.arn),
-                    commands: vec![mutating(
-                        format!(
-                            "aws ecr set-repository-policy --registry-id {account} --repository-name {repository} --policy-text file://repository-policy.json   # add a statement allowing {} ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
-                            role.arn
-                        ),
-                        "replaces the repository policy",
-                    )],
+                    commands: vec![{
+                        let mut command = mutating(
+                            format!(
+                                "aws ecr set-repository-policy --registry-id {account} --repository-name {repository} --policy-text file://repository-policy.json   # add a statement allowing {} ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability",
+                                role.arn
+                            ),
+                            "replaces the repository policy",
+                        );
+                        // An explicit deny outranks any allow: then adding a statement is not the fix.
+                        if !denied.iter().any(|v| matches!(v.decision, Decision::ExplicitDeny { .. })) {
+                            command.change = repository_policy_change(cx, failure, account, repository, &role.arn);
+                        }
+                        command
+                    }],
                     blast_radius: format!("who may pull from {repository}"),
                     preferred: true,
                     rationale: "cross-account pulls need the repository side to allow the principal or its account".into(),
@@ -205,13 +213,15 @@ fn evaluate_role(
             ),
             FixOption {
                 title: format!("Attach AmazonEC2ContainerRegistryPullOnly to {}", role.name),
-                commands: vec![mutating(
-                    format!(
-                        "aws iam attach-role-policy --role-name {} --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
-                        role.name
-                    ),
-                    "grants the node role the ECR pull actions",
-                )],
+                commands: vec![{
+                    let change = Change::AttachRolePolicy {
+                        role: role.name.clone(),
+                        policy_arn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly".into(),
+                    };
+                    let mut command = mutating(change.command(), "grants the node role the ECR pull actions");
+                    command.change = Some(change);
+                    command
+                }],
                 blast_radius: format!("every node (and anything else) that uses {}", role.name),
                 preferred: true,
                 rationale: "the AWS managed pull policy grants exactly what the credential provider needs".into(),
@@ -270,6 +280,39 @@ fn evaluate_role(
 
 /// `: its statement X denies it, and the request leaves through NAT gateway nat-1 (...)` when an
 /// explicit deny was decided with the path's condition keys, else nothing.
+/// The repository's policy with a statement added that lets `principal` pull; `None` when the
+/// region is unknown or the recorded policy is not JSON (pulldoctor then leaves it to the user).
+fn repository_policy_change(cx: &Context, failure: &Failure, account: &str, repository: &str, principal: &str) -> Option<Change> {
+    let region = failure.image_ref.as_ref().and_then(|i| i.ecr.as_ref()).map(|e| e.region.clone())?;
+    let statement = serde_json::json!({
+        "Sid": "PulldoctorAllowPull",
+        "Effect": "Allow",
+        "Principal": {"AWS": principal},
+        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+    });
+    let existing = cx.model.repository_policies.get(&format!("{account}/{repository}"));
+    let policy = match existing {
+        Some(existing) => {
+            let mut document: serde_json::Value = serde_json::from_str(&existing.policy_text).ok()?;
+            match document.get_mut("Statement") {
+                Some(serde_json::Value::Array(statements)) => statements.push(statement),
+                Some(single) => *single = serde_json::Value::Array(vec![single.take(), statement]),
+                None => document["Statement"] = serde_json::Value::Array(vec![statement]),
+            }
+            document
+        }
+        None => serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}),
+    };
+    Some(Change::SetRepositoryPolicy {
+        registry: account.to_string(),
+        region,
+        repository: repository.to_string(),
+        policy: policy.to_string(),
+        previous: None,
+        replaced: false,
+    })
+}
+
 fn deciding_path(denied: &[&pulldoctor_iam::PullVerdict], path: Option<&PathRequest>) -> String {
     let Some(path) = path else { return String::new() };
     let statements: BTreeSet<&str> = denied

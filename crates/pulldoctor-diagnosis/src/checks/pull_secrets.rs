@@ -4,6 +4,7 @@ use pulldoctor_model::Code;
 use pulldoctor_model::{InputKind, RegistryCredential};
 
 use crate::affected::{Failure, is_network_class};
+use crate::change::Change;
 use crate::check::{Check, CheckInfo};
 use crate::context::{Context, Findings};
 use crate::credentials::{self, Reaching, host_matches, reaching};
@@ -99,14 +100,15 @@ fn new_secret_fix(failure: &Failure, registry: &str, ecr_region: Option<&str>) -
 }
 
 fn refresh_fix(namespace: &str, name: &str, registry: &str, region: &str) -> Fix {
-    let command = format!(
-        "kubectl create secret docker-registry {name} -n {namespace} --docker-server={registry} --docker-username=AWS --docker-password=\"$(aws ecr get-login-password --region {region})\" --dry-run=client -o yaml | kubectl apply -f -"
-    );
+    let change =
+        Change::RefreshPullSecret { namespace: namespace.into(), name: name.into(), registry: registry.into(), region: region.into() };
+    let mut refresh = mutating(change.command(), format!("replaces the token in {namespace}/{name}; it expires again in 12 hours"));
+    refresh.change = Some(change);
     Fix {
         options: vec![
             FixOption {
                 title: format!("Refresh {namespace}/{name} with a new ECR token"),
-                commands: vec![mutating(command, format!("replaces the token in {namespace}/{name}; it expires again in 12 hours"))],
+                commands: vec![refresh],
                 blast_radius: format!("pods in {namespace} that use {name}"),
                 preferred: false,
                 rationale: "fixes it for 12 hours".into(),

@@ -132,6 +132,9 @@ pub struct Command {
     pub safety: Safety,
     /// What it changes, in words.
     pub changes: String,
+    /// The same change as data, when every id in it is real: what `pulldoctor fix` carries out.
+    #[serde(skip)]
+    pub change: Option<crate::change::Change>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]

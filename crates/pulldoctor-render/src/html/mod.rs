@@ -363,7 +363,7 @@ fn gaps(out: &mut String, report: &Report) {
     for gap in &report.gaps {
         let _ = write!(out, "<li><strong>{}</strong>: {}", escape(&gap.what), escape(&gap.why));
         if let Some(c) = &gap.command {
-            command(out, &Command { command: c.clone(), safety: Safety::ReadOnly, changes: String::new() });
+            command(out, &Command { command: c.clone(), safety: Safety::ReadOnly, changes: String::new(), change: None });
         }
         let _ = writeln!(out, "</li>");
     }

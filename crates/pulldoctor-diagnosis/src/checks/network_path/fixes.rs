@@ -2,10 +2,11 @@
 //! must decide its fix), with the exact commands and real ids, what each changes, its blast radius
 //! and how to verify. Every mutating EC2 command is shown with `--dry-run` first.
 
-use pulldoctor_model::{Association, Code, Model, RouteState, RouteTarget, region_of_zone};
+use pulldoctor_model::{Association, Code, EndpointType, Model, RouteState, RouteTarget, region_of_zone};
 use pulldoctor_net::{Address, Blocker, PathResult, route};
 
-use crate::fix::{display, ec2, mutating, read_only, verify_pods};
+use crate::change::{Change, Destination};
+use crate::fix::{display, ec2, ec2_change, mutating, read_only, verify_pods};
 use crate::report::{Command, Fix, FixOption};
 
 /// What every builder reads: the blocker, the traced path it was seen on, and the ids the
@@ -79,7 +80,7 @@ pub fn network(model: &Model, blocker: &Blocker, path: &PathResult, affected_sub
 /// `route.no-route`, `route.blackhole`, `route.wrong-target`, `nat.unavailable`: a route (new, or replacing the bad one) to a working gateway, or an association with a table that already has one.
 fn route_out(site: &Site, fix: &mut Fix) {
     let Site { model, blocker, path, affected_subnets, table, vpc, .. } = site;
-    let destination = destination_flag(path.address.as_ref());
+    let destination = default_route(path.address.as_ref());
     let (mut radius, only_affected) = blast_radius(model, table, affected_subnets);
     if let Some(note) = blocker.fix_target.as_deref().and_then(|t| cross_zone_note(model, t, affected_subnets)) {
         radius.push_str(&note);
@@ -87,8 +88,11 @@ fn route_out(site: &Site, fix: &mut Fix) {
     let existing_route = blocker.code != Code::RouteNoRoute;
     match &blocker.fix_target {
         Some(target) => {
-            let verb = if existing_route { "replace-route" } else { "create-route" };
-            let args = format!("{verb} --route-table-id {table} {destination} {}", target_flag(target));
+            let change = if existing_route {
+                Change::ReplaceRoute { table: table.clone(), destination: destination.clone(), target: target.clone(), previous: None }
+            } else {
+                Change::CreateRoute { table: table.clone(), destination: destination.clone(), target: target.clone() }
+            };
             let changes = format!("{} the route in {table} so it sends registry traffic to {target}", if existing_route { "replaces" } else { "adds" });
             // An alternative for main-table subnets: associate them with a table that already works.
             let working_table = (path.association == Some(Association::Main))
@@ -97,7 +101,7 @@ fn route_out(site: &Site, fix: &mut Fix) {
             let prefer_route = only_affected || working_table.is_none();
             fix.options.push(FixOption {
                 title: format!("{} a route in {table} to {target}", if existing_route { "Replace" } else { "Add" }),
-                commands: ec2(&args, &changes),
+                commands: when_real(change, &changes),
                 blast_radius: radius.clone(),
                 preferred: prefer_route,
                 rationale: if only_affected {
@@ -111,7 +115,10 @@ fn route_out(site: &Site, fix: &mut Fix) {
             if let Some(working) = working_table {
                 let commands: Vec<Command> = affected_subnets
                     .iter()
-                    .flat_map(|subnet| ec2(&format!("associate-route-table --route-table-id {working} --subnet-id {subnet}"), &format!("makes {subnet} use {working} instead of the main table")))
+                    .flat_map(|subnet| {
+                        let change = Change::AssociateRouteTable { table: working.clone(), subnet: subnet.clone(), association: None };
+                        when_real(change, &format!("makes {subnet} use {working} instead of the main table"))
+                    })
                     .collect();
                 fix.options.push(FixOption {
                     title: format!("Associate the affected subnets with {working}, which already routes to {target}"),
@@ -129,7 +136,7 @@ fn route_out(site: &Site, fix: &mut Fix) {
         None => fix.options.push(FixOption {
             title: "Give the subnets a way out".into(),
             commands: vec![display(
-                format!("aws ec2 create-nat-gateway --subnet-id PUBLIC_SUBNET --allocation-id EIPALLOC   # then: aws ec2 create-route --route-table-id {table} {destination} --nat-gateway-id NAT"),
+                format!("aws ec2 create-nat-gateway --subnet-id PUBLIC_SUBNET --allocation-id EIPALLOC   # then: aws ec2 create-route --route-table-id {table} {} --nat-gateway-id NAT", destination.flag()),
                 format!("{vpc} has no usable NAT gateway or internet gateway: create one (or VPC endpoints for ECR and S3) first"),
             )],
             blast_radius: radius,
@@ -148,8 +155,8 @@ fn nat_internet_route(site: &Site, fix: &mut Fix) {
     let target = igw.clone().unwrap_or_else(|| "IGW".into());
     fix.options.push(FixOption {
         title: format!("Route the NAT gateway's subnet to the internet gateway {target}"),
-        commands: ec2(
-            &format!("create-route --route-table-id {nat_table} --destination-cidr-block 0.0.0.0/0 --gateway-id {target}"),
+        commands: when_real(
+            Change::CreateRoute { table: nat_table.clone(), destination: Destination::Cidr("0.0.0.0/0".into()), target: target.clone() },
             "adds the NAT subnet's default route",
         ),
         blast_radius: blast_radius(model, &nat_table, &[]).0,
@@ -164,8 +171,8 @@ fn attach_gateway(site: &Site, fix: &mut Fix) {
     let Site { vpc, first, .. } = site;
     fix.options.push(FixOption {
         title: format!("Attach {first} to {vpc}"),
-        commands: ec2(
-            &format!("attach-internet-gateway --internet-gateway-id {first} --vpc-id {vpc}"),
+        commands: when_real(
+            Change::AttachInternetGateway { gateway: first.clone(), vpc: vpc.clone() },
             "attaches the gateway; routes to it turn active again",
         ),
         blast_radius: format!("every subnet of {vpc} whose table routes to {first}"),
@@ -182,18 +189,17 @@ fn attach_gateway(site: &Site, fix: &mut Fix) {
 fn security_group_egress(site: &Site, fix: &mut Fix) {
     let Site { path, first, .. } = site;
     let peer = match path.address.as_ref() {
-        Some(Address::Set { label, .. }) if label.starts_with("pl-") => {
-            format!("PrefixListIds=[{{PrefixListId={label}}}]")
-        }
+        // Not the S3 prefix list alone even when this path is S3's: the cause covers every blocked
+        // pull, and the registry's own addresses are public ones that change.
         Some(Address::Known { ip }) if !path.host.as_deref().is_some_and(|host| host.contains("amazonaws.com")) => {
-            format!("IpRanges=[{{CidrIp={ip}/32}}]")
+            Destination::Cidr(format!("{ip}/32"))
         }
-        _ => "IpRanges=[{CidrIp=0.0.0.0/0}]".to_string(),
+        _ => Destination::Cidr("0.0.0.0/0".into()),
     };
     fix.options.push(FixOption {
         title: format!("Allow HTTPS egress from {first}"),
-        commands: ec2(
-            &format!("authorize-security-group-egress --group-id {first} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{peer}'"),
+        commands: when_real(
+            Change::SecurityGroupEgress { group: first.clone(), port: 443, peer, allow: true },
             "adds an egress rule for tcp 443",
         ),
         blast_radius: format!("every interface that uses {first}"),
@@ -206,18 +212,18 @@ fn security_group_egress(site: &Site, fix: &mut Fix) {
 fn network_acl_entry(site: &Site, fix: &mut Fix) {
     let Site { model, blocker, first, .. } = site;
     let acl = first.clone();
-    let (direction, ports) =
-        if blocker.code == Code::NaclEgressDenied { ("--egress", "From=443,To=443") } else { ("--ingress", "From=1024,To=65535") };
+    let egress = blocker.code == Code::NaclEgressDenied;
+    let (from, to) = if egress { (443, 443) } else { (1024, 65535) };
     let rule_number = model
         .network_acls
         .get(&acl)
-        .and_then(|a| a.entries.iter().filter(|e| e.egress == (direction == "--egress")).map(|e| e.rule_number).min())
+        .and_then(|a| a.entries.iter().filter(|e| e.egress == egress).map(|e| e.rule_number).min())
         .map(|n| (n - 1).max(1))
         .unwrap_or(90);
     fix.options.push(FixOption {
         title: format!("Allow the traffic in {acl} before the rule that denies it"),
-        commands: ec2(
-            &format!("create-network-acl-entry --network-acl-id {acl} {direction} --rule-number {rule_number} --protocol tcp --port-range {ports} --cidr-block 0.0.0.0/0 --rule-action allow"),
+        commands: when_real(
+            Change::CreateNetworkAclEntry { acl: acl.clone(), egress, rule_number, from, to, cidr: "0.0.0.0/0".into() },
             "adds an allow rule ahead of the deny (ACLs are stateless: both directions need a rule)",
         ),
         blast_radius: format!("every subnet associated with {acl}"),
@@ -226,38 +232,71 @@ fn network_acl_entry(site: &Site, fix: &mut Fix) {
     });
 }
 
-/// `endpoint.private-dns-disabled`: private DNS on the endpoint.
+/// `endpoint.private-dns-disabled`: private DNS on every ECR interface endpoint of the VPC that has
+/// it off (the registry and the API endpoint are both on a pull's path, so one is not enough).
 fn endpoint_private_dns(site: &Site, fix: &mut Fix) {
-    let Site { vpc, first, .. } = site;
+    let Site { model, vpc, first, .. } = site;
+    let mut endpoints: Vec<&str> = model
+        .vpc_endpoints
+        .values()
+        .filter(|e| {
+            e.vpc_id == *vpc && !e.private_dns_enabled && e.endpoint_type == EndpointType::Interface && e.service_name.contains(".ecr.")
+        })
+        .map(|e| e.id.as_str())
+        .collect();
+    if endpoints.is_empty() {
+        endpoints.push(first);
+    }
     fix.options.push(FixOption {
-        title: format!("Turn on private DNS for {first}"),
-        commands: ec2(
-            &format!("modify-vpc-endpoint --vpc-endpoint-id {first} --private-dns-enabled"),
-            "makes the service's public name resolve to the endpoint inside the VPC",
-        ),
+        title: format!("Turn on private DNS for {}", endpoints.join(", ")),
+        commands: endpoints
+            .iter()
+            .flat_map(|endpoint| {
+                when_real(
+                    Change::EndpointPrivateDns { endpoint: endpoint.to_string(), enabled: true },
+                    "makes the service's public name resolve to the endpoint inside the VPC",
+                )
+            })
+            .collect(),
         blast_radius: format!("every client in {vpc} that resolves the service's name"),
         preferred: true,
         rationale: "the endpoint exists; only name resolution bypasses it".into(),
     });
 }
 
-/// `endpoint.sg-denied`: admit tcp 443 from the nodes' subnet in the endpoint's group.
+/// `endpoint.sg-denied`: admit tcp 443 in the endpoint's group from every affected nodes' subnet
+/// (the cause covers them all; admitting one subnet leaves the others refused).
 fn endpoint_security_group(site: &Site, fix: &mut Fix) {
-    let Site { model, blocker, path, .. } = site;
+    let Site { model, blocker, path, affected_subnets, .. } = site;
     let group = blocker.resources.get(1).cloned().unwrap_or_else(|| "SG".into());
-    let cidr = path
-        .subnet_id
-        .as_ref()
-        .and_then(|s| model.subnets.get(s))
-        .and_then(|s| s.cidr)
+    let mut cidrs: Vec<String> = affected_subnets
+        .iter()
+        .chain(path.subnet_id.iter())
+        .filter_map(|s| model.subnets.get(s))
+        .filter_map(|s| s.cidr)
         .map(|c| c.to_string())
-        .unwrap_or_else(|| "NODE_CIDR".into());
+        .collect();
+    cidrs.sort();
+    cidrs.dedup();
+    let commands = if cidrs.is_empty() {
+        ec2(
+            &format!("authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 --cidr NODE_CIDR"),
+            "lets the nodes' subnet reach the endpoint",
+        )
+    } else {
+        cidrs
+            .iter()
+            .flat_map(|cidr| {
+                when_real(
+                    Change::SecurityGroupIngress { group: group.clone(), port: 443, cidr: cidr.clone(), allow: true },
+                    &format!("lets the nodes' subnet {cidr} reach the endpoint"),
+                )
+            })
+            .collect()
+    };
     fix.options.push(FixOption {
         title: format!("Admit HTTPS from the nodes in {group}"),
-        commands: ec2(
-            &format!("authorize-security-group-ingress --group-id {group} --protocol tcp --port 443 --cidr {cidr}"),
-            "lets the nodes' subnet reach the endpoint",
-        ),
+        commands,
         blast_radius: format!("every endpoint or interface that uses {group}"),
         preferred: true,
         rationale: "interface endpoints accept only what their security groups admit".into(),
@@ -267,16 +306,19 @@ fn endpoint_security_group(site: &Site, fix: &mut Fix) {
 /// `endpoint.s3-unreachable`: the S3 gateway endpoint on the nodes' route table.
 fn s3_gateway_endpoint(site: &Site, fix: &mut Fix) {
     let Site { model, affected_subnets, table, vpc, first, region, .. } = site;
-    let command = if first.starts_with("vpce-") {
-        format!("modify-vpc-endpoint --vpc-endpoint-id {first} --add-route-table-ids {table}")
+    let change = if first.starts_with("vpce-") {
+        Change::EndpointRouteTable { endpoint: first.clone(), table: table.clone(), add: true }
     } else {
-        format!(
-            "create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{region}.s3 --route-table-ids {table}"
-        )
+        Change::CreateGatewayEndpoint {
+            vpc: vpc.clone(),
+            service: format!("com.amazonaws.{region}.s3"),
+            table: table.clone(),
+            endpoint: None,
+        }
     };
     fix.options.push(FixOption {
         title: format!("Route S3 through a gateway endpoint on {table}"),
-        commands: ec2(&command, "adds the S3 prefix-list route to the table"),
+        commands: when_real(change, "adds the S3 prefix-list route to the table"),
         blast_radius: blast_radius(model, table, affected_subnets).0,
         preferred: true,
         rationale: "ECR serves image layers from S3; without internet egress only a gateway endpoint reaches it".into(),
@@ -294,8 +336,13 @@ fn create_endpoints(site: &Site, fix: &mut Fix) {
             &format!("creates the {service} interface endpoint"),
         ));
     }
-    commands.extend(ec2(
-        &format!("create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name com.amazonaws.{region}.s3 --route-table-ids {table}"),
+    commands.extend(when_real(
+        Change::CreateGatewayEndpoint {
+            vpc: vpc.clone(),
+            service: format!("com.amazonaws.{region}.s3"),
+            table: table.clone(),
+            endpoint: None,
+        },
         "creates the S3 gateway endpoint for layers",
     ));
     fix.options.push(FixOption {
@@ -333,10 +380,12 @@ fn vpc_dns_support(site: &Site, fix: &mut Fix) {
     let Site { first, .. } = site;
     fix.options.push(FixOption {
         title: format!("Turn the VPC resolver back on for {first}"),
-        commands: vec![mutating(
-            format!("aws ec2 modify-vpc-attribute --vpc-id {first} --enable-dns-support '{{\"Value\":true}}'"),
-            "re-enables the Amazon-provided DNS server",
-        )],
+        commands: {
+            let change = Change::VpcDnsSupport { vpc: first.clone(), enabled: true };
+            let mut command = mutating(format!("aws ec2 {}", change.aws_cli()), "re-enables the Amazon-provided DNS server");
+            command.change = is_real(&change).then_some(change);
+            vec![command]
+        },
         blast_radius: format!("every instance in {first}"),
         preferred: true,
         rationale: "nodes resolve registry names through the VPC resolver unless DHCP options name other servers".into(),
@@ -358,21 +407,22 @@ fn beyond_the_vpc(site: &Site, fix: &mut Fix) {
     });
 }
 
-fn target_flag(target: &str) -> String {
-    if target.starts_with("nat-") {
-        format!("--nat-gateway-id {target}")
-    } else if target.starts_with("tgw-") {
-        format!("--transit-gateway-id {target}")
-    } else {
-        format!("--gateway-id {target}")
-    }
+/// The `aws ec2` pair for `change`, which pulldoctor may also make itself only when every id in it
+/// is real (a placeholder such as `IGW` or `RTB` leaves it to the user).
+fn when_real(change: Change, changes: &str) -> Vec<Command> {
+    if is_real(&change) { ec2_change(change, changes) } else { ec2(&change.aws_cli(), changes) }
+}
+
+/// Every id is AWS's, not a placeholder written in capitals.
+fn is_real(change: &Change) -> bool {
+    change.resources().iter().all(|id| id.contains('-') && !id.chars().any(|c| c.is_ascii_uppercase()))
 }
 
 /// A default route: the gateway should carry everything that leaves the VPC, not one address.
-fn destination_flag(address: Option<&Address>) -> String {
+fn default_route(address: Option<&Address>) -> Destination {
     match address {
-        Some(address) if pulldoctor_net::address::is_v6(address) => "--destination-ipv6-cidr-block ::/0".to_string(),
-        _ => "--destination-cidr-block 0.0.0.0/0".to_string(),
+        Some(address) if pulldoctor_net::address::is_v6(address) => Destination::Ipv6Cidr("::/0".into()),
+        _ => Destination::Cidr("0.0.0.0/0".into()),
     }
 }
 
