@@ -202,7 +202,64 @@ impl Cluster {
         collected
     }
 
-    /// Create a core/v1 Event (the agent's notice on a node); the only write pulldoctor makes.
+    /// Delete one pod so its controller recreates it (`pulldoctor fix --restart-failing`; the
+    /// caller makes sure a controller owns it).
+    pub async fn delete_pod(&self, namespace: &str, name: &str) -> Result<(), Failed> {
+        let api = Api::<Pod>::namespaced(self.client.clone(), namespace);
+        api.delete(name, &kube::api::DeleteParams::default()).await.map(|_| ()).map_err(|e| failed("delete pods", &e))
+    }
+
+    /// The registry hosts a docker-config secret holds credentials for (never the credentials).
+    pub async fn secret_registries(&self, namespace: &str, name: &str) -> Result<Vec<String>, Failed> {
+        let api = Api::<Secret>::namespaced(self.client.clone(), namespace);
+        let secret = api.get(name).await.map_err(|e| failed("get secrets", &e))?;
+        let (_, config) = docker_config_of(&secret).ok_or_else(|| Failed {
+            call: "get secrets".into(),
+            denied: false,
+            message: format!("{namespace}/{name} is not a docker-config secret (.dockerconfigjson or .dockercfg)"),
+            detail: None,
+        })?;
+        let auths = config.get("auths").unwrap_or(&config);
+        Ok(auths.as_object().map(|a| a.keys().cloned().collect()).unwrap_or_default())
+    }
+
+    /// Put `username`/`password` for `registry` into the docker-config secret `namespace/name`
+    /// (its other registries kept), with `update secrets`. The credentials go only to the API.
+    pub async fn write_registry_credentials(
+        &self,
+        namespace: &str,
+        name: &str,
+        registry: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<(), Failed> {
+        use base64::Engine as _;
+        let api = Api::<Secret>::namespaced(self.client.clone(), namespace);
+        let mut secret = api.get(name).await.map_err(|e| failed("get secrets", &e))?;
+        let (key, mut config) = docker_config_of(&secret).ok_or_else(|| Failed {
+            call: "get secrets".into(),
+            denied: false,
+            message: format!("{namespace}/{name} is not a docker-config secret (.dockerconfigjson or .dockercfg)"),
+            detail: None,
+        })?;
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+        let entry = json!({"username": username, "password": password, "auth": auth});
+        if key == ".dockerconfigjson" {
+            config["auths"][registry] = entry;
+        } else {
+            config[registry] = entry;
+        }
+        let bytes = serde_json::to_vec(&config).map_err(|e| Failed {
+            call: "update secrets".into(),
+            denied: false,
+            message: e.to_string(),
+            detail: None,
+        })?;
+        secret.data.get_or_insert_with(Default::default).insert(key, k8s_openapi::ByteString(bytes));
+        api.replace(name, &kube::api::PostParams::default(), &secret).await.map(|_| ()).map_err(|e| failed("update secrets", &e))
+    }
+
+    /// Create a core/v1 Event (the agent's notice on a node).
     pub async fn create_event(&self, namespace: &str, event: &Value) -> Result<(), Failed> {
         let event: Event = serde_json::from_value(event.clone()).map_err(|e| Failed {
             call: "create events".into(),
@@ -267,4 +324,12 @@ mod tests {
         assert_eq!(pulldoctor_bundle::ecr_token_expiry(ecr).unwrap().timestamp(), 1756156440);
         assert_eq!(value["auths"]["quay.io"]["username"], "bot");
     }
+}
+
+/// The docker config a secret holds: its data key and the parsed JSON.
+fn docker_config_of(secret: &Secret) -> Option<(String, Value)> {
+    let data = secret.data.as_ref()?;
+    [".dockerconfigjson", ".dockercfg"]
+        .iter()
+        .find_map(|key| data.get(*key).and_then(|bytes| serde_json::from_slice(&bytes.0).ok()).map(|config| (key.to_string(), config)))
 }

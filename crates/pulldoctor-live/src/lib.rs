@@ -13,10 +13,12 @@
 //! cluster; this crate only carries it out.
 
 mod aws;
+mod fix;
 mod kube;
 mod probe_pods;
 
 pub use aws::{AwsOptions, CONCURRENT_CALLS, Repository, collect_aws};
+pub use fix::{Checked, Fixer, Look};
 pub use kube::{Cluster, KubeOptions, redact_docker_config};
 pub use probe_pods::{PodEnd, PodRun, ProbePod, Upload};
 

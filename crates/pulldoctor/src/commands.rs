@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Drift(args) => crate::watch::drift(args),
         Command::Alarms(args) => crate::watch::alarms(args),
         Command::Agent(args) => crate::agent::agent(args),
+        Command::Fix(args) => crate::fix::fix(args),
         Command::Schema => {
             emit(&(serde_json::to_string_pretty(&pulldoctor_diagnosis::report::schema())? + "\n"))?;
             Ok(ExitCode::SUCCESS)

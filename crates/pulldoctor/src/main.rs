@@ -11,6 +11,8 @@ mod commands;
 #[cfg_attr(not(feature = "live"), allow(dead_code))]
 mod elf;
 #[cfg(feature = "live")]
+mod fix;
+#[cfg(feature = "live")]
 mod live;
 mod probe;
 #[cfg(feature = "live")]
@@ -19,6 +21,13 @@ mod probe_text;
 mod shared;
 mod tui;
 mod watch;
+#[cfg(not(feature = "live"))]
+mod fix {
+    //! A fix is made live: without live collection there is none.
+    pub fn fix(_: crate::cli::FixArgs) -> anyhow::Result<std::process::ExitCode> {
+        anyhow::bail!("fix reads and changes the cluster's AWS account live: build pulldoctor with `--features live`")
+    }
+}
 #[cfg(not(feature = "live"))]
 mod agent {
     //! The agent reads the cluster and AWS live: without live collection there is none.

@@ -66,7 +66,7 @@ pub struct AwsOptions {
 /// A failed AWS call in the user's terms: AWS's own error code and message when AWS answered
 /// with one; otherwise what happened (no connection, no answer in time, an answer that is not the
 /// AWS API's, with its HTTP status), and the SDK's own error kept as `detail` for `--verbose`.
-fn failure<E: ProvideErrorMetadata + std::error::Error + 'static>(call: &str, error: &SdkError<E, HttpResponse>) -> Failed {
+pub(crate) fn failure<E: ProvideErrorMetadata + std::error::Error + 'static>(call: &str, error: &SdkError<E, HttpResponse>) -> Failed {
     let code = error.code().unwrap_or("");
     let denied = matches!(code, "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "UnauthorizedException");
     let chain = aws_smithy_types::error::display::DisplayErrorContext(error).to_string();
@@ -183,22 +183,27 @@ fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder().name(name).set_values(Some(values.to_vec())).build()
 }
 
-/// Collect the AWS side of a bundle.
-pub async fn collect_aws(options: &AwsOptions, progress: &dyn Progress) -> Collected {
-    // Bounded waits: at 3 a.m. a hung endpoint must become a gap, not a silent terminal.
+/// The SDK's configuration: the standard chain, `profile` and `region` when given, adaptive
+/// retries and bounded waits (at 3 a.m. a hung endpoint must become a gap, not a silent terminal).
+pub(crate) async fn sdk_config(profile: Option<&str>, region: Option<&str>) -> aws_config::SdkConfig {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(5))
         .operation_attempt_timeout(Duration::from_secs(30))
         .operation_timeout(Duration::from_secs(120))
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::adaptive()).timeout_config(timeouts);
-    if let Some(profile) = &options.profile {
+    if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
-    if let Some(region) = &options.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_string()));
     }
-    let config = loader.load().await;
+    loader.load().await
+}
+
+/// Collect the AWS side of a bundle.
+pub async fn collect_aws(options: &AwsOptions, progress: &dyn Progress) -> Collected {
+    let config = sdk_config(options.profile.as_deref(), options.region.as_deref()).await;
     if config.region().is_none() {
         return Collected {
             files: Vec::new(),

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod fix;
 mod watch;
+pub use fix::*;
 pub use watch::*;
 
 const COLLECT_HELP: &str = "\
@@ -71,6 +73,9 @@ pub enum Command {
     /// Generate AWS alarms: an EventBridge rule for changes to the pull path, VPC flow logs, a query
     #[command(after_help = ALARMS_HELP)]
     Alarms(AlarmsArgs),
+    /// Carry out a cause's fix (dry-run first, asks before acting), record it, and prove it worked
+    #[command(after_help = FIX_HELP)]
+    Fix(FixArgs),
     /// Run in the cluster: re-trace every path on an interval, probe, diagnose, export metrics
     #[command(after_help = AGENT_HELP)]
     Agent(AgentArgs),
