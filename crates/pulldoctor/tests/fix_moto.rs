@@ -31,6 +31,7 @@ const LEFT_TO_USER: &[(&str, &str)] = &[
     ("net-endpoint-missing", "the interface endpoints need a security group chosen by a person"),
     ("net-endpoint-policy-denied", "the endpoint policy is a document a person writes"),
     ("net-path-leaves-scope-tgw", "the path leaves the VPC: only read-only commands"),
+    ("access-ecr-policy-source-vpce", "the policy's condition needs a new interface endpoint and an edited policy"),
     ("net-nat-unavailable", "no working gateway to route to: a new NAT gateway needs a public subnet and an Elastic IP chosen by a person"),
     ("net-peering-no-egress", "no working gateway to route to, as net-nat-unavailable"),
 ];
@@ -41,6 +42,17 @@ const MOTO_DOES_NOT_KEEP: &[(&str, &str)] = &[
     ("net-endpoint-s3-unreachable", "moto's ModifyVpcEndpoint ignores AddRouteTableIds: the gateway endpoint keeps its route tables"),
 ];
 
+/// The access scenarios with a fix pulldoctor makes or must refuse (the others' fixes are
+/// kubectl or cluster configuration a person decides: a new secret's credentials, a proxy list).
+const ACCESS: &[&str] = &["access-iam-ecr-denied", "access-ecr-repository-policy-denied", "access-ecr-policy-source-vpce"];
+
+/// Scenarios where fix must refuse: (scenario, what standard error says, why).
+const REFUSED: &[(&str, &str, &str)] = &[(
+    "access-ecr-repository-policy-denied",
+    "another account's registry",
+    "the repository is in account 444455556666: its policy is that account's to change",
+)];
+
 const CLEARED: &[&str] = &["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "KUBECONFIG", "PULLDOCTOR_AWS_CLI"];
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -48,9 +60,10 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn generator(args: &[&str]) -> Command {
+/// The scenario generator under fixtures/gen: `net` or `access`.
+fn generator(which: &str, args: &[&str]) -> Command {
     let mut command = Command::new("python3");
-    command.arg(repo().join("fixtures/gen/net/generate.py")).args(args).current_dir(repo());
+    command.arg(repo().join("fixtures/gen").join(which).join("generate.py")).args(args).current_dir(repo());
     for name in CLEARED {
         command.env_remove(name);
     }
@@ -85,8 +98,8 @@ fn run(command: &mut Command) -> (Option<i32>, String, String) {
     (status.and_then(|s| s.code()), stdout.join().unwrap(), stderr.join().unwrap())
 }
 
-fn lines(flag: &str) -> Vec<String> {
-    let (code, stdout, stderr) = run(&mut generator(&[flag]));
+fn lines(which: &str, flag: &str) -> Vec<String> {
+    let (code, stdout, stderr) = run(&mut generator(which, &[flag]));
     assert_eq!(code, Some(0), "generate.py {flag}: {stderr}");
     stdout.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
 }
@@ -96,14 +109,14 @@ fn causes(report: &Value) -> Vec<String> {
 }
 
 /// One scenario; everything wrong with it (empty: all is well).
-fn scenario(moto: &Moto, name: &str) -> Vec<String> {
+fn scenario(which: &str, moto: &Moto, name: &str) -> Vec<String> {
     let root = tempfile::tempdir().unwrap();
     let generated = root.path().join("generated");
-    let (code, _, stderr) = run(&mut generator(&["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", name]));
+    let (code, _, stderr) = run(&mut generator(which, &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", name]));
     if code != Some(0) {
         return vec![format!("the generator's live mode failed:\n{stderr}")];
     }
-    let port = common::serve(common::objects_in(&generated.join("k8s")));
+    let (port, _) = common::serve_writable(common::objects_in(&generated.join("k8s")));
     let kubeconfig = common::kubeconfig(root.path(), port);
     let mut seen = String::new();
     let mut pulldoctor = |args: &[&str]| {
@@ -145,6 +158,12 @@ fn scenario(moto: &Moto, name: &str) -> Vec<String> {
     let fault = before[0].clone();
     let record = root.path().join("fix.json");
     let (code, stdout, stderr) = pulldoctor(&["fix", "--yes", "--record", record.to_str().unwrap()]);
+    if let Some((_, expected, why)) = REFUSED.iter().find(|(s, _, _)| *s == name) {
+        if code != Some(2) || !stderr.contains(expected) || record.exists() {
+            problems.push(format!("fix must refuse ({why}): exit {code:?}, record written {}:\n{stdout}\n{stderr}", record.exists()));
+        }
+        return problems;
+    }
     let left = LEFT_TO_USER.iter().find(|(s, _)| *s == name);
     if stdout.contains("does not make this change itself") || stdout.contains("changes nothing pulldoctor can make") {
         if left.is_none() {
@@ -204,14 +223,18 @@ fn scenario(moto: &Moto, name: &str) -> Vec<String> {
     problems
 }
 
-fn group(index: usize, groups: usize) {
-    let names = lines("--list");
+fn moto_for(which: &str) -> Moto {
     let env: Vec<(String, String)> =
-        lines("--moto-env").iter().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let moto = common::start_moto(&env);
+        lines(which, "--moto-env").iter().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    common::start_moto(&env)
+}
+
+fn group(index: usize, groups: usize) {
+    let names = lines("net", "--list");
+    let moto = moto_for("net");
     let mut failures = Vec::new();
     for name in names.iter().enumerate().filter(|(i, _)| i % groups == index).map(|(_, n)| n) {
-        let problems = scenario(&moto, name);
+        let problems = scenario("net", &moto, name);
         if !problems.is_empty() {
             failures.push(format!("{name}:\n  {}", problems.join("\n  ")));
         }
@@ -232,4 +255,106 @@ fn net_fixes_2() {
 #[test]
 fn net_fixes_3() {
     group(2, 3);
+}
+
+#[test]
+fn access_fixes() {
+    let moto = moto_for("access");
+    let failures: Vec<String> = ACCESS
+        .iter()
+        .filter_map(|name| {
+            let problems = scenario("access", &moto, name);
+            (!problems.is_empty()).then(|| format!("{name}:\n  {}", problems.join("\n  ")))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// access-pullsecret-expired with `--option 1` (the 12-hour refresh; the preferred option, a
+/// credential provider, is a person's to configure): a new ECR token from moto is written into
+/// the secret through the API (a PUT the stand-in keeps), no token byte is printed or recorded,
+/// and the record says there is no undo (the old token had expired).
+#[test]
+fn the_pull_secret_refresh_writes_the_secret_and_prints_no_token() {
+    let moto = moto_for("access");
+    let root = tempfile::tempdir().unwrap();
+    let generated = root.path().join("generated");
+    let name = "access-pullsecret-expired";
+    let (code, _, stderr) = run(&mut generator("access", &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", name]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let (port, shared) = common::serve_writable(common::objects_in(&generated.join("k8s")));
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let secret_before: Vec<Value> = shared.lock().unwrap().0.iter().filter(|o| o["kind"] == "Secret").cloned().collect();
+    let record = root.path().join("refresh.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
+    command
+        .args(["fix", "--cause", "pullsecret.expired", "--option", "1", "--yes", "--record", record.to_str().unwrap()])
+        .current_dir(root.path());
+    for name in CLEARED {
+        command.env_remove(name);
+    }
+    command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", &moto.url).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1");
+    let (code, stdout, stderr) = run(&mut command);
+    assert!(stdout.contains("made: ecr:GetAuthorizationToken"), "exit {code:?}\n{stdout}\n{stderr}");
+    let (objects, writes) = shared.lock().unwrap().clone();
+    assert_eq!(writes.iter().filter(|w| w.starts_with("PUT ") && w.contains("/secrets/")).count(), 1, "{writes:?}");
+    let written = objects.iter().find(|o| o["kind"] == "Secret" && !secret_before.contains(o)).expect("a secret changed");
+    use base64::Engine as _;
+    let data = written["data"][".dockerconfigjson"].as_str().or(written["data"][".dockercfg"].as_str()).expect("docker config data");
+    let config: Value = serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(data).unwrap()).unwrap();
+    let auths = config.get("auths").unwrap_or(&config);
+    let entry = auths.as_object().unwrap().values().find(|e| e["username"] == "AWS").expect("an AWS entry");
+    let password = entry["password"].as_str().unwrap();
+    assert!(!password.is_empty());
+    let text = std::fs::read_to_string(&record).unwrap();
+    for (what, shown) in [("standard output", &stdout), ("standard error", &stderr), ("the record", &text)] {
+        assert!(!shown.contains(password), "the token's password appears in {what}");
+        assert!(!shown.contains(entry["auth"].as_str().unwrap()), "the token's auth appears in {what}");
+    }
+    let record: Value = serde_json::from_str(&text).unwrap();
+    assert!(record["PulldoctorFix"]["changes"][0].get("undo").is_none(), "a refresh has no undo: {record}");
+}
+
+/// The seed incident, live: one `fix --yes --restart-failing` turns route.no-route into a healthy
+/// diagnosis, prints the verification, and deletes the failing pods a ReplicaSet owns so they
+/// pull again now, never the bare `ecr-pull-test` pod.
+#[test]
+fn the_seed_incident_is_fixed_with_one_command() {
+    let moto = moto_for("seed");
+    let root = tempfile::tempdir().unwrap();
+    let generated = root.path().join("generated");
+    let (code, _, stderr) =
+        run(&mut generator("seed", &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", "rosa-ecr-main-route-table"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let (port, shared) = common::serve_writable(common::objects_in(&generated.join("k8s")));
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let pulldoctor = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
+        command.args(args).current_dir(root.path());
+        for name in CLEARED {
+            command.env_remove(name);
+        }
+        command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", &moto.url).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1");
+        run(&mut command)
+    };
+    let (_, stdout, stderr) = pulldoctor(&["fix", "--dry-run"]);
+    assert!(stdout.contains("cause: route.no-route") && stdout.contains("dry run: nothing was changed"), "{stdout}\n{stderr}");
+    // In a pipe, without --yes: refused, nothing changed.
+    let (code, _, stderr) = pulldoctor(&["fix"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("standard input is not a terminal"), "{stderr}");
+    let (code, stdout, stderr) = pulldoctor(&["fix", "--yes", "--restart-failing", "--record", "seed.json"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("verifying: collecting and diagnosing again") && stdout.contains("\nfixed: route.no-route is gone"),
+        "{stdout}"
+    );
+    let writes = shared.lock().unwrap().1.clone();
+    let deleted: Vec<&str> = writes.iter().filter_map(|w| w.strip_prefix("DELETE /api/v1/namespaces/")).collect();
+    assert!(!deleted.is_empty() && deleted.iter().all(|d| d.contains("/pods/")), "{writes:?}\n{stdout}");
+    assert!(!deleted.iter().any(|d| d.ends_with("/ecr-pull-test")), "a bare pod was deleted: {deleted:?}");
+    assert!(stdout.contains("not restarted (no Deployment, StatefulSet or DaemonSet owns it): cf-dev/ecr-pull-test"), "{stdout}");
+    let (_, stdout, _) = pulldoctor(&["diagnose", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(causes(&report).is_empty(), "after the fix: {:?}", causes(&report));
 }

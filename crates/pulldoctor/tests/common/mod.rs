@@ -267,6 +267,58 @@ pub fn serve_recording_events(objects: Vec<Value>) -> (u16, std::sync::Arc<std::
     (port, posted)
 }
 
+/// Objects a stand-in serves and may change, and every write request it took (method and path).
+pub type Shared = std::sync::Arc<std::sync::Mutex<(Vec<Value>, Vec<String>)>>;
+
+/// Like [`serve`], over objects that writes change, as the API server does: `PUT .../secrets/NAME`
+/// replaces the secret, `DELETE .../pods/NAME` removes the pod. Each write is also recorded.
+pub fn serve_writable(objects: Vec<Value>) -> (u16, Shared) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let shared: Shared = std::sync::Arc::new(std::sync::Mutex::new((objects, Vec::new())));
+    let state = shared.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let Some(request) = read_request(&mut BufReader::new(stream.try_clone().unwrap())) else {
+                continue;
+            };
+            let path = request.target.split('?').next().unwrap_or_default().to_string();
+            let parts: Vec<String> = path.trim_matches('/').split('/').map(str::to_string).collect();
+            let mut guard = state.lock().unwrap();
+            let (objects, writes) = &mut *guard;
+            let named = |o: &Value, kind: &str, namespace: &str, name: &str| {
+                o["kind"] == kind && o["metadata"]["namespace"] == namespace && o["metadata"]["name"] == name
+            };
+            let (status, body) = match (request.method.as_str(), parts.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
+                ("PUT", ["api", "v1", "namespaces", namespace, "secrets", name]) => {
+                    writes.push(format!("PUT {path}"));
+                    let mut secret: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                    secret["kind"] = json!("Secret");
+                    secret["apiVersion"] = json!("v1");
+                    match objects.iter_mut().find(|o| named(o, "Secret", namespace, name)) {
+                        Some(old) => {
+                            *old = secret.clone();
+                            (200, secret)
+                        }
+                        None => not_found(),
+                    }
+                }
+                ("DELETE", ["api", "v1", "namespaces", namespace, "pods", name]) => {
+                    writes.push(format!("DELETE {path}"));
+                    match objects.iter().position(|o| named(o, "Pod", namespace, name)) {
+                        Some(at) => (200, objects.remove(at)),
+                        None => not_found(),
+                    }
+                }
+                _ => respond(objects, &request.target),
+            };
+            drop(guard);
+            reply(&mut { stream }, status, &body);
+        }
+    });
+    (port, shared)
+}
+
 /// One JSON answer of the stand-in API server, then the connection closes.
 pub(crate) fn reply(stream: &mut std::net::TcpStream, status: u16, body: &Value) {
     let body = body.to_string();
