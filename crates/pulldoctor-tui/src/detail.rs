@@ -381,7 +381,11 @@ fn plan(report: &Report, b: &mut Builder) {
         return;
     }
     let dim = b.theme.dim();
-    b.text("In the order of the causes. y copies the selected command; x would apply it (comes with `pulldoctor fix`).", 0, dim);
+    b.text(
+        "In the order of the causes. y copies the selected command; x applies it with `pulldoctor fix` (plan, confirm, verify).",
+        0,
+        dim,
+    );
     for (i, cause) in report.causes.iter().enumerate() {
         b.blank();
         let style = if cause.timing == Timing::Now { b.theme.bad() } else { b.theme.warn() };

@@ -27,7 +27,7 @@ pub struct Options {
     pub color: bool,
     /// Clicks and the wheel (off: the terminal's own selection works instead).
     pub mouse: bool,
-    /// The seam for `x`: `None` until `pulldoctor fix` exists.
+    /// What `x` runs (`pulldoctor fix` in a live build); `None`: `x` says it needs a live build.
     pub apply: Option<Box<dyn ApplyFix>>,
 }
 

@@ -39,9 +39,10 @@ pub trait Source: Send + Sync {
     fn load(&self, progress: &dyn Progress) -> Result<Loaded, String>;
 }
 
-/// The seam for applying a fix from the TUI. Applying (dry-run first, confirm, then watch the
-/// verification) belongs to `pulldoctor fix`, which is not built yet: until a binary passes an
-/// implementation in [`crate::Options::apply`], `x` says so and the commands stay copyable (`y`).
+/// The seam for applying a fix from the TUI: the binary passes `pulldoctor fix` here (live
+/// builds). `x` leaves the troubleshooter's screen, the fix shows its plan, asks, acts and
+/// verifies on the ordinary screen, and the troubleshooter comes back and collects again.
+/// Without an implementation (an offline build) `x` says so and the commands stay copyable (`y`).
 pub trait ApplyFix: Send {
     /// Apply one option of a cause's fix; the text says what happened.
     fn apply(&self, cause: &Cause, option: &FixOption) -> Result<String, String>;

@@ -134,9 +134,28 @@ fn event_loop(source: Arc<dyn Source>, mut options: Options) -> Result<(), Error
                 let chosen = report.and_then(|r| r.causes.get(cause)).and_then(|c| c.fix.options.get(option).map(|o| (c, o)));
                 app.status = Some(match (&mut options.apply, chosen) {
                     (Some(apply), Some((cause, option))) => {
-                        apply.apply(cause, option).unwrap_or_else(|error| format!("not applied: {error}"))
+                        // `pulldoctor fix` shows its plan and asks on the ordinary screen; then
+                        // the troubleshooter comes back and collects again to show the result.
+                        restore();
+                        let text = apply.apply(cause, option).unwrap_or_else(|error| format!("not applied: {error}"));
+                        print!("\r\n{text}\r\npress Enter to return to the troubleshooter ");
+                        let _ = std::io::stdout().flush();
+                        let _ = std::io::stdin().read_line(&mut String::new());
+                        enable_raw_mode().map_err(Error::Terminal)?;
+                        let entered = if options.mouse {
+                            execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+                        } else {
+                            execute!(std::io::stdout(), EnterAlternateScreen)
+                        };
+                        entered.map_err(Error::Terminal)?;
+                        terminal.clear().map_err(Error::Terminal)?;
+                        if app.loading.is_none() {
+                            app.loading = Some(crate::app::Loading::default());
+                            start_load(source.clone(), sender.clone());
+                        }
+                        text
                     }
-                    (None, _) => "applying from here comes with `pulldoctor fix` (not in this build): y copies the command".to_string(),
+                    (None, _) => "applying needs live access: build with --features live; y copies the command".to_string(),
                     (_, None) => "no such fix".to_string(),
                 });
             }

@@ -18,7 +18,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "the fix plan of the selected cause (or the top one)"),
     ("c", "the evidence chain of the selected cause"),
     ("y", "copy the selected command (OSC 52)"),
-    ("x", "apply the selected fix (comes with `pulldoctor fix`)"),
+    ("x", "apply the selected fix (`pulldoctor fix`: plan, confirm, verify)"),
     ("/  n  N", "search every pane; next, previous match"),
     ("PgUp PgDn  g G", "page, first, last"),
     ("r", "collect again (live) or read the bundle again"),

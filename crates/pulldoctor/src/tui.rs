@@ -132,6 +132,49 @@ fn live_source(_: TuiArgs) -> Result<Arc<dyn Source>> {
     )
 }
 
+/// `x` in the troubleshooter: `pulldoctor fix` for the selected cause and option, against the
+/// same cluster and account (and the bundle, whose plan the live state must match).
+#[cfg(feature = "live")]
+struct FixHere {
+    from: crate::cli::BundleOrLive,
+}
+
+#[cfg(feature = "live")]
+impl pulldoctor_tui::ApplyFix for FixHere {
+    fn apply(
+        &self,
+        cause: &pulldoctor_diagnosis::report::Cause,
+        option: &pulldoctor_diagnosis::report::FixOption,
+    ) -> Result<String, String> {
+        let number = cause.fix.options.iter().position(|o| o.title == option.title).map(|i| i + 1);
+        let args = crate::cli::FixArgs {
+            from: self.from.clone(),
+            cause: cause.code.as_str().to_string(),
+            option: number,
+            yes: false,
+            dry_run: false,
+            record: None,
+            undo: None,
+            restart_failing: false,
+        };
+        match crate::fix::fix(args) {
+            Ok(code) if code == ExitCode::SUCCESS => Ok(format!("pulldoctor fix {}: done (see above); collecting again", cause.code)),
+            Ok(_) => Ok(format!("pulldoctor fix {}: not fixed or not made (see above)", cause.code)),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "live")]
+fn fix_here(args: &TuiArgs) -> Option<Box<dyn pulldoctor_tui::ApplyFix>> {
+    Some(Box::new(FixHere { from: args.from.clone() }))
+}
+
+#[cfg(not(feature = "live"))]
+fn fix_here(_: &TuiArgs) -> Option<Box<dyn pulldoctor_tui::ApplyFix>> {
+    None
+}
+
 pub fn tui(args: TuiArgs) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(anyhow!(pulldoctor_tui::Error::NotATerminal));
@@ -141,7 +184,7 @@ pub fn tui(args: TuiArgs) -> Result<ExitCode> {
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let options = pulldoctor_tui::Options { color, mouse: !args.no_mouse, apply: None };
+    let options = pulldoctor_tui::Options { color, mouse: !args.no_mouse, apply: fix_here(&args) };
     let source: Arc<dyn Source> = if args.from.bundles.is_empty() {
         live_source(args)?
     } else {

@@ -24,7 +24,11 @@ fn from_the_failing_pod_to_the_fix_in_a_real_terminal() {
     std::fs::create_dir(work.path().join("examples")).unwrap();
     std::os::unix::fs::symlink(root().join("examples/rosa-ecr-main-route-table"), work.path().join("examples/rosa-ecr-main-route-table"))
         .unwrap();
-    let command = format!("TERM=xterm-256color {} tui examples/rosa-ecr-main-route-table", env!("CARGO_BIN_EXE_pulldoctor"));
+    // No cluster and no AWS reachable (x runs `pulldoctor fix`, which reads them live first).
+    let command = format!(
+        "TERM=xterm-256color KUBECONFIG=/nonexistent AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_ENDPOINT_URL=http://127.0.0.1:9 {} tui examples/rosa-ecr-main-route-table",
+        env!("CARGO_BIN_EXE_pulldoctor")
+    );
     let tmux = Tmux::start(&command, 120, 40, work.path());
 
     // A new user sees the layers and the failing pods with their real errors.
@@ -53,9 +57,13 @@ fn from_the_failing_pod_to_the_fix_in_a_real_terminal() {
     // y copies the selected command (the status bar says which).
     tmux.send(&["y"]);
     tmux.wait_for("copied: aws ec2 create-route --route-table-id rtb-04d162c9e2b6a4cbd");
-    // x: applying is a seam until `pulldoctor fix` exists.
+    // x: `pulldoctor fix` for the selected option on the ordinary screen. Here it cannot read
+    // the cluster, so it says so and changes nothing; Enter returns to the troubleshooter.
     tmux.send(&["x"]);
-    tmux.wait_for("applying from here comes with `pulldoctor fix`");
+    let screen = tmux.wait_for("press Enter to return to the troubleshooter");
+    assert!(screen.contains("not applied:"), "{screen}");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("┌ Fix plan");
 
     // ? help, / search across every pane.
     tmux.send(&["?"]);
