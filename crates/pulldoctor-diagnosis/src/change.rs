@@ -67,6 +67,30 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         endpoint: Option<String>,
     },
+    /// `ec2:CreateSecurityGroup`, then `AuthorizeSecurityGroupIngress` of tcp `port` from each of
+    /// `cidrs`; `group` is its id (filled in when made). Later changes of the same fix name it by
+    /// `name` until then.
+    CreateSecurityGroup {
+        vpc: String,
+        name: String,
+        description: String,
+        port: u16,
+        cidrs: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+    },
+    /// `ec2:DeleteSecurityGroup` (only as the undo of a group pulldoctor created)
+    DeleteSecurityGroup { group: String },
+    /// `ec2:CreateVpcEndpoint` of type Interface with private DNS, one subnet per zone;
+    /// `endpoint` is its id (filled in when made).
+    CreateInterfaceEndpoint {
+        vpc: String,
+        service: String,
+        subnets: Vec<String>,
+        groups: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+    },
     /// `ec2:DeleteVpcEndpoints` (only as the undo of an endpoint pulldoctor created)
     DeleteVpcEndpoint { endpoint: String },
     /// `ec2:ModifyVpcAttribute --enable-dns-support`
@@ -185,6 +209,15 @@ impl Change {
                 format!("create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name {service} --route-table-ids {table}")
             }
             Change::DeleteVpcEndpoint { endpoint } => format!("delete-vpc-endpoints --vpc-endpoint-ids {endpoint}"),
+            Change::CreateSecurityGroup { vpc, name, description, .. } => {
+                format!("create-security-group --vpc-id {vpc} --group-name {name} --description '{description}'")
+            }
+            Change::DeleteSecurityGroup { group } => format!("delete-security-group --group-id {group}"),
+            Change::CreateInterfaceEndpoint { vpc, service, subnets, groups, .. } => format!(
+                "create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface --service-name {service} --subnet-ids {} --security-group-ids {} --private-dns-enabled",
+                subnets.join(" "),
+                groups.iter().map(|g| group_ref(g)).collect::<Vec<_>>().join(" ")
+            ),
             Change::VpcDnsSupport { vpc, enabled } => {
                 format!("modify-vpc-attribute --vpc-id {vpc} --enable-dns-support '{{\"Value\":{enabled}}}'")
             }
@@ -210,7 +243,36 @@ impl Change {
             Change::RefreshPullSecret { namespace, name, registry, region } => format!(
                 "kubectl create secret docker-registry {name} -n {namespace} --docker-server={registry} --docker-username=AWS --docker-password=\"$(aws ecr get-login-password --region {region})\" --dry-run=client -o yaml | kubectl apply -f -"
             ),
+            // The group's id is needed by the commands after it: kept in a shell variable.
+            Change::CreateSecurityGroup { vpc, name, description, port, cidrs, .. } => {
+                let mut line = format!(
+                    "{}=$(aws ec2 create-security-group --vpc-id {vpc} --group-name {name} --description '{description}' --query GroupId --output text)",
+                    variable(name)
+                );
+                for cidr in cidrs {
+                    line.push_str(&format!(
+                        " && aws ec2 authorize-security-group-ingress --group-id \"${}\" --protocol tcp --port {port} --cidr {cidr}",
+                        variable(name)
+                    ));
+                }
+                line
+            }
             ec2 => format!("aws ec2 {}", ec2.aws_cli()),
+        }
+    }
+
+    /// Groups this change names by the name a [`Change::CreateSecurityGroup`] of the same fix
+    /// gives them, replaced by the ids `created` maps them to.
+    pub fn with_created_groups(self, created: &std::collections::BTreeMap<String, String>) -> Change {
+        match self {
+            Change::CreateInterfaceEndpoint { vpc, service, subnets, groups, endpoint } => Change::CreateInterfaceEndpoint {
+                vpc,
+                service,
+                subnets,
+                groups: groups.into_iter().map(|g| created.get(&g).cloned().unwrap_or(g)).collect(),
+                endpoint,
+            },
+            other => other,
         }
     }
 
@@ -291,6 +353,26 @@ impl Change {
                 ],
             ),
             Change::DeleteVpcEndpoint { endpoint } => ("DeleteVpcEndpoints", vec![("VpcEndpointIds", endpoint.clone())]),
+            Change::CreateSecurityGroup { vpc, name, port, cidrs, .. } => (
+                "CreateSecurityGroup",
+                vec![
+                    ("VpcId", vpc.clone()),
+                    ("GroupName", name.clone()),
+                    ("then AuthorizeSecurityGroupIngress", format!("tcp {port} {}", cidrs.join(","))),
+                ],
+            ),
+            Change::DeleteSecurityGroup { group } => ("DeleteSecurityGroup", vec![("GroupId", group.clone())]),
+            Change::CreateInterfaceEndpoint { vpc, service, subnets, groups, .. } => (
+                "CreateVpcEndpoint",
+                vec![
+                    ("VpcId", vpc.clone()),
+                    ("VpcEndpointType", "Interface".into()),
+                    ("ServiceName", service.clone()),
+                    ("SubnetIds", subnets.join(",")),
+                    ("SecurityGroupIds", groups.join(",")),
+                    ("PrivateDnsEnabled", "true".into()),
+                ],
+            ),
             Change::VpcDnsSupport { vpc, enabled } => {
                 ("ModifyVpcAttribute", vec![("VpcId", vpc.clone()), ("EnableDnsSupport", enabled.to_string())])
             }
@@ -347,7 +429,10 @@ impl Change {
             Change::EndpointRouteTable { endpoint, table, add } => {
                 Change::EndpointRouteTable { endpoint: endpoint.clone(), table: table.clone(), add: !add }
             }
-            Change::CreateGatewayEndpoint { endpoint, .. } => Change::DeleteVpcEndpoint { endpoint: endpoint.clone()? },
+            Change::CreateGatewayEndpoint { endpoint, .. } | Change::CreateInterfaceEndpoint { endpoint, .. } => {
+                Change::DeleteVpcEndpoint { endpoint: endpoint.clone()? }
+            }
+            Change::CreateSecurityGroup { group, .. } => Change::DeleteSecurityGroup { group: group.clone()? },
             Change::VpcDnsSupport { vpc, enabled } => Change::VpcDnsSupport { vpc: vpc.clone(), enabled: !enabled },
             Change::AttachRolePolicy { role, policy_arn } => {
                 Change::DetachRolePolicy { role: role.clone(), policy_arn: policy_arn.clone() }
@@ -372,6 +457,7 @@ impl Change {
             | Change::DisassociateRouteTable { .. }
             | Change::DeleteNetworkAclEntry { .. }
             | Change::DeleteVpcEndpoint { .. }
+            | Change::DeleteSecurityGroup { .. }
             | Change::DetachRolePolicy { .. }
             | Change::DeleteRepositoryPolicy { .. } => {
                 return None;
@@ -387,6 +473,7 @@ impl Change {
                 | Change::DisassociateRouteTable { .. }
                 | Change::DeleteNetworkAclEntry { .. }
                 | Change::DeleteVpcEndpoint { .. }
+                | Change::DeleteSecurityGroup { .. }
                 | Change::DetachRolePolicy { .. }
                 | Change::DeleteRepositoryPolicy { .. }
         ) || matches!(self, Change::SecurityGroupEgress { allow: false, .. } | Change::SecurityGroupIngress { allow: false, .. })
@@ -406,6 +493,16 @@ impl Change {
             Change::EndpointRouteTable { endpoint, table, .. } => vec![endpoint, table],
             Change::CreateGatewayEndpoint { vpc, table, .. } => vec![vpc, table],
             Change::VpcDnsSupport { vpc, .. } => vec![vpc],
+            Change::CreateSecurityGroup { vpc, .. } => vec![vpc],
+            Change::DeleteSecurityGroup { group } => vec![group],
+            Change::CreateInterfaceEndpoint { vpc, subnets, groups, .. } => {
+                // a group named (not yet an id) is one this fix creates
+                return std::iter::once(vpc)
+                    .chain(subnets)
+                    .chain(groups.iter().filter(|g| g.starts_with("sg-")))
+                    .map(String::as_str)
+                    .collect();
+            }
             Change::AttachRolePolicy { role, .. } | Change::DetachRolePolicy { role, .. } => vec![role],
             Change::SetRepositoryPolicy { repository, .. } | Change::DeleteRepositoryPolicy { repository, .. } => vec![repository],
             Change::RefreshPullSecret { namespace, name, .. } => return vec![namespace, name].into_iter().map(String::as_str).collect(),
@@ -414,6 +511,17 @@ impl Change {
         .map(String::as_str)
         .collect()
     }
+}
+
+/// A security group on a command line: its id, or the shell variable that holds the id of the
+/// group created (by name) earlier in the same fix.
+fn group_ref(group: &str) -> String {
+    if group.starts_with("sg-") { group.to_string() } else { format!("\"${}\"", variable(group)) }
+}
+
+/// `pulldoctor-ecr-endpoints` -> `PULLDOCTOR_ECR_ENDPOINTS`
+fn variable(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
 }
 
 fn destination_param(destination: &Destination) -> &'static str {

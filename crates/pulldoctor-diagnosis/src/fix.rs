@@ -29,6 +29,8 @@ pub(crate) fn ec2(args: &str, changes: &str) -> Vec<Command> {
 pub(crate) fn ec2_change(change: Change, changes: &str) -> Vec<Command> {
     let mut commands = ec2(&change.aws_cli(), changes);
     if let Some(last) = commands.last_mut() {
+        // the same as `aws ec2 ARGS` but for a change of several calls (a new group and its rules)
+        last.command = change.command();
         last.change = Some(change);
     }
     commands

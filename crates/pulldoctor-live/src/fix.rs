@@ -341,6 +341,48 @@ impl Fixer {
                 let state = json!({"VpcId": vpc, "ServiceName": service, "Endpoints": live.iter().map(|e| json!({"VpcEndpointId": e.vpc_endpoint_id(), "RouteTableIds": e.route_table_ids()})).collect::<Vec<_>>()});
                 Ok(Look { state, done: on_table.is_some(), previous: on_table.and_then(|e| e.vpc_endpoint_id().map(str::to_string)) })
             }
+            Change::CreateSecurityGroup { vpc, name, .. } => {
+                let answer = self
+                    .client
+                    .describe_security_groups()
+                    .filters(filter("vpc-id", vpc))
+                    .filters(filter("group-name", name))
+                    .send()
+                    .await
+                    .map_err(|e| failure("ec2:DescribeSecurityGroups", &e))?;
+                let existing = answer.security_groups().first().and_then(|g| g.group_id()).map(str::to_string);
+                Ok(Look {
+                    state: json!({"VpcId": vpc, "GroupName": name, "GroupId": existing}),
+                    done: existing.is_some(),
+                    previous: existing,
+                })
+            }
+            Change::DeleteSecurityGroup { group } => {
+                let present = match self.client.describe_security_groups().group_ids(group).send().await {
+                    Ok(answer) => !answer.security_groups().is_empty(),
+                    Err(error) if error.code().is_some_and(|c| c.starts_with("InvalidGroup")) => false,
+                    Err(error) => return Err(failure("ec2:DescribeSecurityGroups", &error)),
+                };
+                Ok(Look { state: json!({"GroupId": group, "Present": present}), done: !present, previous: None })
+            }
+            Change::CreateInterfaceEndpoint { vpc, service, .. } => {
+                let answer = self
+                    .client
+                    .describe_vpc_endpoints()
+                    .filters(filter("vpc-id", vpc))
+                    .filters(filter("service-name", service))
+                    .send()
+                    .await
+                    .map_err(|e| failure("ec2:DescribeVpcEndpoints", &e))?;
+                let live: Vec<&aws_sdk_ec2::types::VpcEndpoint> = answer
+                    .vpc_endpoints()
+                    .iter()
+                    .filter(|e| e.state().is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted")))
+                    .collect();
+                let existing = live.first().and_then(|e| e.vpc_endpoint_id()).map(str::to_string);
+                let state = json!({"VpcId": vpc, "ServiceName": service, "VpcEndpointId": existing});
+                Ok(Look { state, done: existing.is_some(), previous: existing })
+            }
             Change::DeleteVpcEndpoint { endpoint } => {
                 let found = self.endpoint(endpoint).await?;
                 let gone = found.as_ref().is_none_or(|e| e.state().is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted")));
@@ -584,6 +626,56 @@ impl Fixer {
                         vpc: vpc.clone(),
                         service: service.clone(),
                         table: table.clone(),
+                        endpoint: answer.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()).map(str::to_string),
+                    }),
+                }
+            }
+            Change::CreateSecurityGroup { vpc, name, description, port, cidrs, .. } => {
+                let request = c.create_security_group().vpc_id(vpc).group_name(name).description(description).dry_run(dry);
+                match settle(call, request.send().await)? {
+                    Sent::WouldSucceed => Sent::WouldSucceed,
+                    Sent::Done(answer) => {
+                        let group = answer.group_id().unwrap_or_default().to_string();
+                        for cidr in cidrs {
+                            let rule = permission(*port, &Destination::Cidr(cidr.clone()));
+                            c.authorize_security_group_ingress()
+                                .group_id(&group)
+                                .ip_permissions(rule)
+                                .send()
+                                .await
+                                .map_err(|e| failure("ec2:AuthorizeSecurityGroupIngress", &e))?;
+                        }
+                        Sent::Done(Change::CreateSecurityGroup {
+                            vpc: vpc.clone(),
+                            name: name.clone(),
+                            description: description.clone(),
+                            port: *port,
+                            cidrs: cidrs.clone(),
+                            group: Some(group),
+                        })
+                    }
+                }
+            }
+            Change::DeleteSecurityGroup { group } => {
+                same(settle(call, c.delete_security_group().group_id(group).dry_run(dry).send().await.map(|_| ()))?)
+            }
+            Change::CreateInterfaceEndpoint { vpc, service, subnets, groups, .. } => {
+                let request = c
+                    .create_vpc_endpoint()
+                    .vpc_id(vpc)
+                    .vpc_endpoint_type(VpcEndpointType::Interface)
+                    .service_name(service)
+                    .set_subnet_ids(Some(subnets.clone()))
+                    .set_security_group_ids(Some(groups.clone()))
+                    .private_dns_enabled(true)
+                    .dry_run(dry);
+                match settle(call, request.send().await)? {
+                    Sent::WouldSucceed => Sent::WouldSucceed,
+                    Sent::Done(answer) => Sent::Done(Change::CreateInterfaceEndpoint {
+                        vpc: vpc.clone(),
+                        service: service.clone(),
+                        subnets: subnets.clone(),
+                        groups: groups.clone(),
                         endpoint: answer.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()).map(str::to_string),
                     }),
                 }

@@ -120,7 +120,21 @@ pub(crate) fn follow_interface(net: &Network, source: &Source, target: &Target, 
             .or_else(|| subnets.first())
             .map(|s| s.id.clone())
     });
-    let address = match (target.address, chosen.and_then(|i| i.private_ips.first().copied())) {
+    // An interface address outside its own subnet is impossible in AWS (moto makes such ones):
+    // then the subnet is the destination, as when no interface is known.
+    let subnet_cidr = endpoint_subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
+    let interface_ip = chosen.and_then(|i| i.private_ips.first().copied());
+    let interface_ip = match (interface_ip, subnet_cidr) {
+        (Some(ip), Some(cidr)) if !cidr.contains(&ip) => {
+            walk.assumptions.push(format!(
+                "the interface of {} has the address {ip}, outside its subnet {cidr}: traced to the subnet instead",
+                endpoint.id
+            ));
+            None
+        }
+        (ip, _) => ip,
+    };
+    let address = match (target.address, interface_ip) {
         (Some(ip), _) => Address::Known { ip },
         (None, Some(ip)) => Address::Known { ip },
         (None, None) => {

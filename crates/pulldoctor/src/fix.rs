@@ -360,11 +360,17 @@ fn carry_out(runtime: &tokio::runtime::Runtime, fixer: &Fixer, changes: &[Change
         looks.push(look);
     }
     write_record(path, record)?;
+    // Groups this fix creates, by name: the changes after them name the new id.
+    let mut created = std::collections::BTreeMap::new();
     for (at, (change, look)) in changes.iter().zip(looks).enumerate() {
+        if let (Change::CreateSecurityGroup { name, .. }, Some(id)) = (change, &look.previous) {
+            created.insert(name.clone(), id.clone());
+        }
         if look.done {
             println!("already in effect: {}", change.api_call());
             continue;
         }
+        let change = &change.clone().with_created_groups(&created);
         // A replaced route's undo puts back the target it had.
         let change = filled(change.clone(), &look);
         let (made, how) = match runtime
@@ -375,6 +381,9 @@ fn carry_out(runtime: &tokio::runtime::Runtime, fixer: &Fixer, changes: &[Change
             Checked::Made(made) => (made, "made-by-the-dry-run"),
         };
         let made = filled(made, &look);
+        if let Change::CreateSecurityGroup { name, group: Some(id), .. } = &made {
+            created.insert(name.clone(), id.clone());
+        }
         if how == "made-by-the-dry-run" {
             eprintln!(
                 "pulldoctor: warning: the endpoint made {} when asked only to check it (it ignores DryRun for this call)",
@@ -412,22 +421,93 @@ fn failed(failed: pulldoctor_live::Failed) -> anyhow::Error {
     anyhow!("{}: {}", failed.call, failed.message)
 }
 
-/// Collect and diagnose again: fixed, partly fixed or not fixed.
+/// The paths of the cause's pods, traced again from their nodes to every host their pulls need,
+/// by name (a fresh resolution: the address their last error dialled may predate the change):
+/// (node, host, verdict, blocker code).
+fn retrace(model: &Model, pods: &[String]) -> Vec<(String, String, pulldoctor_net::Verdict, Option<pulldoctor_model::Code>)> {
+    let engine = pulldoctor_net::Engine::new(model);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for key in pods {
+        let Some(pod) = model.pods.get(key) else { continue };
+        let Some(node) = pod.node_name.as_ref().and_then(|n| model.nodes.get(n)) else { continue };
+        let Some(instance) = model.node_instance(node) else { continue };
+        for container in &pod.containers {
+            let Ok(image) = pulldoctor_model::parse_image(&container.image) else { continue };
+            for host in pulldoctor_diagnosis::pull_hosts::pull_hosts(&image, image.ecr.is_some()) {
+                if !seen.insert((instance.id.clone(), host.host.clone())) {
+                    continue;
+                }
+                let target = pulldoctor_net::Target { host: Some(host.host.clone()), port: host.port, ..Default::default() };
+                let result = engine.trace(&pulldoctor_net::Origin::Instance(instance.id.clone()), &target);
+                out.push((node.name.clone(), host.host, result.verdict, result.blocker.map(|b| b.code)));
+            }
+        }
+    }
+    out
+}
+
+/// Collect, trace and diagnose again: fixed, partly fixed or not fixed.
 fn verify(args: &FixArgs, cause: &Cause) -> Result<ExitCode> {
-    println!("verifying: collecting and diagnosing again");
+    use pulldoctor_net::Verdict;
+    println!("verifying: collecting, tracing and diagnosing again");
     let after = diagnose_live(args)?;
-    let still = after.report.causes.iter().find(|c| c.code == cause.code && c.resources.iter().any(|r| cause.resources.contains(r)));
-    let now: Vec<&Cause> = after.report.causes.iter().filter(|c| c.timing == Timing::Now).collect();
     let pods = if cause.pods.len() > 5 {
         format!("{} and {} more", cause.pods[..5].join(", "), cause.pods.len() - 5)
     } else {
         cause.pods.join(", ")
     };
-    if let Some(still) = still {
-        println!("not fixed: {} is still there: {}", still.code, still.summary);
-        return Ok(ExitCode::from(1));
+    let mut paths_open = false;
+    if cause.layer == pulldoctor_diagnosis::report::Layer::Network {
+        let paths = retrace(&after.model, &cause.pods);
+        let blocked: Vec<_> = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Blocked).collect();
+        let reachable = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Reachable).count();
+        println!(
+            "re-traced {} path(s) from the affected nodes: {reachable} open, {} blocked, {} unknown",
+            paths.len(),
+            blocked.len(),
+            paths.len() - reachable - blocked.len()
+        );
+        for (node, host, _, code) in &blocked {
+            println!("  blocked: {node} -> {host} ({})", code.map(|c| c.as_str()).unwrap_or("?"));
+        }
+        if let Some((_, _, _, code)) = blocked.iter().find(|(_, _, _, code)| *code == Some(cause.code)) {
+            println!("not fixed: the path is still blocked by {}", code.map(|c| c.as_str()).unwrap_or("?"));
+            return Ok(ExitCode::from(1));
+        }
+        if let Some((node, host, _, code)) = blocked.first() {
+            println!(
+                "partly fixed: {} is gone; {node} -> {host} is now blocked by {}",
+                cause.code,
+                code.map(|c| c.as_str()).unwrap_or("?")
+            );
+            return Ok(ExitCode::from(1));
+        }
+        if reachable < paths.len() {
+            for (node, host, _, _) in paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Unknown) {
+                println!("  unknown: {node} -> {host} (`pulldoctor path --from {node} --to {host}` shows where the trace stops)");
+            }
+            println!("not confirmed: nothing blocks the re-traced paths, but not every one could be followed to the end");
+            return Ok(ExitCode::from(1));
+        }
+        paths_open = !paths.is_empty();
     }
-    if let Some(next) = now.first() {
+    let same = after.report.causes.iter().find(|c| c.code == cause.code && c.resources.iter().any(|r| cause.resources.contains(r)));
+    let next = after.report.causes.iter().find(|c| c.timing == Timing::Now && c.code != cause.code);
+    match (same, paths_open) {
+        (Some(still), false) => {
+            println!("not fixed: {} is still there: {}", still.code, still.summary);
+            return Ok(ExitCode::from(1));
+        }
+        // Every path traces open by name; the diagnosis still sees the pods' last errors, which
+        // dialled where the old configuration sent them.
+        (Some(_), true) => println!(
+            "the pods' last errors still show {} (they were made before the change); they clear when the pods pull again",
+            cause.code
+        ),
+        (None, _) => {}
+    }
+    if let Some(next) = next {
         println!("partly fixed: {} is gone; the next cause is {}: {}", cause.code, next.code, next.summary);
         println!("next: pulldoctor fix --cause {}", next.code);
         return Ok(ExitCode::from(1));

@@ -325,14 +325,50 @@ fn s3_gateway_endpoint(site: &Site, fix: &mut Fix) {
     });
 }
 
-/// `endpoint.missing`: the ecr.api and ecr.dkr interface endpoints and the S3 gateway endpoint.
+/// The security group pulldoctor creates for the ECR interface endpoints it creates.
+const ENDPOINT_GROUP: &str = "pulldoctor-ecr-endpoints";
+
+/// `endpoint.missing`: a security group admitting HTTPS from the nodes' subnets, the ecr.api and
+/// ecr.dkr interface endpoints with private DNS (one affected subnet per zone, as AWS allows),
+/// and the S3 gateway endpoint on the nodes' table.
 fn create_endpoints(site: &Site, fix: &mut Fix) {
-    let Site { affected_subnets, table, vpc, region, .. } = site;
-    let subnets = affected_subnets.join(" ");
+    let Site { model, affected_subnets, table, vpc, region, .. } = site;
+    let mut zones = std::collections::BTreeSet::new();
+    let one_per_zone: Vec<String> = affected_subnets
+        .iter()
+        .filter(|s| zones.insert(model.subnets.get(*s).and_then(|s| s.availability_zone.clone()).unwrap_or_else(|| (*s).clone())))
+        .cloned()
+        .collect();
+    let mut cidrs: Vec<String> =
+        affected_subnets.iter().filter_map(|s| model.subnets.get(s)).filter_map(|s| s.cidr).map(|c| c.to_string()).collect();
+    cidrs.sort();
+    cidrs.dedup();
     let mut commands = Vec::new();
+    let group = if cidrs.is_empty() {
+        "SG_ALLOWING_443_FROM_NODES".to_string()
+    } else {
+        commands.extend(when_real(
+            Change::CreateSecurityGroup {
+                vpc: vpc.clone(),
+                name: ENDPOINT_GROUP.into(),
+                description: "HTTPS from the cluster nodes to the ECR interface endpoints".into(),
+                port: 443,
+                cidrs: cidrs.clone(),
+                group: None,
+            },
+            &format!("creates {ENDPOINT_GROUP}, admitting tcp 443 from {}", cidrs.join(", ")),
+        ));
+        ENDPOINT_GROUP.to_string()
+    };
     for service in ["ecr.api", "ecr.dkr"] {
-        commands.extend(ec2(
-            &format!("create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface --service-name com.amazonaws.{region}.{service} --subnet-ids {subnets} --security-group-ids SG_ALLOWING_443_FROM_NODES --private-dns-enabled"),
+        commands.extend(when_real(
+            Change::CreateInterfaceEndpoint {
+                vpc: vpc.clone(),
+                service: format!("com.amazonaws.{region}.{service}"),
+                subnets: one_per_zone.clone(),
+                groups: vec![group.clone()],
+                endpoint: None,
+            },
             &format!("creates the {service} interface endpoint"),
         ));
     }
@@ -413,9 +449,11 @@ fn when_real(change: Change, changes: &str) -> Vec<Command> {
     if is_real(&change) { ec2_change(change, changes) } else { ec2(&change.aws_cli(), changes) }
 }
 
-/// Every id is AWS's, not a placeholder written in capitals.
+/// Every id is AWS's, not a placeholder written in capitals (nor is the region).
 fn is_real(change: &Change) -> bool {
     change.resources().iter().all(|id| id.contains('-') && !id.chars().any(|c| c.is_ascii_uppercase()))
+        && !change.aws_cli().contains(".REGION.")
+        && !change.aws_cli().contains("SG_ALLOWING")
 }
 
 /// A default route: the gateway should carry everything that leaves the VPC, not one address.
