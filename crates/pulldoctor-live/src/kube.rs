@@ -306,6 +306,14 @@ impl Cluster {
     }
 }
 
+/// The docker config a secret holds: its data key and the parsed JSON.
+fn docker_config_of(secret: &Secret) -> Option<(String, Value)> {
+    let data = secret.data.as_ref()?;
+    [".dockerconfigjson", ".dockercfg"]
+        .iter()
+        .find_map(|key| data.get(*key).and_then(|bytes| serde_json::from_slice(&bytes.0).ok()).map(|config| (key.to_string(), config)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,12 +332,4 @@ mod tests {
         assert_eq!(pulldoctor_bundle::ecr_token_expiry(ecr).unwrap().timestamp(), 1756156440);
         assert_eq!(value["auths"]["quay.io"]["username"], "bot");
     }
-}
-
-/// The docker config a secret holds: its data key and the parsed JSON.
-fn docker_config_of(secret: &Secret) -> Option<(String, Value)> {
-    let data = secret.data.as_ref()?;
-    [".dockerconfigjson", ".dockercfg"]
-        .iter()
-        .find_map(|key| data.get(*key).and_then(|bytes| serde_json::from_slice(&bytes.0).ok()).map(|config| (key.to_string(), config)))
 }

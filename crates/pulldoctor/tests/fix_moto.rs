@@ -58,6 +58,9 @@ const REFUSED: &[(&str, &str, &str)] = &[(
 /// so; the second run finds every change in effect and makes none. (scenario, why)
 const STALE_ERRORS: &[(&str, &str)] = &[("net-endpoint-missing", "the pods' errors dialled the registry's public address")];
 
+/// One run of pulldoctor: exit code, standard output, standard error.
+type Ran = (Option<i32>, String, String);
+
 const CLEARED: &[&str] = &["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "KUBECONFIG", "PULLDOCTOR_AWS_CLI"];
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -136,7 +139,7 @@ fn scenario(which: &str, moto: &Moto, name: &str) -> Vec<String> {
         seen.push_str(&out.2);
         out
     };
-    let diagnose = |pulldoctor: &mut dyn FnMut(&[&str]) -> (Option<i32>, String, String)| -> Result<Vec<String>, String> {
+    let diagnose = |pulldoctor: &mut dyn FnMut(&[&str]) -> Ran| -> Result<Vec<String>, String> {
         let (code, stdout, stderr) = pulldoctor(&["diagnose", "--format", "json"]);
         if !matches!(code, Some(0 | 1)) {
             return Err(format!("diagnose exited {code:?}: {stderr}"));

@@ -14,56 +14,19 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use pulldoctor_diagnosis::change::Change;
-use pulldoctor_diagnosis::report::{Cause, FixOption, Report, Safety, Timing};
+use pulldoctor_diagnosis::report::{Cause, FixOption, Report, Safety};
 use pulldoctor_diagnosis::{Options, diagnose};
 use pulldoctor_live::{Checked, Fixer};
 use pulldoctor_model::Model;
-use serde::{Deserialize, Serialize};
 
 use crate::cli::FixArgs;
 use crate::shared::{load, threads};
 
-/// A change record: written before the first change and again after the last.
-#[derive(Debug, Serialize, Deserialize)]
-struct Record {
-    #[serde(rename = "PulldoctorFix")]
-    fix: RecordBody,
-}
+mod record;
+mod verify;
 
-#[derive(Debug, Serialize, Deserialize)]
-struct RecordBody {
-    /// `route.no-route`, or `undo` for the record of an undo.
-    cause: String,
-    option: String,
-    /// The caller's ARN and account: who made the changes.
-    by: String,
-    account: String,
-    region: String,
-    started: String,
-    finished: Option<String>,
-    /// `planned` (written before any call), `applied`, `failed`.
-    status: String,
-    changes: Vec<Entry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
-    change: Change,
-    /// The same change as the `aws` command a person would type.
-    command: String,
-    /// `planned`, `made`, `already-in-effect`, `made-by-the-dry-run` (the endpoint ignored DryRun).
-    result: String,
-    before: serde_json::Value,
-    #[serde(default)]
-    after: serde_json::Value,
-    /// The call that reverses it (once made).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    undo: Option<Change>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    undo_command: Option<String>,
-}
+use record::{Entry, Record, RecordBody, now, write_record};
+use verify::verify;
 
 /// Where the diagnosis came from and what it found.
 struct Seen {
@@ -176,16 +139,6 @@ fn in_scope(model: &Model, id: &str) -> bool {
         || model.network_acls.contains_key(id)
         || model.transit_gateway_attachments.values().any(|a| a.transit_gateway_id.as_deref() == Some(id))
         || model.peering_connections.contains_key(id)
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn write_record(path: &Path, record: &Record) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(record)?;
-    text.push('\n');
-    std::fs::write(path, text).with_context(|| format!("cannot write the change record `{}`", path.display()))
 }
 
 fn ask(question: &str) -> Result<bool> {
@@ -419,138 +372,6 @@ fn filled(change: Change, look: &pulldoctor_live::Look) -> Change {
 
 fn failed(failed: pulldoctor_live::Failed) -> anyhow::Error {
     anyhow!("{}: {}", failed.call, failed.message)
-}
-
-/// The paths of the cause's pods, traced again from their nodes to every host their pulls need,
-/// by name (a fresh resolution: the address their last error dialled may predate the change):
-/// (node, host, verdict, blocker code).
-fn retrace(model: &Model, pods: &[String]) -> Vec<(String, String, pulldoctor_net::Verdict, Option<pulldoctor_model::Code>)> {
-    let engine = pulldoctor_net::Engine::new(model);
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for key in pods {
-        let Some(pod) = model.pods.get(key) else { continue };
-        let Some(node) = pod.node_name.as_ref().and_then(|n| model.nodes.get(n)) else { continue };
-        let Some(instance) = model.node_instance(node) else { continue };
-        for container in &pod.containers {
-            let Ok(image) = pulldoctor_model::parse_image(&container.image) else { continue };
-            for host in pulldoctor_diagnosis::pull_hosts::pull_hosts(&image, image.ecr.is_some()) {
-                if !seen.insert((instance.id.clone(), host.host.clone())) {
-                    continue;
-                }
-                let target = pulldoctor_net::Target { host: Some(host.host.clone()), port: host.port, ..Default::default() };
-                let result = engine.trace(&pulldoctor_net::Origin::Instance(instance.id.clone()), &target);
-                out.push((node.name.clone(), host.host, result.verdict, result.blocker.map(|b| b.code)));
-            }
-        }
-    }
-    out
-}
-
-/// Collect, trace and diagnose again: fixed, partly fixed or not fixed.
-fn verify(args: &FixArgs, cause: &Cause) -> Result<ExitCode> {
-    use pulldoctor_net::Verdict;
-    println!("verifying: collecting, tracing and diagnosing again");
-    let after = diagnose_live(args)?;
-    let pods = if cause.pods.len() > 5 {
-        format!("{} and {} more", cause.pods[..5].join(", "), cause.pods.len() - 5)
-    } else {
-        cause.pods.join(", ")
-    };
-    let mut paths_open = false;
-    if cause.layer == pulldoctor_diagnosis::report::Layer::Network {
-        let paths = retrace(&after.model, &cause.pods);
-        let blocked: Vec<_> = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Blocked).collect();
-        let reachable = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Reachable).count();
-        println!(
-            "re-traced {} path(s) from the affected nodes: {reachable} open, {} blocked, {} unknown",
-            paths.len(),
-            blocked.len(),
-            paths.len() - reachable - blocked.len()
-        );
-        for (node, host, _, code) in &blocked {
-            println!("  blocked: {node} -> {host} ({})", code.map(|c| c.as_str()).unwrap_or("?"));
-        }
-        if let Some((_, _, _, code)) = blocked.iter().find(|(_, _, _, code)| *code == Some(cause.code)) {
-            println!("not fixed: the path is still blocked by {}", code.map(|c| c.as_str()).unwrap_or("?"));
-            return Ok(ExitCode::from(1));
-        }
-        if let Some((node, host, _, code)) = blocked.first() {
-            println!(
-                "partly fixed: {} is gone; {node} -> {host} is now blocked by {}",
-                cause.code,
-                code.map(|c| c.as_str()).unwrap_or("?")
-            );
-            return Ok(ExitCode::from(1));
-        }
-        if reachable < paths.len() {
-            for (node, host, _, _) in paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Unknown) {
-                println!("  unknown: {node} -> {host} (`pulldoctor path --from {node} --to {host}` shows where the trace stops)");
-            }
-            println!("not confirmed: nothing blocks the re-traced paths, but not every one could be followed to the end");
-            return Ok(ExitCode::from(1));
-        }
-        paths_open = !paths.is_empty();
-    }
-    let same = after.report.causes.iter().find(|c| c.code == cause.code && c.resources.iter().any(|r| cause.resources.contains(r)));
-    let next = after.report.causes.iter().find(|c| c.timing == Timing::Now && c.code != cause.code);
-    match (same, paths_open) {
-        (Some(still), false) => {
-            println!("not fixed: {} is still there: {}", still.code, still.summary);
-            return Ok(ExitCode::from(1));
-        }
-        // Every path traces open by name; the diagnosis still sees the pods' last errors, which
-        // dialled where the old configuration sent them.
-        (Some(_), true) => println!(
-            "the pods' last errors still show {} (they were made before the change); they clear when the pods pull again",
-            cause.code
-        ),
-        (None, _) => {}
-    }
-    if let Some(next) = next {
-        println!("partly fixed: {} is gone; the next cause is {}: {}", cause.code, next.code, next.summary);
-        println!("next: pulldoctor fix --cause {}", next.code);
-        return Ok(ExitCode::from(1));
-    }
-    println!("fixed: {} is gone and no cause of a failing pull remains on the path", cause.code);
-    if !pods.is_empty() {
-        println!("these pods pull again at their next back-off (at most 5 minutes): {pods}");
-    }
-    if args.restart_failing {
-        restart(args, &after.model, &cause.pods)?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Delete the failing pods a controller owns, so they are recreated now; never bare pods.
-fn restart(args: &FixArgs, model: &Model, pods: &[String]) -> Result<()> {
-    const CONTROLLED: &[&str] = &["ReplicaSet", "StatefulSet", "DaemonSet"];
-    let (owned, bare): (Vec<&String>, Vec<&String>) = pods.iter().partition(|key| {
-        model
-            .pods
-            .get(*key)
-            .and_then(|p| p.owner.as_deref())
-            .and_then(|o| o.split_once('/'))
-            .is_some_and(|(kind, _)| CONTROLLED.contains(&kind))
-    });
-    for pod in &bare {
-        println!("not restarted (no Deployment, StatefulSet or DaemonSet owns it): {pod}");
-    }
-    if owned.is_empty() {
-        return Ok(());
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let cluster = runtime
-        .block_on(pulldoctor_live::Cluster::connect(&pulldoctor_live::KubeOptions { context: args.from.context.clone(), namespace: None }))
-        .map_err(failed)?;
-    for pod in owned {
-        let (namespace, name) = pod.split_once('/').unwrap_or(("default", pod));
-        match runtime.block_on(cluster.delete_pod(namespace, name)) {
-            Ok(()) => println!("restarted (deleted; its controller recreates it): {pod}"),
-            Err(e) => println!("could not restart {pod}: {}", e.message),
-        }
-    }
-    Ok(())
 }
 
 /// `--undo RECORD`: reverse what the record says was made, newest first.
