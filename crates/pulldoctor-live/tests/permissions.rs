@@ -49,6 +49,32 @@ fn the_iam_policy_allows_every_call() {
     assert!(allowed.iter().all(|a| a.contains(":Describe") || a.contains(":Get") || a.contains(":Lookup")), "{allowed:?}");
 }
 
+/// `pulldoctor fix`'s own policy (docs/aws-iam-fix-policy.json) grants exactly what it calls:
+/// every kind of change's actions and the look-ups named in the fixer's source, nothing more.
+#[test]
+fn the_fix_policy_allows_every_change_and_nothing_else() {
+    let mut source = String::new();
+    for entry in std::fs::read_dir(root().join("crates/pulldoctor-live/src/fix")).unwrap() {
+        source.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let mut used = actions_in(&source);
+    used.insert("sts:GetCallerIdentity".into());
+    for change in pulldoctor_diagnosis::change::Change::one_of_each() {
+        used.extend(change.actions());
+    }
+    let policy: serde_json::Value = serde_json::from_slice(&std::fs::read(root().join("docs/aws-iam-fix-policy.json")).unwrap()).unwrap();
+    let allowed: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+        .collect();
+    let missing: Vec<&String> = used.difference(&allowed).collect();
+    assert!(missing.is_empty(), "docs/aws-iam-fix-policy.json lacks {missing:?}");
+    let unused: Vec<&String> = allowed.difference(&used).collect();
+    assert!(unused.is_empty(), "docs/aws-iam-fix-policy.json allows {unused:?}, which pulldoctor fix never calls");
+}
+
 /// The roles of docs/clusterrole.yaml by name, each as its text.
 fn roles() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(root().join("docs/clusterrole.yaml")).unwrap();

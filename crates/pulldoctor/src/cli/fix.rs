@@ -7,24 +7,29 @@ use clap::Args;
 use super::BundleOrLive;
 
 pub const FIX_HELP: &str = "\
-Diagnoses live (or reads BUNDLE and checks it against the live state), shows the plan for the
-chosen cause (what changes, its blast radius, the alternatives), asks before acting, then makes
-the change through the EC2 API: each call first with DryRun, then for real. It writes a change
-record (what was there before, what is there after, who, when, and the calls that undo it) and
-finishes by collecting, tracing and diagnosing again: fixed, partly fixed, or not fixed.
+Diagnoses live (or reads BUNDLE and refuses unless the live state plans the same changes), shows
+the plan for the chosen cause (what changes, its blast radius, the alternatives), asks, then makes
+the change through the AWS SDK and kube-rs: each EC2 call first with DryRun, then for real. It
+writes a change record (what was there before and after, who, when, the calls that undo it) and
+finishes by collecting again, tracing every affected node to every host its pulls need, and
+diagnosing: fixed, partly fixed, not fixed, or not confirmed (exit 0 only for fixed).
 
-It makes network fixes pulldoctor can state with real ids: routes, route-table associations,
-internet gateway attachments, security group and network ACL rules, endpoint private DNS, S3
-gateway endpoints and their route tables, the VPC resolver. Everything else (access fixes, new
-NAT gateways, interface endpoints that need a security group chosen) it prints for you to run.
-It never deletes anything except, with --undo, what a record says it created.
+It makes what it can state with real ids in the cluster's own account: routes, route-table
+associations, internet gateway attachments, security group and network ACL rules, endpoint
+private DNS, missing ECR and S3 endpoints (with a security group for the nodes), S3 gateway
+routes, the VPC resolver, the node role's ECR pull policy, a repository policy statement, an
+expired ECR pull secret's token (--option 1). It prints the rest for you (a new NAT gateway,
+endpoint policies, pull secrets' credentials, cluster configuration) and refuses what lies outside
+the cluster's VPCs or in another account. It deletes only what an --undo record says it created.
 
-Running it again when the cause is gone changes nothing. In a pipe it needs --yes.
+Running it again when the cause is gone changes nothing. In a pipe it needs --yes. Permissions:
+docs/aws-iam-fix-policy.json and docs/clusterrole-fix.yaml. Needs --features live.
 
 Examples:
   pulldoctor fix --dry-run                 # the plan and the API calls, nothing changed
-  pulldoctor fix                           # asks before each change set
+  pulldoctor fix                           # the top cause's preferred option; asks first
   pulldoctor fix --cause route.no-route --option 2 --yes --record fix.json
+  pulldoctor fix --cause pullsecret.expired --option 1 --restart-failing
   pulldoctor fix --undo fix.json
   pulldoctor fix case-bundle/ --yes        # plan from a bundle, refused if live differs";
 
@@ -50,8 +55,8 @@ pub struct FixArgs {
     /// Reverse the changes a record says were made (newest first), then diagnose again
     #[arg(long, value_name = "RECORD", conflicts_with_all = ["cause", "option", "bundles"])]
     pub undo: Option<PathBuf>,
-    /// After a fix that worked, delete the failing pods that a Deployment, StatefulSet or
-    /// DaemonSet owns so they pull again now (bare pods are never deleted)
+    /// After a fix that worked, delete the failing pods that a ReplicaSet (a Deployment's),
+    /// StatefulSet or DaemonSet owns so they pull again now (bare pods are never deleted)
     #[arg(long)]
     pub restart_failing: bool,
 }

@@ -73,7 +73,7 @@ pub enum Command {
     /// Generate AWS alarms: an EventBridge rule for changes to the pull path, VPC flow logs, a query
     #[command(after_help = ALARMS_HELP)]
     Alarms(AlarmsArgs),
-    /// Carry out a cause's fix (dry-run first, asks before acting), record it, and prove it worked
+    /// Carry out a cause's fix (asks first), record it and prove it worked
     #[command(after_help = FIX_HELP)]
     Fix(FixArgs),
     /// Run in the cluster: re-trace every path on an interval, probe, diagnose, export metrics

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+mod render;
+
 /// Where a route or rule sends or admits traffic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
@@ -119,22 +121,6 @@ pub enum Change {
 }
 
 impl Destination {
-    pub fn flag(&self) -> String {
-        match self {
-            Destination::Cidr(cidr) => format!("--destination-cidr-block {cidr}"),
-            Destination::Ipv6Cidr(cidr) => format!("--destination-ipv6-cidr-block {cidr}"),
-            Destination::PrefixList(list) => format!("--destination-prefix-list-id {list}"),
-        }
-    }
-
-    fn permission(&self) -> String {
-        match self {
-            Destination::Cidr(cidr) => format!("IpRanges=[{{CidrIp={cidr}}}]"),
-            Destination::Ipv6Cidr(cidr) => format!("Ipv6Ranges=[{{CidrIpv6={cidr}}}]"),
-            Destination::PrefixList(list) => format!("PrefixListIds=[{{PrefixListId={list}}}]"),
-        }
-    }
-
     pub fn as_str(&self) -> &str {
         match self {
             Destination::Cidr(s) | Destination::Ipv6Cidr(s) | Destination::PrefixList(s) => s,
@@ -142,125 +128,7 @@ impl Destination {
     }
 }
 
-fn target_flag(target: &str) -> String {
-    if target.starts_with("nat-") {
-        format!("--nat-gateway-id {target}")
-    } else if target.starts_with("tgw-") {
-        format!("--transit-gateway-id {target}")
-    } else if target.starts_with("pcx-") {
-        format!("--vpc-peering-connection-id {target}")
-    } else if target.starts_with("eni-") {
-        format!("--network-interface-id {target}")
-    } else if target.starts_with("eigw-") {
-        format!("--egress-only-internet-gateway-id {target}")
-    } else {
-        format!("--gateway-id {target}")
-    }
-}
-
 impl Change {
-    /// The `aws ec2` arguments that make this change (without `--dry-run`).
-    pub fn aws_cli(&self) -> String {
-        match self {
-            Change::CreateRoute { table, destination, target } => {
-                format!("create-route --route-table-id {table} {} {}", destination.flag(), target_flag(target))
-            }
-            Change::ReplaceRoute { table, destination, target, .. } => {
-                format!("replace-route --route-table-id {table} {} {}", destination.flag(), target_flag(target))
-            }
-            Change::DeleteRoute { table, destination } => format!("delete-route --route-table-id {table} {}", destination.flag()),
-            Change::AssociateRouteTable { table, subnet, .. } => {
-                format!("associate-route-table --route-table-id {table} --subnet-id {subnet}")
-            }
-            Change::DisassociateRouteTable { association } => format!("disassociate-route-table --association-id {association}"),
-            Change::AttachInternetGateway { gateway, vpc } => {
-                format!("attach-internet-gateway --internet-gateway-id {gateway} --vpc-id {vpc}")
-            }
-            Change::DetachInternetGateway { gateway, vpc } => {
-                format!("detach-internet-gateway --internet-gateway-id {gateway} --vpc-id {vpc}")
-            }
-            Change::SecurityGroupEgress { group, port, peer, allow } => format!(
-                "{}-security-group-egress --group-id {group} --ip-permissions 'IpProtocol=tcp,FromPort={port},ToPort={port},{}'",
-                if *allow { "authorize" } else { "revoke" },
-                peer.permission()
-            ),
-            Change::SecurityGroupIngress { group, port, cidr, allow } => format!(
-                "{}-security-group-ingress --group-id {group} --protocol tcp --port {port} --cidr {cidr}",
-                if *allow { "authorize" } else { "revoke" }
-            ),
-            Change::CreateNetworkAclEntry { acl, egress, rule_number, from, to, cidr } => format!(
-                "create-network-acl-entry --network-acl-id {acl} {} --rule-number {rule_number} --protocol tcp --port-range From={from},To={to} --cidr-block {cidr} --rule-action allow",
-                if *egress { "--egress" } else { "--ingress" }
-            ),
-            Change::DeleteNetworkAclEntry { acl, egress, rule_number } => format!(
-                "delete-network-acl-entry --network-acl-id {acl} {} --rule-number {rule_number}",
-                if *egress { "--egress" } else { "--ingress" }
-            ),
-            Change::EndpointPrivateDns { endpoint, enabled } => {
-                format!("modify-vpc-endpoint --vpc-endpoint-id {endpoint} --{}private-dns-enabled", if *enabled { "" } else { "no-" })
-            }
-            Change::EndpointRouteTable { endpoint, table, add } => {
-                format!(
-                    "modify-vpc-endpoint --vpc-endpoint-id {endpoint} --{}-route-table-ids {table}",
-                    if *add { "add" } else { "remove" }
-                )
-            }
-            Change::CreateGatewayEndpoint { vpc, service, table, .. } => {
-                format!("create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Gateway --service-name {service} --route-table-ids {table}")
-            }
-            Change::DeleteVpcEndpoint { endpoint } => format!("delete-vpc-endpoints --vpc-endpoint-ids {endpoint}"),
-            Change::CreateSecurityGroup { vpc, name, description, .. } => {
-                format!("create-security-group --vpc-id {vpc} --group-name {name} --description '{description}'")
-            }
-            Change::DeleteSecurityGroup { group } => format!("delete-security-group --group-id {group}"),
-            Change::CreateInterfaceEndpoint { vpc, service, subnets, groups, .. } => format!(
-                "create-vpc-endpoint --vpc-id {vpc} --vpc-endpoint-type Interface --service-name {service} --subnet-ids {} --security-group-ids {} --private-dns-enabled",
-                subnets.join(" "),
-                groups.iter().map(|g| group_ref(g)).collect::<Vec<_>>().join(" ")
-            ),
-            Change::VpcDnsSupport { vpc, enabled } => {
-                format!("modify-vpc-attribute --vpc-id {vpc} --enable-dns-support '{{\"Value\":{enabled}}}'")
-            }
-            other => other.command(),
-        }
-    }
-
-    /// The whole command a person would type (`aws ec2 ...`, `aws iam ...`, `kubectl ...`).
-    pub fn command(&self) -> String {
-        match self {
-            Change::AttachRolePolicy { role, policy_arn } => {
-                format!("aws iam attach-role-policy --role-name {role} --policy-arn {policy_arn}")
-            }
-            Change::DetachRolePolicy { role, policy_arn } => {
-                format!("aws iam detach-role-policy --role-name {role} --policy-arn {policy_arn}")
-            }
-            Change::SetRepositoryPolicy { registry, region, repository, .. } => format!(
-                "aws ecr set-repository-policy --region {region} --registry-id {registry} --repository-name {repository} --policy-text file://repository-policy.json"
-            ),
-            Change::DeleteRepositoryPolicy { registry, region, repository } => {
-                format!("aws ecr delete-repository-policy --region {region} --registry-id {registry} --repository-name {repository}")
-            }
-            Change::RefreshPullSecret { namespace, name, registry, region } => format!(
-                "kubectl create secret docker-registry {name} -n {namespace} --docker-server={registry} --docker-username=AWS --docker-password=\"$(aws ecr get-login-password --region {region})\" --dry-run=client -o yaml | kubectl apply -f -"
-            ),
-            // The group's id is needed by the commands after it: kept in a shell variable.
-            Change::CreateSecurityGroup { vpc, name, description, port, cidrs, .. } => {
-                let mut line = format!(
-                    "{}=$(aws ec2 create-security-group --vpc-id {vpc} --group-name {name} --description '{description}' --query GroupId --output text)",
-                    variable(name)
-                );
-                for cidr in cidrs {
-                    line.push_str(&format!(
-                        " && aws ec2 authorize-security-group-ingress --group-id \"${}\" --protocol tcp --port {port} --cidr {cidr}",
-                        variable(name)
-                    ));
-                }
-                line
-            }
-            ec2 => format!("aws ec2 {}", ec2.aws_cli()),
-        }
-    }
-
     /// Groups this change names by the name a [`Change::CreateSecurityGroup`] of the same fix
     /// gives them, replaced by the ids `created` maps them to.
     pub fn with_created_groups(self, created: &std::collections::BTreeMap<String, String>) -> Change {
@@ -288,112 +156,98 @@ impl Change {
         )
     }
 
-    /// The API call, as `--dry-run` prints it: `ec2:CreateRoute RouteTableId=... ...`.
-    pub fn api_call(&self) -> String {
-        let (action, params): (&str, Vec<(&str, String)>) = match self {
-            Change::CreateRoute { table, destination, target } | Change::ReplaceRoute { table, destination, target, .. } => (
-                if matches!(self, Change::CreateRoute { .. }) { "CreateRoute" } else { "ReplaceRoute" },
-                vec![
-                    ("RouteTableId", table.clone()),
-                    (destination_param(destination), destination.as_str().into()),
-                    (target_param(target), target.clone()),
-                ],
-            ),
-            Change::DeleteRoute { table, destination } => {
-                ("DeleteRoute", vec![("RouteTableId", table.clone()), (destination_param(destination), destination.as_str().into())])
+    /// The IAM actions making this change takes (`ec2:CreateRoute`; a new security group also
+    /// authorises its ingress; a pull secret's refresh gets a token): what docs/aws-iam-fix-policy.json grants.
+    pub fn actions(&self) -> Vec<String> {
+        match self {
+            Change::CreateSecurityGroup { .. } => vec!["ec2:CreateSecurityGroup".into(), "ec2:AuthorizeSecurityGroupIngress".into()],
+            Change::RefreshPullSecret { .. } => vec!["ecr:GetAuthorizationToken".into()],
+            other => vec![other.api_call().split(' ').next().unwrap_or_default().to_string()],
+        }
+    }
+
+    /// One of every kind of change, with made-up ids (for tests that must see every kind: the
+    /// match below stops compiling when a kind is added and not listed).
+    pub fn one_of_each() -> Vec<Change> {
+        let d = || Destination::Cidr("0.0.0.0/0".into());
+        let s = |x: &str| x.to_string();
+        let all = vec![
+            Change::CreateRoute { table: s("rtb-1"), destination: d(), target: s("nat-1") },
+            Change::ReplaceRoute { table: s("rtb-1"), destination: d(), target: s("nat-1"), previous: None },
+            Change::DeleteRoute { table: s("rtb-1"), destination: d() },
+            Change::AssociateRouteTable { table: s("rtb-1"), subnet: s("subnet-1"), association: None },
+            Change::DisassociateRouteTable { association: s("rtbassoc-1") },
+            Change::AttachInternetGateway { gateway: s("igw-1"), vpc: s("vpc-1") },
+            Change::DetachInternetGateway { gateway: s("igw-1"), vpc: s("vpc-1") },
+            Change::SecurityGroupEgress { group: s("sg-1"), port: 443, peer: d(), allow: true },
+            Change::SecurityGroupEgress { group: s("sg-1"), port: 443, peer: d(), allow: false },
+            Change::SecurityGroupIngress { group: s("sg-1"), port: 443, cidr: s("10.0.0.0/16"), allow: true },
+            Change::SecurityGroupIngress { group: s("sg-1"), port: 443, cidr: s("10.0.0.0/16"), allow: false },
+            Change::CreateNetworkAclEntry { acl: s("acl-1"), egress: true, rule_number: 99, from: 443, to: 443, cidr: s("0.0.0.0/0") },
+            Change::DeleteNetworkAclEntry { acl: s("acl-1"), egress: true, rule_number: 99 },
+            Change::EndpointPrivateDns { endpoint: s("vpce-1"), enabled: true },
+            Change::EndpointRouteTable { endpoint: s("vpce-1"), table: s("rtb-1"), add: true },
+            Change::CreateGatewayEndpoint { vpc: s("vpc-1"), service: s("com.amazonaws.us-east-1.s3"), table: s("rtb-1"), endpoint: None },
+            Change::CreateSecurityGroup {
+                vpc: s("vpc-1"),
+                name: s("g"),
+                description: s("d"),
+                port: 443,
+                cidrs: vec![s("10.0.0.0/16")],
+                group: None,
+            },
+            Change::DeleteSecurityGroup { group: s("sg-1") },
+            Change::CreateInterfaceEndpoint {
+                vpc: s("vpc-1"),
+                service: s("com.amazonaws.us-east-1.ecr.api"),
+                subnets: vec![s("subnet-1")],
+                groups: vec![s("sg-1")],
+                endpoint: None,
+            },
+            Change::DeleteVpcEndpoint { endpoint: s("vpce-1") },
+            Change::VpcDnsSupport { vpc: s("vpc-1"), enabled: true },
+            Change::AttachRolePolicy { role: s("node"), policy_arn: s("arn:aws:iam::aws:policy/P") },
+            Change::DetachRolePolicy { role: s("node"), policy_arn: s("arn:aws:iam::aws:policy/P") },
+            Change::SetRepositoryPolicy {
+                registry: s("111122223333"),
+                region: s("us-east-1"),
+                repository: s("app"),
+                policy: s("{}"),
+                previous: None,
+                replaced: false,
+            },
+            Change::DeleteRepositoryPolicy { registry: s("111122223333"), region: s("us-east-1"), repository: s("app") },
+            Change::RefreshPullSecret { namespace: s("shop"), name: s("ecr"), registry: s("r"), region: s("us-east-1") },
+        ];
+        for change in &all {
+            match change {
+                Change::CreateRoute { .. }
+                | Change::ReplaceRoute { .. }
+                | Change::DeleteRoute { .. }
+                | Change::AssociateRouteTable { .. }
+                | Change::DisassociateRouteTable { .. }
+                | Change::AttachInternetGateway { .. }
+                | Change::DetachInternetGateway { .. }
+                | Change::SecurityGroupEgress { .. }
+                | Change::SecurityGroupIngress { .. }
+                | Change::CreateNetworkAclEntry { .. }
+                | Change::DeleteNetworkAclEntry { .. }
+                | Change::EndpointPrivateDns { .. }
+                | Change::EndpointRouteTable { .. }
+                | Change::CreateGatewayEndpoint { .. }
+                | Change::CreateSecurityGroup { .. }
+                | Change::DeleteSecurityGroup { .. }
+                | Change::CreateInterfaceEndpoint { .. }
+                | Change::DeleteVpcEndpoint { .. }
+                | Change::VpcDnsSupport { .. }
+                | Change::AttachRolePolicy { .. }
+                | Change::DetachRolePolicy { .. }
+                | Change::SetRepositoryPolicy { .. }
+                | Change::DeleteRepositoryPolicy { .. }
+                | Change::RefreshPullSecret { .. } => {}
             }
-            Change::AssociateRouteTable { table, subnet, .. } => {
-                ("AssociateRouteTable", vec![("RouteTableId", table.clone()), ("SubnetId", subnet.clone())])
-            }
-            Change::DisassociateRouteTable { association } => ("DisassociateRouteTable", vec![("AssociationId", association.clone())]),
-            Change::AttachInternetGateway { gateway, vpc } => {
-                ("AttachInternetGateway", vec![("InternetGatewayId", gateway.clone()), ("VpcId", vpc.clone())])
-            }
-            Change::DetachInternetGateway { gateway, vpc } => {
-                ("DetachInternetGateway", vec![("InternetGatewayId", gateway.clone()), ("VpcId", vpc.clone())])
-            }
-            Change::SecurityGroupEgress { group, port, peer, allow } => (
-                if *allow { "AuthorizeSecurityGroupEgress" } else { "RevokeSecurityGroupEgress" },
-                vec![("GroupId", group.clone()), ("IpPermissions", format!("tcp {port} {}", peer.as_str()))],
-            ),
-            Change::SecurityGroupIngress { group, port, cidr, allow } => (
-                if *allow { "AuthorizeSecurityGroupIngress" } else { "RevokeSecurityGroupIngress" },
-                vec![("GroupId", group.clone()), ("IpPermissions", format!("tcp {port} {cidr}"))],
-            ),
-            Change::CreateNetworkAclEntry { acl, egress, rule_number, from, to, cidr } => (
-                "CreateNetworkAclEntry",
-                vec![
-                    ("NetworkAclId", acl.clone()),
-                    ("Egress", egress.to_string()),
-                    ("RuleNumber", rule_number.to_string()),
-                    ("Protocol", "6".into()),
-                    ("PortRange", format!("{from}-{to}")),
-                    ("CidrBlock", cidr.clone()),
-                    ("RuleAction", "allow".into()),
-                ],
-            ),
-            Change::DeleteNetworkAclEntry { acl, egress, rule_number } => (
-                "DeleteNetworkAclEntry",
-                vec![("NetworkAclId", acl.clone()), ("Egress", egress.to_string()), ("RuleNumber", rule_number.to_string())],
-            ),
-            Change::EndpointPrivateDns { endpoint, enabled } => {
-                ("ModifyVpcEndpoint", vec![("VpcEndpointId", endpoint.clone()), ("PrivateDnsEnabled", enabled.to_string())])
-            }
-            Change::EndpointRouteTable { endpoint, table, add } => (
-                "ModifyVpcEndpoint",
-                vec![("VpcEndpointId", endpoint.clone()), (if *add { "AddRouteTableIds" } else { "RemoveRouteTableIds" }, table.clone())],
-            ),
-            Change::CreateGatewayEndpoint { vpc, service, table, .. } => (
-                "CreateVpcEndpoint",
-                vec![
-                    ("VpcId", vpc.clone()),
-                    ("VpcEndpointType", "Gateway".into()),
-                    ("ServiceName", service.clone()),
-                    ("RouteTableIds", table.clone()),
-                ],
-            ),
-            Change::DeleteVpcEndpoint { endpoint } => ("DeleteVpcEndpoints", vec![("VpcEndpointIds", endpoint.clone())]),
-            Change::CreateSecurityGroup { vpc, name, port, cidrs, .. } => (
-                "CreateSecurityGroup",
-                vec![
-                    ("VpcId", vpc.clone()),
-                    ("GroupName", name.clone()),
-                    ("then AuthorizeSecurityGroupIngress", format!("tcp {port} {}", cidrs.join(","))),
-                ],
-            ),
-            Change::DeleteSecurityGroup { group } => ("DeleteSecurityGroup", vec![("GroupId", group.clone())]),
-            Change::CreateInterfaceEndpoint { vpc, service, subnets, groups, .. } => (
-                "CreateVpcEndpoint",
-                vec![
-                    ("VpcId", vpc.clone()),
-                    ("VpcEndpointType", "Interface".into()),
-                    ("ServiceName", service.clone()),
-                    ("SubnetIds", subnets.join(",")),
-                    ("SecurityGroupIds", groups.join(",")),
-                    ("PrivateDnsEnabled", "true".into()),
-                ],
-            ),
-            Change::VpcDnsSupport { vpc, enabled } => {
-                ("ModifyVpcAttribute", vec![("VpcId", vpc.clone()), ("EnableDnsSupport", enabled.to_string())])
-            }
-            Change::AttachRolePolicy { role, policy_arn } => {
-                return format!("iam:AttachRolePolicy RoleName={role} PolicyArn={policy_arn}");
-            }
-            Change::DetachRolePolicy { role, policy_arn } => {
-                return format!("iam:DetachRolePolicy RoleName={role} PolicyArn={policy_arn}");
-            }
-            Change::SetRepositoryPolicy { registry, region, repository, .. } => {
-                return format!("ecr:SetRepositoryPolicy RegistryId={registry} RepositoryName={repository} (in {region})");
-            }
-            Change::DeleteRepositoryPolicy { registry, region, repository } => {
-                return format!("ecr:DeleteRepositoryPolicy RegistryId={registry} RepositoryName={repository} (in {region})");
-            }
-            Change::RefreshPullSecret { namespace, name, registry, region } => {
-                return format!("ecr:GetAuthorizationToken (in {region}), then update secret {namespace}/{name} for {registry}");
-            }
-        };
-        let params: Vec<String> = params.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("ec2:{action} {}", params.join(" "))
+        }
+        all
     }
 
     /// Whether EC2 accepts `DryRun` for this call (`ModifyVpcAttribute` does not).
@@ -510,41 +364,6 @@ impl Change {
         .into_iter()
         .map(String::as_str)
         .collect()
-    }
-}
-
-/// A security group on a command line: its id, or the shell variable that holds the id of the
-/// group created (by name) earlier in the same fix.
-fn group_ref(group: &str) -> String {
-    if group.starts_with("sg-") { group.to_string() } else { format!("\"${}\"", variable(group)) }
-}
-
-/// `pulldoctor-ecr-endpoints` -> `PULLDOCTOR_ECR_ENDPOINTS`
-fn variable(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
-}
-
-fn destination_param(destination: &Destination) -> &'static str {
-    match destination {
-        Destination::Cidr(_) => "DestinationCidrBlock",
-        Destination::Ipv6Cidr(_) => "DestinationIpv6CidrBlock",
-        Destination::PrefixList(_) => "DestinationPrefixListId",
-    }
-}
-
-fn target_param(target: &str) -> &'static str {
-    if target.starts_with("nat-") {
-        "NatGatewayId"
-    } else if target.starts_with("tgw-") {
-        "TransitGatewayId"
-    } else if target.starts_with("pcx-") {
-        "VpcPeeringConnectionId"
-    } else if target.starts_with("eni-") {
-        "NetworkInterfaceId"
-    } else if target.starts_with("eigw-") {
-        "EgressOnlyInternetGatewayId"
-    } else {
-        "GatewayId"
     }
 }
 
