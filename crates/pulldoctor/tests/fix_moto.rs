@@ -375,3 +375,52 @@ fn the_seed_incident_is_fixed_with_one_command() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert!(causes(&report).is_empty(), "after the fix: {:?}", causes(&report));
 }
+
+/// The seed incident's other option: associating the subnets with the table that already routes
+/// to the NAT gateway (`--option 2`, one `AssociateRouteTable` per subnet), undone with
+/// `DisassociateRouteTable`; and a bundle collected before the fix no longer drives a change.
+#[test]
+fn the_seed_by_association_and_a_stale_bundle_refused() {
+    let moto = moto_for("seed");
+    let root = tempfile::tempdir().unwrap();
+    let generated = root.path().join("generated");
+    let (code, _, stderr) =
+        run(&mut generator("seed", &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", "rosa-ecr-main-route-table"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let (port, _) = common::serve_writable(common::objects_in(&generated.join("k8s")));
+    let kubeconfig = common::kubeconfig(root.path(), port);
+    let pulldoctor = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
+        command.args(args).current_dir(root.path());
+        for name in CLEARED {
+            command.env_remove(name);
+        }
+        command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", &moto.url).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1");
+        run(&mut command)
+    };
+    let (code, _, stderr) = pulldoctor(&["collect", "-o", "before"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = pulldoctor(&["fix", "before", "--option", "2", "--yes", "--record", "assoc.json"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.matches("made: ec2:AssociateRouteTable").count() + stdout.matches("made-by-the-dry-run: ec2:AssociateRouteTable").count(),
+        3,
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nfixed: route.no-route is gone"), "{stdout}");
+    // The bundle still shows the fault; the live state does not: refused, nothing changed.
+    let (code, _, stderr) = pulldoctor(&["fix", "before", "--yes", "--record", "stale.json"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("the live state no longer shows route.no-route"), "{stderr}");
+    assert!(!root.path().join("stale.json").exists());
+    let record: Value = serde_json::from_str(&std::fs::read_to_string(root.path().join("assoc.json")).unwrap()).unwrap();
+    let undos: Vec<&str> =
+        record["PulldoctorFix"]["changes"].as_array().unwrap().iter().filter_map(|c| c["undo_command"].as_str()).collect();
+    assert_eq!(undos.len(), 3, "{record}");
+    assert!(undos.iter().all(|u| u.starts_with("aws ec2 disassociate-route-table --association-id rtbassoc-")), "{undos:?}");
+    let (code, stdout, stderr) = pulldoctor(&["fix", "--undo", "assoc.json", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let (_, stdout, _) = pulldoctor(&["diagnose", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(causes(&report).first().map(String::as_str), Some("route.no-route"), "{:?}", causes(&report));
+}
