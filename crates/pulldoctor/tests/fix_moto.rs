@@ -424,3 +424,34 @@ fn the_seed_by_association_and_a_stale_bundle_refused() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(causes(&report).first().map(String::as_str), Some("route.no-route"), "{:?}", causes(&report));
 }
+
+/// Bad input to `fix --undo` (no file, a truncated one, a record of the wrong shape) is an input
+/// error naming the file (exit 2), and without a cluster `fix` says what it needs: nothing is
+/// changed and nothing is asked of AWS.
+#[test]
+fn bad_records_and_no_cluster_are_input_errors() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("cut.json"), "{\"PulldoctorFix\": {\"cau").unwrap();
+    std::fs::write(root.path().join("shape.json"), "{\"PulldoctorFix\": {\"cause\": 3}}").unwrap();
+    let pulldoctor = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
+        command.args(args).current_dir(root.path());
+        for name in CLEARED {
+            command.env_remove(name);
+        }
+        command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").env("KUBECONFIG", "/nonexistent");
+        run(&mut command)
+    };
+    for (file, says) in [
+        ("missing.json", "cannot read the change record `missing.json`"),
+        ("cut.json", "`cut.json` is not a pulldoctor fix record"),
+        ("shape.json", "`shape.json` is not a pulldoctor fix record"),
+    ] {
+        let (code, _, stderr) = pulldoctor(&["fix", "--undo", file, "--yes"]);
+        assert_eq!(code, Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(says), "{file}: {stderr}");
+    }
+    let (code, _, stderr) = pulldoctor(&["fix", "--yes"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("pulldoctor fix reads the cluster and its AWS account live"), "{stderr}");
+}

@@ -36,7 +36,9 @@ struct Seen {
 }
 
 fn diagnose_live(args: &FixArgs) -> Result<Seen> {
-    let gathered = crate::live::gather(crate::live::cluster_request(&args.from))?;
+    let gathered = crate::live::gather(crate::live::cluster_request(&args.from)).context(
+        "pulldoctor fix reads the cluster and its AWS account live, before and after a change (a bundle only proposes the plan)",
+    )?;
     crate::live::print_failures(&gathered.collected, args.from.verbose);
     let options = pulldoctor_bundle::ReadOptions { strict: args.from.strict, threads: pulldoctor::fs::available_threads() };
     let bundle = crate::live::read(&gathered.collected, &options)?;
