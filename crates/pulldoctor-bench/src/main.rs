@@ -6,7 +6,12 @@
 //! parsing the bundle, tracing every node to the three hosts an ECR pull needs, the whole
 //! `diagnose`, and the seed example's `diagnose`. Prints a Markdown table for the README.
 //!
+//! `--cluster 15000,60000` measures the cluster side instead: the seed example grown to that many
+//! pods (see `cluster.rs`).
+//!
 //! The generator is deterministic (a fixed linear congruential sequence), so runs compare.
+
+mod cluster;
 
 use std::fmt::Write as _;
 
@@ -254,9 +259,24 @@ fn main() {
         match arg.as_str() {
             "--scale" => scale = args.next().and_then(|s| s.parse().ok()).expect("--scale NUMBER"),
             "--keep" => keep = args.next().map(PathBuf::from),
+            "--measure-cluster" => {
+                cluster::measure(&PathBuf::from(args.next().expect("--measure-cluster DIR")));
+                return;
+            }
+            "--cluster" => {
+                let sizes: Vec<usize> = args
+                    .next()
+                    .map(|s| s.split(',').filter_map(|n| n.trim().replace('_', "").parse().ok()).collect())
+                    .filter(|v: &Vec<usize>| !v.is_empty())
+                    .expect("--cluster PODS[,PODS...]");
+                let mut sizes = sizes;
+                sizes.sort_unstable();
+                cluster::run(&sizes);
+                return;
+            }
             "--bench" => {} // passed by `cargo bench`-style runners
             other => {
-                eprintln!("usage: pulldoctor-bench [--scale 1.0] [--keep DIR]   (unknown argument `{other}`)");
+                eprintln!("usage: pulldoctor-bench [--scale 1.0] [--keep DIR] | --cluster PODS[,PODS...]   (unknown argument `{other}`)");
                 std::process::exit(2);
             }
         }

@@ -1,0 +1,122 @@
+//! `--cluster N[,N...]`: the seed example grown on its cluster side (issue 17's measurement). Its
+//! own pods are copied with new names (the same specs: OpenShift-sized, with their owners), each
+//! copy on the same node as its original, and each copy of a failing pod failing the same way;
+//! each pod's events are copied with it. The AWS side is the seed's. Per size a fresh process of
+//! this benchmark (`--measure-cluster DIR`) reads the bundle and diagnoses it, and reports its
+//! times and its peak resident memory (`VmHWM`), so generating the bundle does not count.
+
+use std::path::Path;
+use std::time::Instant;
+
+use pulldoctor::fs::read_bundle;
+use serde_json::Value;
+
+/// The process's peak resident set, in bytes (Linux), if known.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn items(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    value["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Write the seed grown to about `pods` pods into `dir`; returns (pods, events, bytes written).
+fn grow(seed: &Path, dir: &Path, pods: usize) -> (usize, usize, usize) {
+    let k8s = dir.join("k8s");
+    std::fs::create_dir_all(&k8s).unwrap();
+    copy_dir(&seed.join("aws"), &dir.join("aws"));
+    let (mut seed_pods, mut seed_events) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(seed.join("k8s")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with("pods-") {
+            seed_pods.extend(items(&entry.path()));
+        } else if name.starts_with("events-") {
+            seed_events.extend(items(&entry.path()));
+        } else {
+            std::fs::copy(entry.path(), k8s.join(&name)).unwrap();
+        }
+    }
+    let copies = pods.div_ceil(seed_pods.len().max(1));
+    let (mut out_pods, mut out_events) = (Vec::with_capacity(copies * seed_pods.len()), Vec::new());
+    for copy in 0..copies {
+        for pod in &seed_pods {
+            let mut pod = pod.clone();
+            let original = pod["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            let name = format!("{original}-c{copy}");
+            pod["metadata"]["name"] = Value::String(name.clone());
+            pod["metadata"]["uid"] = Value::String(format!("uid-{copy}-{original}"));
+            for event in seed_events.iter().filter(|e| e["involvedObject"]["name"] == original.as_str()) {
+                let mut event = event.clone();
+                event["involvedObject"]["name"] = Value::String(name.clone());
+                let event_name = event["metadata"]["name"].as_str().unwrap_or_default().to_string();
+                event["metadata"]["name"] = Value::String(format!("{event_name}-c{copy}"));
+                out_events.push(event);
+            }
+            out_pods.push(pod);
+        }
+    }
+    let mut bytes = 0;
+    for (name, kind, list) in [("pods.json", "PodList", &out_pods), ("events.json", "EventList", &out_events)] {
+        let text = serde_json::to_string(&serde_json::json!({"apiVersion": "v1", "kind": kind, "items": list})).unwrap();
+        bytes += text.len();
+        std::fs::write(k8s.join(name), text).unwrap();
+    }
+    (out_pods.len(), out_events.len(), bytes)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// In this process: read `dir` and diagnose it; one line: read s, diagnose s, peak bytes,
+/// failing pods, text report lines.
+pub fn measure(dir: &Path) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let started = Instant::now();
+    let bundle = read_bundle(dir, &Default::default()).expect("the grown seed must read");
+    let read = started.elapsed();
+    let started = Instant::now();
+    let report = pulldoctor_diagnosis::diagnose(&bundle.model, &pulldoctor_diagnosis::Options { threads, ..Default::default() });
+    let diagnose = started.elapsed();
+    let lines = pulldoctor_render::text(&report, pulldoctor_render::Style { color: false }).lines().count();
+    println!("{} {} {} {} {lines}", read.as_secs_f64(), diagnose.as_secs_f64(), peak_memory().unwrap_or(0), report.affected.len());
+}
+
+/// Grow each size, measure it in a fresh process; print a Markdown table.
+pub fn run(sizes: &[usize]) {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rosa-ecr-main-route-table");
+    let me = std::env::current_exe().expect("the benchmark's own path");
+    println!("| pods / events (JSON) | failing pods | read | diagnose | peak memory | text report lines |");
+    println!("|---|---|---|---|---|---|");
+    for &size in sizes {
+        let dir = std::env::temp_dir().join(format!("pulldoctor-bench-cluster-{}-{size}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (pods, events, bytes) = grow(&seed, &dir, size);
+        let output = std::process::Command::new(&me).arg("--measure-cluster").arg(&dir).output().expect("cannot run the measurement");
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<f64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+        let [read, diagnose, peak, failing, lines] = fields[..] else {
+            eprintln!("the measurement of {size} pods failed: {}", String::from_utf8_lossy(&output.stderr));
+            continue;
+        };
+        println!(
+            "| {pods} / {events} ({:.0} MB) | {failing} | {read:.2} s | {diagnose:.2} s | {:.2} GB | {lines} |",
+            bytes as f64 / 1e6,
+            peak / 1e9
+        );
+    }
+}
