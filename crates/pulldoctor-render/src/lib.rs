@@ -5,6 +5,7 @@
 pub mod html;
 pub use html::html;
 
+mod groups;
 mod observations;
 
 use std::fmt::Write;
@@ -170,6 +171,17 @@ fn list(items: &[String], limit: usize) -> String {
 
 /// The human report.
 pub fn text(report: &Report, style: Style) -> String {
+    text_all(report, style, false)
+}
+
+/// Up to this many failing containers are listed one by one; more are grouped (`--all` lists them).
+pub const LIST_LIMIT: usize = 20;
+/// Up to this many gaps with the same reason are listed one by one; more are folded into one.
+pub const GAP_FOLD: usize = 3;
+
+/// [`text`], listing every failing container and every gap when `all` (a big outage otherwise
+/// reads in groups: counts first, a few examples each).
+pub fn text_all(report: &Report, style: Style, all: bool) -> String {
     let mut out = String::new();
     let head =
         if report.causes.is_empty() && report.affected.is_empty() { style.green(&report.headline) } else { style.red(&report.headline) };
@@ -246,14 +258,49 @@ pub fn text(report: &Report, style: Style) -> String {
     }
     if !report.gaps.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("GAPS (not checked)"));
-        for gap in &report.gaps {
-            out.push_str(&wrap(&format!("{}: {}", gap.what, gap.why), "  - ", "    "));
-            if let Some(command) = &gap.command {
-                let _ = writeln!(out, "      $ {command}");
+        for group in groups::gaps(&report.gaps, if all { usize::MAX } else { GAP_FOLD }) {
+            match group {
+                groups::GapGroup::One(gap) => {
+                    out.push_str(&wrap(&format!("{}: {}", gap.what, gap.why), "  - ", "    "));
+                    if let Some(command) = &gap.command {
+                        let _ = writeln!(out, "      $ {command}");
+                    }
+                }
+                groups::GapGroup::Folded { count, examples, why, command } => {
+                    let text = format!("{count} alike ({}, and {} more): {why}", examples.join("; "), count - examples.len());
+                    out.push_str(&wrap(&text, "  - ", "    "));
+                    if let Some(command) = command {
+                        let _ = writeln!(out, "      $ {command}");
+                    }
+                }
             }
         }
     }
-    if !report.affected.is_empty() {
+    if report.affected.len() > LIST_LIMIT && !all {
+        let groups = groups::affected(&report.affected);
+        let _ = writeln!(
+            out,
+            "\n{}",
+            style.bold(&format!("AFFECTED ({} failing containers in {} groups; --all lists each)", report.affected.len(), groups.len()))
+        );
+        for group in groups.iter().take(LIST_LIMIT) {
+            let line = format!(
+                "{} × {} in {} pulling {} on {} node{} (e.g. {})",
+                group.count,
+                group.error_class,
+                group.namespace,
+                group.image,
+                group.nodes,
+                if group.nodes == 1 { "" } else { "s" },
+                group.examples.join(", ")
+            );
+            out.push_str(&wrap(&line, "  - ", "    "));
+        }
+        if groups.len() > LIST_LIMIT {
+            let rest: usize = groups.iter().skip(LIST_LIMIT).map(|g| g.count).sum();
+            let _ = writeln!(out, "  - and {} more groups ({rest} containers)", groups.len() - LIST_LIMIT);
+        }
+    } else if !report.affected.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("AFFECTED"));
         for affected in &report.affected {
             let line = format!(

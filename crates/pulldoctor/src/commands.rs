@@ -82,7 +82,7 @@ fn diagnose(args: Diagnose) -> Result<ExitCode> {
     let color = if args.output.is_some() && args.color == Color::Auto { Color::Never } else { args.color };
     let output = match format {
         ReportFormat::Text => {
-            let mut text = pulldoctor_render::text(&report, style(color));
+            let mut text = pulldoctor_render::text_all(&report, style(color), args.all);
             for note in &report.notes {
                 text.push_str(&pulldoctor_render::wrap(note, "note: ", "      "));
             }
