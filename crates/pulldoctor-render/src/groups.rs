@@ -54,7 +54,7 @@ pub fn affected(affected: &[Affected]) -> Vec<AffectedGroup> {
         })
         .collect();
     // stable: equal counts keep their first-seen order
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|g| std::cmp::Reverse(g.count));
     out
 }
 
