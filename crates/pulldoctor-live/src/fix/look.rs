@@ -148,19 +148,7 @@ impl Fixer {
                 Ok(Look { state: json!({"VpcEndpointId": endpoint, "RouteTableIds": tables}), done: present == *add, previous: None })
             }
             Change::CreateGatewayEndpoint { vpc, service, table, .. } => {
-                let answer = self
-                    .client
-                    .describe_vpc_endpoints()
-                    .filters(filter("vpc-id", vpc))
-                    .filters(filter("service-name", service))
-                    .send()
-                    .await
-                    .map_err(|e| failure("ec2:DescribeVpcEndpoints", &e))?;
-                let live: Vec<_> = answer
-                    .vpc_endpoints()
-                    .iter()
-                    .filter(|e| e.state().is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted")))
-                    .collect();
+                let live = self.endpoints_of(vpc, service).await?;
                 let on_table = live.iter().find(|e| e.route_table_ids().contains(table));
                 let state = json!({"VpcId": vpc, "ServiceName": service, "Endpoints": live.iter().map(|e| json!({"VpcEndpointId": e.vpc_endpoint_id(), "RouteTableIds": e.route_table_ids()})).collect::<Vec<_>>()});
                 Ok(Look { state, done: on_table.is_some(), previous: on_table.and_then(|e| e.vpc_endpoint_id().map(str::to_string)) })
@@ -190,19 +178,7 @@ impl Fixer {
                 Ok(Look { state: json!({"GroupId": group, "Present": present}), done: !present, previous: None })
             }
             Change::CreateInterfaceEndpoint { vpc, service, .. } => {
-                let answer = self
-                    .client
-                    .describe_vpc_endpoints()
-                    .filters(filter("vpc-id", vpc))
-                    .filters(filter("service-name", service))
-                    .send()
-                    .await
-                    .map_err(|e| failure("ec2:DescribeVpcEndpoints", &e))?;
-                let live: Vec<&aws_sdk_ec2::types::VpcEndpoint> = answer
-                    .vpc_endpoints()
-                    .iter()
-                    .filter(|e| e.state().is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted")))
-                    .collect();
+                let live = self.endpoints_of(vpc, service).await?;
                 let existing = live.first().and_then(|e| e.vpc_endpoint_id()).map(str::to_string);
                 let state = json!({"VpcId": vpc, "ServiceName": service, "VpcEndpointId": existing});
                 Ok(Look { state, done: existing.is_some(), previous: existing })

@@ -240,6 +240,24 @@ impl Fixer {
             .collect())
     }
 
+    /// The endpoints of `service` in `vpc` that are not deleted.
+    pub(super) async fn endpoints_of(&self, vpc: &str, service: &str) -> Result<Vec<aws_sdk_ec2::types::VpcEndpoint>, Failed> {
+        let answer = self
+            .client
+            .describe_vpc_endpoints()
+            .filters(filter("vpc-id", vpc))
+            .filters(filter("service-name", service))
+            .send()
+            .await
+            .map_err(|e| failure("ec2:DescribeVpcEndpoints", &e))?;
+        Ok(answer
+            .vpc_endpoints()
+            .iter()
+            .filter(|e| e.state().is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted")))
+            .cloned()
+            .collect())
+    }
+
     pub(super) async fn endpoint(&self, endpoint: &str) -> Result<Option<aws_sdk_ec2::types::VpcEndpoint>, Failed> {
         match self.client.describe_vpc_endpoints().vpc_endpoint_ids(endpoint).send().await {
             Ok(answer) => Ok(answer.vpc_endpoints().first().cloned()),

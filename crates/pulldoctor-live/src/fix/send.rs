@@ -8,6 +8,32 @@ use super::{Fixer, Sent, permission, settle};
 use crate::Failed;
 use crate::aws::failure;
 
+/// Set a route request's destination: CreateRoute, ReplaceRoute and DeleteRoute are distinct
+/// builder types with the same setters.
+macro_rules! with_destination {
+    ($request:expr, $destination:expr) => {
+        match $destination {
+            Destination::Cidr(d) => $request.destination_cidr_block(d),
+            Destination::Ipv6Cidr(d) => $request.destination_ipv6_cidr_block(d),
+            Destination::PrefixList(d) => $request.destination_prefix_list_id(d),
+        }
+    };
+}
+
+/// Set a route request's target by the kind its id names (`nat-`, `tgw-`, ...; else a gateway).
+macro_rules! with_target {
+    ($request:expr, $target:expr) => {
+        match $target.split('-').next().unwrap_or_default() {
+            "nat" => $request.nat_gateway_id($target),
+            "tgw" => $request.transit_gateway_id($target),
+            "pcx" => $request.vpc_peering_connection_id($target),
+            "eni" => $request.network_interface_id($target),
+            "eigw" => $request.egress_only_internet_gateway_id($target),
+            _ => $request.gateway_id($target),
+        }
+    };
+}
+
 impl Fixer {
     pub(super) async fn send(&self, change: &Change, dry: bool) -> Result<Sent<Change>, Failed> {
         let call = change.api_call();
@@ -20,45 +46,19 @@ impl Fixer {
         Ok(match change {
             Change::CreateRoute { table, destination, target } => {
                 let mut request = c.create_route().route_table_id(table).dry_run(dry);
-                request = match destination {
-                    Destination::Cidr(d) => request.destination_cidr_block(d),
-                    Destination::Ipv6Cidr(d) => request.destination_ipv6_cidr_block(d),
-                    Destination::PrefixList(d) => request.destination_prefix_list_id(d),
-                };
-                request = match target.split('-').next().unwrap_or_default() {
-                    "nat" => request.nat_gateway_id(target),
-                    "tgw" => request.transit_gateway_id(target),
-                    "pcx" => request.vpc_peering_connection_id(target),
-                    "eni" => request.network_interface_id(target),
-                    "eigw" => request.egress_only_internet_gateway_id(target),
-                    _ => request.gateway_id(target),
-                };
+                request = with_destination!(request, destination);
+                request = with_target!(request, target);
                 same(settle(call, request.send().await.map(|_| ()))?)
             }
             Change::ReplaceRoute { table, destination, target, .. } => {
                 let mut request = c.replace_route().route_table_id(table).dry_run(dry);
-                request = match destination {
-                    Destination::Cidr(d) => request.destination_cidr_block(d),
-                    Destination::Ipv6Cidr(d) => request.destination_ipv6_cidr_block(d),
-                    Destination::PrefixList(d) => request.destination_prefix_list_id(d),
-                };
-                request = match target.split('-').next().unwrap_or_default() {
-                    "nat" => request.nat_gateway_id(target),
-                    "tgw" => request.transit_gateway_id(target),
-                    "pcx" => request.vpc_peering_connection_id(target),
-                    "eni" => request.network_interface_id(target),
-                    "eigw" => request.egress_only_internet_gateway_id(target),
-                    _ => request.gateway_id(target),
-                };
+                request = with_destination!(request, destination);
+                request = with_target!(request, target);
                 same(settle(call, request.send().await.map(|_| ()))?)
             }
             Change::DeleteRoute { table, destination } => {
                 let mut request = c.delete_route().route_table_id(table).dry_run(dry);
-                request = match destination {
-                    Destination::Cidr(d) => request.destination_cidr_block(d),
-                    Destination::Ipv6Cidr(d) => request.destination_ipv6_cidr_block(d),
-                    Destination::PrefixList(d) => request.destination_prefix_list_id(d),
-                };
+                request = with_destination!(request, destination);
                 same(settle(call, request.send().await.map(|_| ()))?)
             }
             Change::AssociateRouteTable { table, subnet, .. } => {
