@@ -17,10 +17,9 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -79,31 +78,47 @@ fn generator(which: &str, args: &[&str]) -> Command {
     command
 }
 
-fn run(command: &mut Command) -> (Option<i32>, String, String) {
-    let mut child =
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    let pipe = |mut reader: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = reader.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = pipe(Box::new(child.stdout.take().unwrap()));
-    let stderr = pipe(Box::new(child.stderr.take().unwrap()));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
+fn run(command: &mut Command) -> Ran {
+    common::run_bounded(command, LIMIT)
+}
+
+/// pulldoctor in `dir`, against the AWS endpoint `aws` and the cluster of `kubeconfig`.
+fn pulldoctor_in(dir: &Path, aws: &str, kubeconfig: &Path, args: &[&str]) -> Ran {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
+    command.args(args).current_dir(dir);
+    for name in CLEARED {
+        command.env_remove(name);
+    }
+    command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", aws).env("KUBECONFIG", kubeconfig).env("NO_COLOR", "1");
+    run(&mut command)
+}
+
+/// A scenario built in moto by a generator's live mode, its cluster served by a writable API
+/// stand-in, and a directory of its own where pulldoctor runs.
+struct World {
+    root: tempfile::TempDir,
+    aws: String,
+    kubeconfig: PathBuf,
+    shared: common::Shared,
+}
+
+impl World {
+    /// `name` of the `which` generator (`net`, `access`, `seed`) in `moto`; Err: the generator's complaint.
+    fn build(which: &str, moto: &Moto, name: &str) -> Result<World, String> {
+        let root = tempfile::tempdir().unwrap();
+        let generated = root.path().join("generated");
+        let (code, _, stderr) = run(&mut generator(which, &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", name]));
+        if code != Some(0) {
+            return Err(format!("the generator's live mode failed:\n{stderr}"));
         }
-        if started.elapsed() > LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status.and_then(|s| s.code()), stdout.join().unwrap(), stderr.join().unwrap())
+        let (port, shared) = common::serve_writable(common::objects_in(&generated.join("k8s")));
+        let kubeconfig = common::kubeconfig(root.path(), port);
+        Ok(World { root, aws: moto.url.clone(), kubeconfig, shared })
+    }
+
+    fn pulldoctor(&self, args: &[&str]) -> Ran {
+        pulldoctor_in(self.root.path(), &self.aws, &self.kubeconfig, args)
+    }
 }
 
 fn lines(which: &str, flag: &str) -> Vec<String> {
@@ -118,23 +133,14 @@ fn causes(report: &Value) -> Vec<String> {
 
 /// One scenario; everything wrong with it (empty: all is well).
 fn scenario(which: &str, moto: &Moto, name: &str) -> Vec<String> {
-    let root = tempfile::tempdir().unwrap();
-    let generated = root.path().join("generated");
-    let (code, _, stderr) = run(&mut generator(which, &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", name]));
-    if code != Some(0) {
-        return vec![format!("the generator's live mode failed:\n{stderr}")];
-    }
-    let (port, _) = common::serve_writable(common::objects_in(&generated.join("k8s")));
-    let kubeconfig = common::kubeconfig(root.path(), port);
+    let world = match World::build(which, moto, name) {
+        Ok(world) => world,
+        Err(problem) => return vec![problem],
+    };
+    let root = &world.root;
     let mut seen = String::new();
     let mut pulldoctor = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
-        command.args(args).current_dir(root.path());
-        for name in CLEARED {
-            command.env_remove(name);
-        }
-        command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", &moto.url).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1");
-        let out = run(&mut command);
+        let out = world.pulldoctor(args);
         seen.push_str(&out.1);
         seen.push_str(&out.2);
         out
@@ -294,24 +300,12 @@ fn access_fixes() {
 #[test]
 fn the_pull_secret_refresh_writes_the_secret_and_prints_no_token() {
     let moto = moto_for("access");
-    let root = tempfile::tempdir().unwrap();
-    let generated = root.path().join("generated");
-    let name = "access-pullsecret-expired";
-    let (code, _, stderr) = run(&mut generator("access", &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", name]));
-    assert_eq!(code, Some(0), "{stderr}");
-    let (port, shared) = common::serve_writable(common::objects_in(&generated.join("k8s")));
-    let kubeconfig = common::kubeconfig(root.path(), port);
+    let world = World::build("access", &moto, "access-pullsecret-expired").unwrap_or_else(|e| panic!("{e}"));
+    let shared = &world.shared;
     let secret_before: Vec<Value> = shared.lock().unwrap().0.iter().filter(|o| o["kind"] == "Secret").cloned().collect();
-    let record = root.path().join("refresh.json");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
-    command
-        .args(["fix", "--cause", "pullsecret.expired", "--option", "1", "--yes", "--record", record.to_str().unwrap()])
-        .current_dir(root.path());
-    for name in CLEARED {
-        command.env_remove(name);
-    }
-    command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", &moto.url).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1");
-    let (code, stdout, stderr) = run(&mut command);
+    let record = world.root.path().join("refresh.json");
+    let (code, stdout, stderr) =
+        world.pulldoctor(&["fix", "--cause", "pullsecret.expired", "--option", "1", "--yes", "--record", record.to_str().unwrap()]);
     assert!(stdout.contains("made: ecr:GetAuthorizationToken"), "exit {code:?}\n{stdout}\n{stderr}");
     let (objects, writes) = shared.lock().unwrap().clone();
     assert_eq!(writes.iter().filter(|w| w.starts_with("PUT ") && w.contains("/secrets/")).count(), 1, "{writes:?}");
@@ -338,22 +332,8 @@ fn the_pull_secret_refresh_writes_the_secret_and_prints_no_token() {
 #[test]
 fn the_seed_incident_is_fixed_with_one_command() {
     let moto = moto_for("seed");
-    let root = tempfile::tempdir().unwrap();
-    let generated = root.path().join("generated");
-    let (code, _, stderr) =
-        run(&mut generator("seed", &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", "rosa-ecr-main-route-table"]));
-    assert_eq!(code, Some(0), "{stderr}");
-    let (port, shared) = common::serve_writable(common::objects_in(&generated.join("k8s")));
-    let kubeconfig = common::kubeconfig(root.path(), port);
-    let pulldoctor = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
-        command.args(args).current_dir(root.path());
-        for name in CLEARED {
-            command.env_remove(name);
-        }
-        command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", &moto.url).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1");
-        run(&mut command)
-    };
+    let world = World::build("seed", &moto, "rosa-ecr-main-route-table").unwrap_or_else(|e| panic!("{e}"));
+    let pulldoctor = |args: &[&str]| world.pulldoctor(args);
     let (_, stdout, stderr) = pulldoctor(&["fix", "--dry-run"]);
     assert!(stdout.contains("cause: route.no-route") && stdout.contains("dry run: nothing was changed"), "{stdout}\n{stderr}");
     // In a pipe, without --yes: refused, nothing changed.
@@ -366,7 +346,7 @@ fn the_seed_incident_is_fixed_with_one_command() {
         stdout.contains("verifying: collecting, tracing and diagnosing again") && stdout.contains("\nfixed: route.no-route is gone"),
         "{stdout}"
     );
-    let writes = shared.lock().unwrap().1.clone();
+    let writes = world.shared.lock().unwrap().1.clone();
     let deleted: Vec<&str> = writes.iter().filter_map(|w| w.strip_prefix("DELETE /api/v1/namespaces/")).collect();
     assert!(!deleted.is_empty() && deleted.iter().all(|d| d.contains("/pods/")), "{writes:?}\n{stdout}");
     assert!(!deleted.iter().any(|d| d.ends_with("/ecr-pull-test")), "a bare pod was deleted: {deleted:?}");
@@ -382,22 +362,9 @@ fn the_seed_incident_is_fixed_with_one_command() {
 #[test]
 fn the_seed_by_association_and_a_stale_bundle_refused() {
     let moto = moto_for("seed");
-    let root = tempfile::tempdir().unwrap();
-    let generated = root.path().join("generated");
-    let (code, _, stderr) =
-        run(&mut generator("seed", &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", "rosa-ecr-main-route-table"]));
-    assert_eq!(code, Some(0), "{stderr}");
-    let (port, _) = common::serve_writable(common::objects_in(&generated.join("k8s")));
-    let kubeconfig = common::kubeconfig(root.path(), port);
-    let pulldoctor = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
-        command.args(args).current_dir(root.path());
-        for name in CLEARED {
-            command.env_remove(name);
-        }
-        command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", &moto.url).env("KUBECONFIG", &kubeconfig).env("NO_COLOR", "1");
-        run(&mut command)
-    };
+    let world = World::build("seed", &moto, "rosa-ecr-main-route-table").unwrap_or_else(|e| panic!("{e}"));
+    let root = &world.root;
+    let pulldoctor = |args: &[&str]| world.pulldoctor(args);
     let (code, _, stderr) = pulldoctor(&["collect", "-o", "before"]);
     assert_eq!(code, Some(0), "{stderr}");
     let (code, stdout, stderr) = pulldoctor(&["fix", "before", "--option", "2", "--yes", "--record", "assoc.json"]);
@@ -433,15 +400,7 @@ fn bad_records_and_no_cluster_are_input_errors() {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("cut.json"), "{\"PulldoctorFix\": {\"cau").unwrap();
     std::fs::write(root.path().join("shape.json"), "{\"PulldoctorFix\": {\"cause\": 3}}").unwrap();
-    let pulldoctor = |args: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pulldoctor"));
-        command.args(args).current_dir(root.path());
-        for name in CLEARED {
-            command.env_remove(name);
-        }
-        command.envs(ENV.iter().copied()).env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").env("KUBECONFIG", "/nonexistent");
-        run(&mut command)
-    };
+    let pulldoctor = |args: &[&str]| pulldoctor_in(root.path(), "http://127.0.0.1:9", Path::new("/nonexistent"), args);
     for (file, says) in [
         ("missing.json", "cannot read the change record `missing.json`"),
         ("cut.json", "`cut.json` is not a pulldoctor fix record"),

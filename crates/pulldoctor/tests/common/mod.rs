@@ -335,6 +335,42 @@ pub(crate) fn reply(stream: &mut std::net::TcpStream, status: u16, body: &Value)
     );
 }
 
+/// Run `command` to completion (killed after `limit`): exit code (None when killed), stdout, stderr.
+pub fn run_bounded(command: &mut std::process::Command, limit: std::time::Duration) -> (Option<i32>, String, String) {
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let pipe = |mut reader: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = reader.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = pipe(Box::new(child.stdout.take().unwrap()));
+    let stderr = pipe(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (stdout, mut stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    if status.is_none() {
+        stderr.push_str(&format!("\n(killed after {limit:?})"));
+    }
+    (status.and_then(|s| s.code()), stdout, stderr)
+}
+
 /// The real `aws` CLI against moto, its JSON output (`Null` when it prints nothing).
 pub fn aws_cli(moto: &Moto, args: &[&str]) -> Value {
     let output = std::process::Command::new("aws")
