@@ -95,18 +95,24 @@ pub fn measure(dir: &Path) {
     println!("{} {} {} {} {lines}", read.as_secs_f64(), diagnose.as_secs_f64(), peak_memory().unwrap_or(0), report.affected.len());
 }
 
-/// Grow each size, measure it in a fresh process; print a Markdown table.
-pub fn run(sizes: &[usize]) {
+/// Grow each size, measure it in a fresh process; print a Markdown table. With `keep`, each grown
+/// bundle is left in `keep/PODS` (to profile or to try the report on), not deleted.
+pub fn run(sizes: &[usize], keep: Option<&Path>) {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rosa-ecr-main-route-table");
     let me = std::env::current_exe().expect("the benchmark's own path");
     println!("| pods / events (JSON) | failing pods | read | diagnose | peak memory | text report lines |");
     println!("|---|---|---|---|---|---|");
     for &size in sizes {
-        let dir = std::env::temp_dir().join(format!("pulldoctor-bench-cluster-{}-{size}", std::process::id()));
+        let dir = match keep {
+            Some(keep) => keep.join(size.to_string()),
+            None => std::env::temp_dir().join(format!("pulldoctor-bench-cluster-{}-{size}", std::process::id())),
+        };
         let _ = std::fs::remove_dir_all(&dir);
         let (pods, events, bytes) = grow(&seed, &dir, size);
         let output = std::process::Command::new(&me).arg("--measure-cluster").arg(&dir).output().expect("cannot run the measurement");
-        let _ = std::fs::remove_dir_all(&dir);
+        if keep.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         let text = String::from_utf8_lossy(&output.stdout);
         let fields: Vec<f64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
         let [read, diagnose, peak, failing, lines] = fields[..] else {

@@ -254,6 +254,7 @@ fn ms(duration: Duration) -> String {
 fn main() {
     let mut scale = 1.0f64;
     let mut keep: Option<PathBuf> = None;
+    let mut cluster_sizes: Option<Vec<usize>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -271,15 +272,20 @@ fn main() {
                     .expect("--cluster PODS[,PODS...]");
                 let mut sizes = sizes;
                 sizes.sort_unstable();
-                cluster::run(&sizes);
-                return;
+                cluster_sizes = Some(sizes);
             }
             "--bench" => {} // passed by `cargo bench`-style runners
             other => {
-                eprintln!("usage: pulldoctor-bench [--scale 1.0] [--keep DIR] | --cluster PODS[,PODS...]   (unknown argument `{other}`)");
+                eprintln!(
+                    "usage: pulldoctor-bench [--scale 1.0] [--keep DIR] | --cluster PODS[,PODS...] [--keep DIR]   (unknown argument `{other}`)"
+                );
                 std::process::exit(2);
             }
         }
+    }
+    if let Some(sizes) = cluster_sizes {
+        cluster::run(&sizes, keep.as_deref());
+        return;
     }
     let sizes = Sizes {
         vpcs: ((500.0 * scale) as usize).max(1),

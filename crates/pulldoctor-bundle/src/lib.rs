@@ -32,6 +32,7 @@ mod parse;
 mod probe;
 pub mod redact;
 mod secrets;
+mod stream;
 pub mod time;
 mod yaml;
 
@@ -40,12 +41,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::builder::Builder;
-use crate::parse::{Parsed, Unreadable, parse_file};
+use crate::parse::{Parsed, Unreadable, parse_file, parse_reader};
 
 pub use builder::{Bundle, Skipped};
 pub use error::{FileError, ReadError};
 pub use format::{HEAD_BYTES, PassOver, pass_over};
 pub use secrets::ecr_token_expiry;
+pub use stream::Body;
 
 /// How the reader treats what it does not recognise, and how many threads parse.
 #[derive(Debug, Clone)]
@@ -74,11 +76,26 @@ pub fn read_contents<'a>(
     files: impl IntoIterator<Item = (&'a Path, Result<&'a [u8], FileError>)>,
     options: &ReadOptions,
 ) -> Result<Bundle, ReadError> {
-    let files: Vec<(&Path, Result<&[u8], FileError>)> = files.into_iter().collect();
-    let parse = |(file, bytes): &(&Path, Result<&[u8], FileError>)| match bytes {
-        Ok(bytes) => parse_file(file, bytes),
-        // the caller could not read it: nothing says what it is
-        Err(error) => Err(Unreadable { error: error.clone(), seems: None }),
+    read_bodies(files.into_iter().map(|(file, bytes)| (file, bytes.map(Body::Bytes))), options)
+}
+
+/// [`read_contents`], with each file's bytes in memory or to be read as it is parsed (a reader
+/// the caller opened): a big JSON file given as a reader is never held whole.
+pub fn read_bodies<'a>(
+    files: impl IntoIterator<Item = (&'a Path, Result<Body<'a>, FileError>)>,
+    options: &ReadOptions,
+) -> Result<Bundle, ReadError> {
+    // each body is taken by the thread that parses it
+    type Taken<'a> = std::sync::Mutex<Option<Result<Body<'a>, FileError>>>;
+    let files: Vec<(&Path, Taken<'a>)> = files.into_iter().map(|(file, body)| (file, std::sync::Mutex::new(Some(body)))).collect();
+    let parse = |(file, body): &(&Path, Taken<'a>)| {
+        match body.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(Ok(Body::Bytes(bytes))) => parse_file(file, bytes),
+            Some(Ok(Body::Reader(reader))) => parse_reader(file, reader),
+            // the caller could not read it: nothing says what it is
+            Some(Err(error)) => Err(Unreadable { error, seems: None }),
+            None => unreachable!("each file is parsed once"),
+        }
     };
     let threads = options.threads.get().min(files.len());
     let parsed: Vec<Result<Parsed, Unreadable>> = if threads <= 1 {

@@ -6,13 +6,16 @@
 use std::path::Path;
 
 use pulldoctor_model::{self as model, InputKind};
+use std::io::Read;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::detect::{Detected, detect, input_of_kind, seeming_kind, seeming_kind_of_value, seeming_kind_yaml};
 use crate::error::FileError;
-use crate::format::{Format, format_of};
-use crate::{aws, journal, k8s, probe, secrets, yaml};
+use crate::format::{Format, HEAD_BYTES, format_of};
+use crate::stream::{Body, Items, Top};
+use crate::{aws, journal, k8s, probe, secrets, stream, yaml};
 
 /// What one file held.
 pub(crate) enum Parsed {
@@ -84,7 +87,7 @@ pub(crate) fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, Unreadable
         return Err(Unreadable { error, seems: None });
     }
     match format_of(file, bytes) {
-        Ok(Format::Json) => parse_json(file, bytes),
+        Ok(Format::Json) => parse_json(file, Body::Bytes(bytes)),
         Ok(Format::Yaml) => parse_yaml(file, bytes),
         Ok(Format::Journal) => match journal::parse(file, bytes) {
             Ok(journal) => Ok(Parsed::NodeLog(journal)),
@@ -94,11 +97,81 @@ pub(crate) fn parse_file(file: &Path, bytes: &[u8]) -> Result<Parsed, Unreadable
     }
 }
 
-fn parse_json(file: &Path, bytes: &[u8]) -> Result<Parsed, Unreadable> {
+/// A file given as a reader: JSON is parsed as it is read; YAML and journals are read whole
+/// first (they are not the big files of a bundle).
+pub(crate) fn parse_reader(file: &Path, mut reader: Box<dyn Read + Send + '_>) -> Result<Parsed, Unreadable> {
+    let whole = |message: String| FileError { file: file.to_path_buf(), json_path: String::new(), message };
+    let cannot = |e: std::io::Error| Unreadable { error: whole(format!("cannot read: {e}")), seems: None };
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(cannot)?;
+    if head.len() < HEAD_BYTES || !matches!(format_of(file, &head), Ok(Format::Json)) || head.iter().all(u8::is_ascii_whitespace) {
+        reader.read_to_end(&mut head).map_err(cannot)?;
+        return parse_file(file, &head);
+    }
+    parse_json(file, Body::Reader(Box::new(std::io::Cursor::new(head).chain(reader))))
+}
+
+fn parse_json(file: &Path, body: Body<'_>) -> Result<Parsed, Unreadable> {
+    parse_json_chunked(file, body, stream::CHUNK)
+}
+
+/// [`parse_json`], reading a reader `chunk` bytes at a time.
+pub(crate) fn parse_json_chunked(file: &Path, body: Body<'_>, chunk: usize) -> Result<Parsed, Unreadable> {
+    let top = stream::read_chunked(file, body, chunk)
+        .map_err(|failure| Unreadable { seems: seeming_kind(&failure.head), error: failure.error })?;
+    let (mut object, items) = match top {
+        Top::Other(value) => return parse_value(file, &value).map_err(|error| Unreadable { error, seems: seeming_kind_of_value(&value) }),
+        Top::Object { map, items: None } => {
+            let value = Value::Object(map);
+            return parse_value(file, &value).map_err(|error| Unreadable { error, seems: seeming_kind_of_value(&value) });
+        }
+        Top::Object { map, items: Some(items) } => (map, items),
+    };
+    let Items { mut objects, mut skipped, pending } = items;
+    object.insert("items".into(), Value::Array(Vec::new()));
+    if detect(&object) != Some(Detected::Kubernetes) {
+        // not a Kubernetes list after all (pulldoctor's probe list, or a stray `items` key):
+        // read as a whole value, which holds only the items kept as values
+        if let Some((position, _)) = objects.first() {
+            let error = FileError {
+                file: file.to_path_buf(),
+                json_path: format!("items[{position}]"),
+                message: "a Kubernetes object in a file that is not a Kubernetes list".into(),
+            };
+            return Err(Unreadable { error, seems: seeming_kind_of_value(&Value::Object(object)) });
+        }
+        object.insert("items".into(), Value::Array(pending.into_iter().map(|(_, item)| item).collect()));
+        let value = Value::Object(object);
+        return parse_value(file, &value).map_err(|error| Unreadable { error, seems: seeming_kind_of_value(&value) });
+    }
+    let list_kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    // `PodList` items carry no kind when they come straight from the API.
+    let implied = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let listed = implied.and_then(input_of_kind);
+    if !pending.is_empty() {
+        let list_api = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        for (position, item) in &pending {
+            let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
+            let api = item.get("apiVersion").and_then(Value::as_str).unwrap_or(list_api);
+            match parse_object(file, &format!("items[{position}]"), kind, api, &mut &*item) {
+                Ok(Some(parsed)) => objects.push((*position, parsed)),
+                Ok(None) => skipped.push(kind.to_string()),
+                Err(error) => return Err(Unreadable { error, seems: seeming_kind_of_value(&Value::Object(object)) }),
+            }
+        }
+        objects.sort_by_key(|(position, _)| *position);
+    }
+    Ok(Parsed::Kubernetes(objects.into_iter().map(|(_, object)| object).collect(), skipped, listed))
+}
+
+/// How JSON was read before `stream`: as one tree of the whole file (the tests hold the stream
+/// to the same outcome on every fixture, cut and damaged).
+#[cfg(test)]
+pub(crate) fn parse_json_whole(file: &Path, bytes: &[u8]) -> Result<Parsed, Unreadable> {
     let whole = |message: String| FileError { file: file.to_path_buf(), json_path: String::new(), message };
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let what = if e.is_eof() { "the JSON ends early (truncated?)" } else { "not valid JSON" };
-        let error = whole(format!("{what}: line {}, column {}: {}", e.line(), e.column(), strip_position(&e.to_string())));
+        let error = whole(format!("{what}: line {}, column {}: {}", e.line(), e.column(), stream::strip_position(&e.to_string())));
         Unreadable { error, seems: seeming_kind(bytes) }
     })?;
     parse_value(file, &value).map_err(|error| Unreadable { error, seems: seeming_kind_of_value(&value) })
@@ -338,6 +411,19 @@ fn parse_value(file: &Path, value: &Value) -> Result<Parsed, FileError> {
     Ok(parsed)
 }
 
+/// Where [`parse_object`] gets its typed shape from: a value already parsed, or the bytes of a
+/// list's item (`stream`).
+pub(crate) trait Source {
+    /// The value as `T`; an error names the file and the JSON path (under `at`).
+    fn typed<T: DeserializeOwned>(&mut self, file: &Path, at: &str) -> Result<T, FileError>;
+}
+
+impl Source for &Value {
+    fn typed<T: DeserializeOwned>(&mut self, file: &Path, at: &str) -> Result<T, FileError> {
+        typed(file, at, self)
+    }
+}
+
 fn typed<T: DeserializeOwned>(file: &Path, prefix: &str, value: &Value) -> Result<T, FileError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let inner = error.path().to_string();
@@ -385,11 +471,6 @@ struct CollectFailure {
     detail: Option<String>,
 }
 
-/// serde_json appends " at line X column Y"; we print the position ourselves.
-fn strip_position(message: &str) -> &str {
-    message.rfind(" at line ").map(|i| &message[..i]).unwrap_or(message)
-}
-
 fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -428,14 +509,14 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
         for (position, item) in items.iter().enumerate() {
             let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
             let api = item.get("apiVersion").and_then(Value::as_str).unwrap_or(list_api);
-            match parse_object(file, &format!("items[{position}]"), kind, api, item)? {
+            match parse_object(file, &format!("items[{position}]"), kind, api, &mut &*item)? {
                 Some(object) => objects.push(object),
                 None => skipped_kinds.push(kind.to_string()),
             }
         }
     } else {
         let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-        match parse_object(file, "", list_kind, api, value)? {
+        match parse_object(file, "", list_kind, api, &mut &*value)? {
             Some(object) => objects.push(object),
             None => {
                 return Ok(Parsed::Unrecognised(format!("Kubernetes kind `{list_kind}` ({api}) is not one pulldoctor reads")));
@@ -447,7 +528,7 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
 
 /// The Kubernetes kinds [`parse_object`] reads (by kind alone; `Proxy` and `Image` also need
 /// their API group, checked when the object is parsed).
-fn is_read_kind(kind: &str) -> bool {
+pub(crate) fn is_read_kind(kind: &str) -> bool {
     matches!(
         kind,
         "Pod"
@@ -466,13 +547,13 @@ fn is_read_kind(kind: &str) -> bool {
         || kind == probe::LIST_KIND
 }
 
-fn parse_object(file: &Path, at: &str, kind: &str, api: &str, value: &Value) -> Result<Option<K8sObject>, FileError> {
+pub(crate) fn parse_object(file: &Path, at: &str, kind: &str, api: &str, value: &mut impl Source) -> Result<Option<K8sObject>, FileError> {
     let object = match (kind, api) {
-        ("Pod", _) => typed::<k8s::Pod>(file, at, value)?.into_model().map(K8sObject::Pod),
-        ("Event", _) => Some(K8sObject::Event(typed::<k8s::Event>(file, at, value)?.into())),
-        ("Node", _) => typed::<k8s::Node>(file, at, value)?.into_model().map(K8sObject::Node),
+        ("Pod", _) => value.typed::<k8s::Pod>(file, at)?.into_model().map(K8sObject::Pod),
+        ("Event", _) => Some(K8sObject::Event(value.typed::<k8s::Event>(file, at)?.into())),
+        ("Node", _) => value.typed::<k8s::Node>(file, at)?.into_model().map(K8sObject::Node),
         ("ServiceAccount", _) => {
-            let account: k8s::ServiceAccount = typed(file, at, value)?;
+            let account: k8s::ServiceAccount = value.typed(file, at)?;
             account.metadata.name.clone().map(|name| {
                 K8sObject::ServiceAccount(model::ServiceAccount {
                     namespace: account.metadata.namespace.unwrap_or_else(|| "default".into()),
@@ -482,11 +563,11 @@ fn parse_object(file: &Path, at: &str, kind: &str, api: &str, value: &Value) -> 
             })
         }
         ("Secret", _) => {
-            let secret: k8s::Secret = typed(file, at, value)?;
+            let secret: k8s::Secret = value.typed(file, at)?;
             if secrets::is_elided(&secret) { Some(K8sObject::ElidedSecret) } else { secrets::facts(secret).map(K8sObject::Secret) }
         }
         ("NetworkPolicy", _) => {
-            let policy: k8s::NetworkPolicy = typed(file, at, value)?;
+            let policy: k8s::NetworkPolicy = value.typed(file, at)?;
             policy.metadata.name.clone().map(|name| {
                 K8sObject::NetworkPolicy(model::NetworkPolicy {
                     namespace: policy.metadata.namespace.unwrap_or_else(|| "default".into()),
@@ -496,21 +577,21 @@ fn parse_object(file: &Path, at: &str, kind: &str, api: &str, value: &Value) -> 
             })
         }
         ("Namespace", _) => {
-            let namespace: k8s::Namespace = typed(file, at, value)?;
+            let namespace: k8s::Namespace = value.typed(file, at)?;
             namespace
                 .metadata
                 .name
                 .map(|name| K8sObject::Namespace(model::Namespace { name, created: namespace.metadata.creation_timestamp }))
         }
-        ("Proxy", api) if api.starts_with("config.openshift.io") => Some(K8sObject::Proxy(typed::<k8s::Proxy>(file, at, value)?.into())),
+        ("Proxy", api) if api.starts_with("config.openshift.io") => Some(K8sObject::Proxy(value.typed::<k8s::Proxy>(file, at)?.into())),
         ("Image", api) if api.starts_with("config.openshift.io") => {
-            Some(K8sObject::ImagePolicy(typed::<k8s::ImageConfig>(file, at, value)?.into()))
+            Some(K8sObject::ImagePolicy(value.typed::<k8s::ImageConfig>(file, at)?.into()))
         }
         ("ImageContentSourcePolicy", _) => {
-            Some(K8sObject::Mirrors(typed::<k8s::MirrorSet>(file, at, value)?.into_rules(kind), InputKind::ImageContentSourcePolicies))
+            Some(K8sObject::Mirrors(value.typed::<k8s::MirrorSet>(file, at)?.into_rules(kind), InputKind::ImageContentSourcePolicies))
         }
         ("ImageDigestMirrorSet" | "ImageTagMirrorSet", _) => {
-            Some(K8sObject::Mirrors(typed::<k8s::MirrorSet>(file, at, value)?.into_rules(kind), InputKind::ImageDigestMirrorSets))
+            Some(K8sObject::Mirrors(value.typed::<k8s::MirrorSet>(file, at)?.into_rules(kind), InputKind::ImageDigestMirrorSets))
         }
         _ => return Ok(None),
     };

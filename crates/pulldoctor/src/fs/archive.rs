@@ -37,7 +37,7 @@ pub fn kind(path: &Path) -> Option<Kind> {
 /// Read an archive from any reader (a file, or bytes in memory) into files and passed-over
 /// names, within the limits. Entries are named `ARCHIVE/ENTRY`.
 pub fn read(name: &Path, kind: Kind, reader: impl Read + Seek, limits: &Limits) -> Result<Gathered, Error> {
-    let mut gatherer = Gatherer { limits, gathered: Gathered::default(), total: 0 };
+    let mut gatherer = Gatherer { limits, gathered: Gathered::default(), total: 0, stream_from: None };
     read_into(&mut gatherer, name, kind, reader)?;
     Ok(gatherer.gathered)
 }

@@ -14,7 +14,7 @@ use std::io::Read;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
-use pulldoctor_bundle::{Bundle, FileError, HEAD_BYTES, PassOver, ReadError, ReadOptions, Skipped, pass_over, read_contents};
+use pulldoctor_bundle::{Body, Bundle, FileError, HEAD_BYTES, PassOver, ReadError, ReadOptions, Skipped, pass_over, read_bodies};
 
 pub use limits::Limits;
 use limits::{Counting, Expansion, as_refused, read_at_most, read_head};
@@ -58,7 +58,14 @@ pub enum Error {
 pub struct Loaded {
     pub path: PathBuf,
     pub bytes: Result<Vec<u8>, FileError>,
+    /// Left on disk, to be read as it is parsed (a big plain file, when only reading): `bytes`
+    /// holds only its beginning.
+    pub on_disk: bool,
 }
+
+/// Plain files above this size are parsed as they are read from disk, not read whole first
+/// (a 1 GB `pods.json` then never sits in memory: issue 17).
+pub const STREAM_FROM_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What reading the inputs gave: the files to parse, and those passed over.
 #[derive(Debug, Default)]
@@ -79,10 +86,20 @@ pub fn read_bundle(input: &Path, options: &Options) -> Result<Bundle, Error> {
 
 /// Read several inputs (a must-gather and a folder of AWS outputs beside it) into one model.
 pub fn read_bundles(inputs: &[impl AsRef<Path>], options: &Options) -> Result<Bundle, Error> {
-    let gathered = load(inputs, &options.limits)?;
+    let gathered = gather(inputs, &options.limits, Some(STREAM_FROM_BYTES))?;
     let read = ReadOptions { strict: options.strict, threads: options.threads };
-    let mut bundle =
-        read_contents(gathered.files.iter().map(|file| (file.path.as_path(), file.bytes.as_deref().map_err(Clone::clone))), &read)?;
+    let bodies = gathered.files.iter().map(|file| {
+        let body = match &file.bytes {
+            Err(error) => Err(error.clone()),
+            Ok(_) if file.on_disk => match std::fs::File::open(&file.path) {
+                Ok(opened) => Ok(Body::Reader(Box::new(opened))),
+                Err(e) => Err(FileError::whole(&file.path, format!("cannot read: {e}"))),
+            },
+            Ok(bytes) => Ok(Body::Bytes(bytes.as_slice())),
+        };
+        (file.path.as_path(), body)
+    });
+    let mut bundle = read_bodies(bodies, &read)?;
     bundle.passed_over = gathered.passed_over;
     Ok(bundle)
 }
@@ -91,7 +108,12 @@ pub fn read_bundles(inputs: &[impl AsRef<Path>], options: &Options) -> Result<Bu
 /// read, or is larger than the limit, carries an error naming it. A directory that cannot be
 /// listed, and an archive that is refused or cut short, are errors for the whole bundle.
 pub fn load(inputs: &[impl AsRef<Path>], limits: &Limits) -> Result<Gathered, Error> {
-    let mut gatherer = Gatherer { limits, gathered: Gathered::default(), total: 0 };
+    gather(inputs, limits, None)
+}
+
+/// [`load`]; plain files larger than `stream_from` bytes are left on disk (`Loaded::on_disk`).
+fn gather(inputs: &[impl AsRef<Path>], limits: &Limits, stream_from: Option<u64>) -> Result<Gathered, Error> {
+    let mut gatherer = Gatherer { limits, gathered: Gathered::default(), total: 0, stream_from };
     for input in inputs {
         let input = input.as_ref();
         if !input.exists() {
@@ -110,6 +132,7 @@ pub(crate) struct Gatherer<'l> {
     pub(crate) limits: &'l Limits,
     pub(crate) gathered: Gathered,
     total: u64,
+    stream_from: Option<u64>,
 }
 
 impl Gatherer<'_> {
@@ -147,6 +170,17 @@ impl Gatherer<'_> {
         }
         if size > self.limits.max_file_bytes {
             return self.failed(path, format!("is {size} bytes, more than the limit of {} bytes", self.limits.max_file_bytes));
+        }
+        if self.stream_from.is_some_and(|from| size > from) {
+            let head = match read_head(&mut file, HEAD_BYTES) {
+                Ok(head) => head,
+                Err(e) => return self.failed(path, format!("cannot read: {e}")),
+            };
+            match pass_over(path, &head) {
+                Some(reason) => self.passed(path, reason),
+                None => self.gathered.files.push(Loaded { path: path.to_path_buf(), bytes: Ok(head), on_disk: true }),
+            }
+            return Ok(());
         }
         self.content(path, &mut file, size)
     }
@@ -209,12 +243,12 @@ impl Gatherer<'_> {
                 message: format!("the bundle's files add up to more than the limit of {} bytes", self.limits.max_total_bytes),
             });
         }
-        self.gathered.files.push(Loaded { path: path.to_path_buf(), bytes: Ok(bytes) });
+        self.gathered.files.push(Loaded { path: path.to_path_buf(), bytes: Ok(bytes), on_disk: false });
         Ok(())
     }
 
     pub(crate) fn failed(&mut self, path: &Path, message: String) -> Result<(), Error> {
-        self.gathered.files.push(Loaded { path: path.to_path_buf(), bytes: Err(FileError::whole(path, message)) });
+        self.gathered.files.push(Loaded { path: path.to_path_buf(), bytes: Err(FileError::whole(path, message)), on_disk: false });
         Ok(())
     }
 
