@@ -6,6 +6,8 @@
 //! report says what to run to see it again, unless a node's journal in the bundle still holds
 //! the error (`MessageSource::NodeLog`).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use pulldoctor_classify::{Classification, ErrorClass, classify_with_reason};
 use pulldoctor_model::{ContainerState, ImageRef, Model, NodeLogError, Pod, canonical_image, parse_image};
@@ -103,6 +105,18 @@ fn event_mentions_container(field_path: Option<&str>, container: &str, image: &s
 pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
     let mut failures = Vec::new();
     let mut working = Vec::new();
+    // a big outage is many pods failing with a few messages and images: each is classified
+    // (regexes) and parsed once, the copies cloned
+    let mut classified: HashMap<(Option<String>, String), Classification> = HashMap::new();
+    let mut parsed: HashMap<String, Option<ImageRef>> = HashMap::new();
+    let mut image_ref = |image: &str| -> Option<ImageRef> {
+        if let Some(known) = parsed.get(image) {
+            return known.clone();
+        }
+        let made = parse_image(image).ok();
+        parsed.insert(image.to_string(), made.clone());
+        made
+    };
     for pod in model.pods.values() {
         let events: Vec<_> =
             model.events_for(&pod.namespace, &pod.name).filter(|e| e.involved.kind.as_deref().is_none_or(|k| k == "Pod")).collect();
@@ -111,7 +125,7 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
             let image = spec.map(|c| c.image.clone()).or_else(|| status.image.clone()).unwrap_or_default();
             match &status.state {
                 ContainerState::Running { started_at } => {
-                    working.push(Working { pod, image_ref: parse_image(&image).ok(), started_at: *started_at });
+                    working.push(Working { pod, image_ref: image_ref(&image), started_at: *started_at });
                 }
                 ContainerState::Waiting { reason, message } if reason.as_deref().is_some_and(|r| PULL_REASONS.contains(&r)) => {
                     let pull_events: Vec<_> = events
@@ -149,7 +163,15 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                             None => (None, MessageSource::None),
                         },
                     };
-                    let classification = classify_with_reason(reason.as_deref(), text.as_deref().unwrap_or_default());
+                    let key = (reason.clone(), text.clone().unwrap_or_default());
+                    let classification = match classified.get(&key) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let made = classify_with_reason(reason.as_deref(), &key.1);
+                            classified.insert(key, made.clone());
+                            made
+                        }
+                    };
                     let missing_secret_event = events
                         .iter()
                         .find(|e| e.reason.as_deref() == Some("FailedToRetrieveImagePullSecret"))
@@ -157,7 +179,7 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                     failures.push(Failure {
                         pod,
                         container: status.name.clone(),
-                        image_ref: parse_image(&image).ok(),
+                        image_ref: image_ref(&image),
                         image,
                         waiting_reason: reason.clone(),
                         message: text,

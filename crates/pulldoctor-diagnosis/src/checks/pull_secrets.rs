@@ -149,6 +149,7 @@ impl Check for PullSecrets {
             return;
         }
         let mut seen = std::collections::BTreeSet::new();
+        let mut role_allows = std::collections::HashMap::new();
         for failure in &cx.failures {
             let Some(image) = &failure.image_ref else {
                 continue;
@@ -246,7 +247,11 @@ impl Check for PullSecrets {
                 // authenticate: the kubelet also tries its ECR credential provider (EKS, and OpenShift
                 // 4.14+ on AWS), which uses the node role.
                 let covered_by_node = (timing == Timing::AfterFix)
-                    .then(|| credentials::node_role_allows(cx.model, failure))
+                    .then(|| {
+                        // the same node and image answer the same (IAM evaluation: once each)
+                        let key = (failure.pod.node_name.clone(), failure.image.clone());
+                        role_allows.entry(key).or_insert_with(|| credentials::node_role_allows(cx.model, failure)).clone()
+                    })
                     .flatten()
                     .filter(|(_, allowed)| *allowed);
                 if expiry <= at
