@@ -25,8 +25,26 @@ fn items(path: &Path) -> Vec<Value> {
     value["items"].as_array().cloned().unwrap_or_default()
 }
 
-/// Write the seed grown to about `pods` pods into `dir`; returns (pods, events, bytes written).
-fn grow(seed: &Path, dir: &Path, pods: usize) -> (usize, usize, usize) {
+/// The dialled address of a copy's pull error: the seed's ECR address with its last part varied
+/// (200 addresses), so a big outage's messages are not all one text.
+fn vary_address(text: &str, copy: usize) -> String {
+    text.replace("52.207.2.251", &format!("52.207.2.{}", 1 + copy % 200))
+}
+
+/// How a copy's events are chosen when fewer per pod are asked for: the pull error first, then
+/// the back-off, then the rest, in the seed's order.
+fn event_rank(event: &Value) -> u8 {
+    let message = event["message"].as_str().unwrap_or_default();
+    match event["reason"].as_str().unwrap_or_default() {
+        "Failed" if message.starts_with("Failed to pull image") => 0,
+        "BackOff" => 1,
+        _ => 2,
+    }
+}
+
+/// Write the seed grown to about `pods` pods into `dir`, each pod with at most `events_per_pod`
+/// of its events (all when `None`); returns (pods, events, bytes written).
+fn grow(seed: &Path, dir: &Path, pods: usize, events_per_pod: Option<usize>) -> (usize, usize, usize) {
     let k8s = dir.join("k8s");
     std::fs::create_dir_all(&k8s).unwrap();
     copy_dir(&seed.join("aws"), &dir.join("aws"));
@@ -50,8 +68,18 @@ fn grow(seed: &Path, dir: &Path, pods: usize) -> (usize, usize, usize) {
             let name = format!("{original}-c{copy}");
             pod["metadata"]["name"] = Value::String(name.clone());
             pod["metadata"]["uid"] = Value::String(format!("uid-{copy}-{original}"));
-            for event in seed_events.iter().filter(|e| e["involvedObject"]["name"] == original.as_str()) {
+            for status in pod["status"]["containerStatuses"].as_array_mut().into_iter().flatten() {
+                if let Some(message) = status["state"]["waiting"]["message"].as_str() {
+                    status["state"]["waiting"]["message"] = Value::String(vary_address(message, copy));
+                }
+            }
+            let mut events: Vec<&Value> = seed_events.iter().filter(|e| e["involvedObject"]["name"] == original.as_str()).collect();
+            events.sort_by_key(|e| event_rank(e));
+            for event in events.into_iter().take(events_per_pod.unwrap_or(usize::MAX)) {
                 let mut event = event.clone();
+                if let Some(message) = event["message"].as_str() {
+                    event["message"] = Value::String(vary_address(message, copy));
+                }
                 event["involvedObject"]["name"] = Value::String(name.clone());
                 let event_name = event["metadata"]["name"].as_str().unwrap_or_default().to_string();
                 event["metadata"]["name"] = Value::String(format!("{event_name}-c{copy}"));
@@ -97,7 +125,8 @@ pub fn measure(dir: &Path) {
 
 /// Grow each size, measure it in a fresh process; print a Markdown table. With `keep`, each grown
 /// bundle is left in `keep/PODS` (to profile or to try the report on), not deleted.
-pub fn run(sizes: &[usize], keep: Option<&Path>) {
+/// `events_per_pod` keeps at most that many of each pod's events (the seed has about four).
+pub fn run(sizes: &[usize], keep: Option<&Path>, events_per_pod: Option<usize>) {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rosa-ecr-main-route-table");
     let me = std::env::current_exe().expect("the benchmark's own path");
     println!("| pods / events (JSON) | failing pods | read | diagnose | peak memory | text report lines |");
@@ -108,7 +137,7 @@ pub fn run(sizes: &[usize], keep: Option<&Path>) {
             None => std::env::temp_dir().join(format!("pulldoctor-bench-cluster-{}-{size}", std::process::id())),
         };
         let _ = std::fs::remove_dir_all(&dir);
-        let (pods, events, bytes) = grow(&seed, &dir, size);
+        let (pods, events, bytes) = grow(&seed, &dir, size, events_per_pod);
         let output = std::process::Command::new(&me).arg("--measure-cluster").arg(&dir).output().expect("cannot run the measurement");
         if keep.is_none() {
             let _ = std::fs::remove_dir_all(&dir);

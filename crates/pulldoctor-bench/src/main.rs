@@ -7,7 +7,8 @@
 //! `diagnose`, and the seed example's `diagnose`. Prints a Markdown table for the README.
 //!
 //! `--cluster 15000,60000` measures the cluster side instead: the seed example grown to that many
-//! pods (see `cluster.rs`).
+//! pods (see `cluster.rs`); `--events-per-pod 2` keeps two of each pod's four events (the issue's
+//! 150,000 pods / 300,000 events), `--keep DIR` leaves the grown bundles in `DIR/PODS`.
 //!
 //! The generator is deterministic (a fixed linear congruential sequence), so runs compare.
 
@@ -255,6 +256,7 @@ fn main() {
     let mut scale = 1.0f64;
     let mut keep: Option<PathBuf> = None;
     let mut cluster_sizes: Option<Vec<usize>> = None;
+    let mut events_per_pod: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -274,17 +276,18 @@ fn main() {
                 sizes.sort_unstable();
                 cluster_sizes = Some(sizes);
             }
+            "--events-per-pod" => events_per_pod = Some(args.next().and_then(|s| s.parse().ok()).expect("--events-per-pod NUMBER")),
             "--bench" => {} // passed by `cargo bench`-style runners
             other => {
                 eprintln!(
-                    "usage: pulldoctor-bench [--scale 1.0] [--keep DIR] | --cluster PODS[,PODS...] [--keep DIR]   (unknown argument `{other}`)"
+                    "usage: pulldoctor-bench [--scale 1.0] [--keep DIR] | --cluster PODS[,PODS...] [--events-per-pod N] [--keep DIR]   (unknown argument `{other}`)"
                 );
                 std::process::exit(2);
             }
         }
     }
     if let Some(sizes) = cluster_sizes {
-        cluster::run(&sizes, keep.as_deref());
+        cluster::run(&sizes, keep.as_deref(), events_per_pod);
         return;
     }
     let sizes = Sizes {

@@ -8,7 +8,8 @@ use pulldoctor_model::{self as model, Facts, InputKind, Model};
 
 use crate::aws;
 use crate::journal;
-use crate::parse::{K8sObject, Parsed, Unreadable};
+use crate::object::K8sObject;
+use crate::parse::{Parsed, Unreadable};
 
 /// A file the reader passed over, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -202,8 +203,8 @@ impl Builder {
                 model.probes.extend(runs);
             }
             Parsed::CollectedAt(at) => model.collected_at = model.collected_at.max(at),
-            Parsed::Kubernetes(objects, skipped_kinds, listed) => {
-                let elided = objects.iter().filter(|o| matches!(o, K8sObject::ElidedSecret)).count();
+            Parsed::Kubernetes(mut objects, skipped_kinds, listed) => {
+                let elided = objects.other.iter().filter(|o| matches!(o, K8sObject::ElidedSecret)).count();
                 if elided > 0 {
                     // a list of secrets without their data says nothing about credentials
                     self.elided_secrets += elided;
@@ -214,7 +215,22 @@ impl Builder {
                 for kind in skipped_kinds {
                     *self.skipped_kinds.entry(kind).or_default() += 1;
                 }
-                for object in objects {
+                if !objects.pods.is_empty() {
+                    self.facts.inputs.insert(InputKind::Pods);
+                }
+                for pod in objects.pods {
+                    self.facts.pods.insert(pod.key(), pod);
+                }
+                if !objects.events.is_empty() {
+                    self.facts.inputs.insert(InputKind::Events);
+                    // the list is taken whole, or moved once (events are the biggest list)
+                    if self.facts.events.is_empty() {
+                        self.facts.events = objects.events;
+                    } else {
+                        self.facts.events.append(&mut objects.events);
+                    }
+                }
+                for object in objects.other {
                     self.add_kubernetes(object);
                 }
             }
@@ -369,7 +385,7 @@ impl Builder {
         for kind in self.facts.unreadable_files.iter().filter_map(|file| file.seems) {
             self.facts.inputs.remove(&kind);
         }
-        self.facts.events.sort_by(|a, b| (a.last_seen, &a.name).cmp(&(b.last_seen, &b.name)));
+        sort_events(&mut self.facts.events);
         self.facts.events.dedup_by(|a, b| a.name.is_some() && a.name == b.name && a.namespace == b.namespace);
         if self.elided_secrets > 0 {
             self.notes.push(format!(
@@ -399,6 +415,19 @@ impl Builder {
         }
         Bundle { model: Model::new(self.facts), files_read, skipped: self.skipped, notes: self.notes, passed_over: Vec::new() }
     }
+}
+
+/// Events by when they were last seen, then name (stable). Sorted as positions, then each event
+/// moved once: a big cluster has hundreds of thousands, each some hundred bytes.
+fn sort_events(events: &mut Vec<pulldoctor_model::Event>) {
+    if events.is_sorted_by(|a, b| (a.last_seen, &a.name) <= (b.last_seen, &b.name)) {
+        return;
+    }
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by(|&a, &b| (events[a].last_seen, &events[a].name).cmp(&(events[b].last_seen, &events[b].name)));
+    let mut slots: Vec<Option<pulldoctor_model::Event>> = std::mem::take(events).into_iter().map(Some).collect();
+    events.reserve_exact(slots.len());
+    events.extend(order.into_iter().filter_map(|position| slots[position].take()));
 }
 
 /// `a.yaml`, `a.yaml and b.yaml`, `a.yaml and 3 more files`, each by its last three parts

@@ -28,6 +28,7 @@ mod format;
 mod journal;
 mod k8s;
 mod layout;
+mod object;
 mod parse;
 mod probe;
 pub mod redact;

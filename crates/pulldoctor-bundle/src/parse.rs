@@ -8,14 +8,14 @@ use std::path::Path;
 use pulldoctor_model::{self as model, InputKind};
 use std::io::Read;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::detect::{Detected, detect, input_of_kind, seeming_kind, seeming_kind_of_value, seeming_kind_yaml};
 use crate::error::FileError;
 use crate::format::{Format, HEAD_BYTES, format_of};
+use crate::object::{Objects, is_read_kind, parse_object, typed};
 use crate::stream::{Body, Items, Top};
-use crate::{aws, journal, k8s, probe, secrets, stream, yaml};
+use crate::{aws, journal, probe, stream, yaml};
 
 /// What one file held.
 pub(crate) enum Parsed {
@@ -48,27 +48,12 @@ pub(crate) enum Parsed {
     CollectedAt(Option<chrono::DateTime<chrono::Utc>>),
     /// The objects, the kinds skipped, and the kind a typed list (`SecretList`) says it holds:
     /// read even when empty ("no secret by that name exists" is an answer).
-    Kubernetes(Vec<K8sObject>, Vec<String>, Option<InputKind>),
+    Kubernetes(Objects, Vec<String>, Option<InputKind>),
     /// A node's journal: the pull errors it records (none is an answer too).
     NodeLog(journal::Journal),
     /// A YAML stream of several documents, each what a file could be.
     Several(Vec<Parsed>),
     Unrecognised(String),
-}
-
-pub(crate) enum K8sObject {
-    Pod(model::Pod),
-    Event(model::Event),
-    Node(model::Node),
-    ServiceAccount(model::ServiceAccount),
-    Secret(model::SecretFacts),
-    NetworkPolicy(model::NetworkPolicy),
-    Namespace(model::Namespace),
-    Proxy(model::ClusterProxy),
-    ImagePolicy(model::ImagePolicy),
-    Mirrors(Vec<model::MirrorRule>, InputKind),
-    /// A Secret whose data `oc adm inspect` (must-gather) replaced by `N bytes long`.
-    ElidedSecret,
 }
 
 /// A file that could not be read: the error (naming it) and the input it seems to be.
@@ -127,12 +112,12 @@ pub(crate) fn parse_json_chunked(file: &Path, body: Body<'_>, chunk: usize) -> R
         }
         Top::Object { map, items: Some(items) } => (map, items),
     };
-    let Items { mut objects, mut skipped, pending } = items;
+    let Items { mut objects, first_object, mut skipped, pending } = items;
     object.insert("items".into(), Value::Array(Vec::new()));
     if detect(&object) != Some(Detected::Kubernetes) {
         // not a Kubernetes list after all (pulldoctor's probe list, or a stray `items` key):
         // read as a whole value, which holds only the items kept as values
-        if let Some((position, _)) = objects.first() {
+        if let Some(position) = first_object {
             let error = FileError {
                 file: file.to_path_buf(),
                 json_path: format!("items[{position}]"),
@@ -154,14 +139,13 @@ pub(crate) fn parse_json_chunked(file: &Path, body: Body<'_>, chunk: usize) -> R
             let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
             let api = item.get("apiVersion").and_then(Value::as_str).unwrap_or(list_api);
             match parse_object(file, &format!("items[{position}]"), kind, api, &mut &*item) {
-                Ok(Some(parsed)) => objects.push((*position, parsed)),
+                Ok(Some(parsed)) => objects.push(parsed),
                 Ok(None) => skipped.push(kind.to_string()),
                 Err(error) => return Err(Unreadable { error, seems: seeming_kind_of_value(&Value::Object(object)) }),
             }
         }
-        objects.sort_by_key(|(position, _)| *position);
     }
-    Ok(Parsed::Kubernetes(objects.into_iter().map(|(_, object)| object).collect(), skipped, listed))
+    Ok(Parsed::Kubernetes(objects, skipped, listed))
 }
 
 /// How JSON was read before `stream`: as one tree of the whole file (the tests hold the stream
@@ -184,7 +168,7 @@ fn parse_yaml(file: &Path, bytes: &[u8]) -> Result<Parsed, Unreadable> {
     // a must-gather's CRDs, config maps, deployments: counted, not parsed, with the same outcome
     // as parsing them
     match yaml::unread_kind(bytes, is_read_kind) {
-        Some((kind, _, Some(objects))) => return Ok(Parsed::Kubernetes(Vec::new(), vec![kind; objects], None)),
+        Some((kind, _, Some(objects))) => return Ok(Parsed::Kubernetes(Objects::default(), vec![kind; objects], None)),
         Some((kind, api, None)) => {
             return Ok(Parsed::Unrecognised(format!("Kubernetes kind `{kind}` ({api}) is not one pulldoctor reads")));
         }
@@ -411,35 +395,6 @@ fn parse_value(file: &Path, value: &Value) -> Result<Parsed, FileError> {
     Ok(parsed)
 }
 
-/// Where [`parse_object`] gets its typed shape from: a value already parsed, or the bytes of a
-/// list's item (`stream`).
-pub(crate) trait Source {
-    /// The value as `T`; an error names the file and the JSON path (under `at`).
-    fn typed<T: DeserializeOwned>(&mut self, file: &Path, at: &str) -> Result<T, FileError>;
-}
-
-impl Source for &Value {
-    fn typed<T: DeserializeOwned>(&mut self, file: &Path, at: &str) -> Result<T, FileError> {
-        typed(file, at, self)
-    }
-}
-
-fn typed<T: DeserializeOwned>(file: &Path, prefix: &str, value: &Value) -> Result<T, FileError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let inner = error.path().to_string();
-        let json_path = match (prefix.is_empty(), inner.as_str()) {
-            (true, _) => inner.clone(),
-            (false, ".") => prefix.to_string(),
-            (false, _) => format!("{prefix}.{inner}"),
-        };
-        FileError {
-            file: file.to_path_buf(),
-            json_path: if json_path == "." { String::new() } else { json_path },
-            message: error.into_inner().to_string(),
-        }
-    })
-}
-
 /// `pulldoctor-collect.json`, written by `pulldoctor collect`: `{"PulldoctorCollect": {"collected_at": ...}}`.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -491,7 +446,7 @@ fn prefix_list_id_in_name(file: &Path) -> Option<String> {
 
 fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
     let list_kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let mut objects = Vec::new();
+    let mut objects = Objects::default();
     let mut skipped_kinds = Vec::new();
     let mut listed = None;
     if let Some(items) = value.get("items") {
@@ -524,76 +479,4 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
         }
     }
     Ok(Parsed::Kubernetes(objects, skipped_kinds, listed))
-}
-
-/// The Kubernetes kinds [`parse_object`] reads (by kind alone; `Proxy` and `Image` also need
-/// their API group, checked when the object is parsed).
-pub(crate) fn is_read_kind(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Pod"
-            | "Event"
-            | "Node"
-            | "ServiceAccount"
-            | "Secret"
-            | "NetworkPolicy"
-            | "Namespace"
-            | "Proxy"
-            | "Image"
-            | "ImageContentSourcePolicy"
-            | "ImageDigestMirrorSet"
-            | "ImageTagMirrorSet"
-    ) || kind == probe::KIND
-        || kind == probe::LIST_KIND
-}
-
-pub(crate) fn parse_object(file: &Path, at: &str, kind: &str, api: &str, value: &mut impl Source) -> Result<Option<K8sObject>, FileError> {
-    let object = match (kind, api) {
-        ("Pod", _) => value.typed::<k8s::Pod>(file, at)?.into_model().map(K8sObject::Pod),
-        ("Event", _) => Some(K8sObject::Event(value.typed::<k8s::Event>(file, at)?.into())),
-        ("Node", _) => value.typed::<k8s::Node>(file, at)?.into_model().map(K8sObject::Node),
-        ("ServiceAccount", _) => {
-            let account: k8s::ServiceAccount = value.typed(file, at)?;
-            account.metadata.name.clone().map(|name| {
-                K8sObject::ServiceAccount(model::ServiceAccount {
-                    namespace: account.metadata.namespace.unwrap_or_else(|| "default".into()),
-                    name,
-                    image_pull_secrets: account.image_pull_secrets.into_iter().filter_map(|r| r.name).collect(),
-                })
-            })
-        }
-        ("Secret", _) => {
-            let secret: k8s::Secret = value.typed(file, at)?;
-            if secrets::is_elided(&secret) { Some(K8sObject::ElidedSecret) } else { secrets::facts(secret).map(K8sObject::Secret) }
-        }
-        ("NetworkPolicy", _) => {
-            let policy: k8s::NetworkPolicy = value.typed(file, at)?;
-            policy.metadata.name.clone().map(|name| {
-                K8sObject::NetworkPolicy(model::NetworkPolicy {
-                    namespace: policy.metadata.namespace.unwrap_or_else(|| "default".into()),
-                    name,
-                    policy_types: policy.spec.policy_types,
-                })
-            })
-        }
-        ("Namespace", _) => {
-            let namespace: k8s::Namespace = value.typed(file, at)?;
-            namespace
-                .metadata
-                .name
-                .map(|name| K8sObject::Namespace(model::Namespace { name, created: namespace.metadata.creation_timestamp }))
-        }
-        ("Proxy", api) if api.starts_with("config.openshift.io") => Some(K8sObject::Proxy(value.typed::<k8s::Proxy>(file, at)?.into())),
-        ("Image", api) if api.starts_with("config.openshift.io") => {
-            Some(K8sObject::ImagePolicy(value.typed::<k8s::ImageConfig>(file, at)?.into()))
-        }
-        ("ImageContentSourcePolicy", _) => {
-            Some(K8sObject::Mirrors(value.typed::<k8s::MirrorSet>(file, at)?.into_rules(kind), InputKind::ImageContentSourcePolicies))
-        }
-        ("ImageDigestMirrorSet" | "ImageTagMirrorSet", _) => {
-            Some(K8sObject::Mirrors(value.typed::<k8s::MirrorSet>(file, at)?.into_rules(kind), InputKind::ImageDigestMirrorSets))
-        }
-        _ => return Ok(None),
-    };
-    Ok(object)
 }

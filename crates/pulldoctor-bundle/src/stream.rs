@@ -22,7 +22,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::error::FileError;
-use crate::parse::{K8sObject, Source, is_read_kind, parse_object};
+use crate::object::{Objects, Source, is_read_kind, parse_object};
 
 /// Where one file's bytes come from.
 pub enum Body<'a> {
@@ -49,8 +49,10 @@ pub(crate) enum Top {
 /// A top-level `items` array, read item by item.
 #[derive(Default)]
 pub(crate) struct Items {
-    /// The objects of the kinds pulldoctor reads, with their position.
-    pub(crate) objects: Vec<(usize, K8sObject)>,
+    /// The objects of the kinds pulldoctor reads.
+    pub(crate) objects: Objects,
+    /// The position of the first of them.
+    pub(crate) first_object: Option<usize>,
     /// The kinds of the items skipped (not read by pulldoctor).
     pub(crate) skipped: Vec<String>,
     /// Items whose kind was not known when they were read (no `kind`, the list's not yet seen),
@@ -567,7 +569,10 @@ fn read_items(reader: &mut Reader<'_, '_>, list_kind: Option<&str>, list_api: Op
                     return Err(failure);
                 }
                 match object.map_err(|error| Failure { error, head: reader.head() })? {
-                    Some(object) => items.objects.push((position, object)),
+                    Some(object) => {
+                        items.first_object.get_or_insert(position);
+                        items.objects.push(object)
+                    }
                     None => {
                         // a kind read only from some API groups: not parsed, so passed over here
                         if reader.window.pos == start {

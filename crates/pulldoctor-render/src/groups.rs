@@ -1,10 +1,54 @@
-//! A big outage in a few lines: failing containers grouped by what they share, and gaps with the
-//! same reason folded into one. Grouping keeps every container: the groups' counts add up to the
-//! total (tested), and `--all` (or the JSON) still lists each one.
+//! A big outage in a few lines: failing containers grouped by what they share, gaps with the
+//! same reason folded into one, and traced paths that differ only in the address dialled shown
+//! once. Grouping keeps every container: the groups' counts add up to the total (tested), and
+//! `--all` (or the JSON) still lists each one.
 
 use std::collections::{BTreeSet, HashMap};
 
-use pulldoctor_diagnosis::report::{Affected, Gap};
+use pulldoctor_diagnosis::report::{Affected, Gap, PathGroup};
+
+/// A traced path as the text shows it, with the addresses of the paths folded into it.
+pub struct PathFold<'a> {
+    pub group: &'a PathGroup,
+    /// The other addresses of the same host that paths from the same nodes ended at the same
+    /// way (same verdict, blocker and route table).
+    pub more_addresses: Vec<String>,
+}
+
+/// The host a path went to, without the address (`registry:443 (52.207.2.1)` -> `registry:443`).
+fn host_of(to: &str) -> &str {
+    to.split(" (").next().unwrap_or(to)
+}
+
+/// The paths in order; when `fold`, each is shown once for all the addresses of its host that
+/// the same nodes reached the same way (a registry name resolves to many addresses, and an
+/// outage's errors name dozens of them).
+pub fn paths<'a>(paths: impl IntoIterator<Item = &'a PathGroup>, fold: bool) -> Vec<PathFold<'a>> {
+    let mut out: Vec<PathFold<'a>> = Vec::new();
+    let mut first_of: HashMap<String, usize> = HashMap::new();
+    for group in paths {
+        let result = &group.result;
+        let key = format!(
+            "{}|{:?}|{}|{}|{}",
+            group.nodes.join(","),
+            result.verdict,
+            result.blocker.as_ref().map(|b| b.code.as_str()).unwrap_or(""),
+            result.route_table_id.as_deref().unwrap_or(""),
+            host_of(&result.to)
+        );
+        let address = result.to.strip_prefix(host_of(&result.to)).map(|a| a.trim_start_matches(" (").trim_end_matches(')'));
+        match first_of.get(&key) {
+            Some(&first) if fold && address.is_some_and(|a| !a.is_empty()) => {
+                out[first].more_addresses.extend(address.map(str::to_string));
+            }
+            _ => {
+                first_of.entry(key).or_insert(out.len());
+                out.push(PathFold { group, more_addresses: Vec::new() });
+            }
+        }
+    }
+    out
+}
 
 /// Failing containers that share their error class, namespace and image.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -178,11 +178,16 @@ pub fn text(report: &Report, style: Style) -> String {
 pub const LIST_LIMIT: usize = 20;
 /// Up to this many gaps with the same reason are listed one by one; more are folded into one.
 pub const GAP_FOLD: usize = 3;
+/// In a big outage a cause shows this many of its traced paths as evidence; PATHS has them all,
+/// folded.
+pub const PATH_EVIDENCE: usize = 3;
 
 /// [`text`], listing every failing container and every gap when `all` (a big outage otherwise
 /// reads in groups: counts first, a few examples each).
 pub fn text_all(report: &Report, style: Style, all: bool) -> String {
     let mut out = String::new();
+    // a big outage reads in groups
+    let big = report.affected.len() > LIST_LIMIT && !all;
     let head =
         if report.causes.is_empty() && report.affected.is_empty() { style.green(&report.headline) } else { style.red(&report.headline) };
     out.push_str(&wrap(&head, "", "  "));
@@ -207,7 +212,18 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
             out.push_str(&wrap(&list(&cause.pods, 6), "  pods: ", "        "));
         }
         out.push_str("  evidence:\n");
+        let paths = cause.evidence.iter().filter(|e| e.source == "path").count();
+        let mut shown_paths = 0;
         for evidence in &cause.evidence {
+            if evidence.source == "path" && big && paths > PATH_EVIDENCE {
+                shown_paths += 1;
+                if shown_paths == PATH_EVIDENCE {
+                    let _ = writeln!(out, "    - path: and {} more paths alike (PATHS groups them)", paths - PATH_EVIDENCE + 1);
+                }
+                if shown_paths >= PATH_EVIDENCE {
+                    continue;
+                }
+            }
             out.push_str(&wrap(&evidence.text, &format!("    - {}: ", evidence.source), "      "));
         }
         for option in &cause.fix.options {
@@ -246,8 +262,8 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
     let interesting: Vec<_> = report.paths.iter().filter(|p| p.result.verdict != Verdict::Reachable).collect();
     if !interesting.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("PATHS"));
-        for group in interesting {
-            out.push_str(&path_text(&group.result, &group.nodes, style));
+        for fold in groups::paths(interesting, big) {
+            out.push_str(&path_text(&fold.group.result, &fold.group.nodes, &fold.more_addresses, style));
         }
     }
     if !report.ruled_out.is_empty() {
@@ -276,7 +292,7 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
             }
         }
     }
-    if report.affected.len() > LIST_LIMIT && !all {
+    if big {
         let groups = groups::affected(&report.affected);
         let _ = writeln!(
             out,
@@ -358,8 +374,10 @@ fn status_mark(status: HopStatus, style: Style) -> String {
     }
 }
 
-/// One traced path, like a traceroute of configuration.
-pub fn path_text(result: &Path, nodes: &[String], style: Style) -> String {
+/// One traced path, like a traceroute of configuration; `nodes` are those of its group (the
+/// paths that end the same way) when it stands for several, `more_addresses` the other addresses
+/// of its host folded into it.
+pub fn path_text(result: &Path, nodes: &[String], more_addresses: &[String], style: Style) -> String {
     let mut out = String::new();
     let verdict = match result.verdict {
         Verdict::Reachable => style.green("REACHABLE"),
@@ -368,7 +386,17 @@ pub fn path_text(result: &Path, nodes: &[String], style: Style) -> String {
     };
     let code = result.blocker.as_ref().map(|b| format!(" {}", b.code)).unwrap_or_default();
     let from = if nodes.len() > 1 { format!("{} (and {} more)", nodes[0], nodes.len() - 1) } else { result.from.clone() };
-    out.push_str(&wrap(&format!("{from} -> {}  {verdict}{code}", result.to), "  ", "    "));
+    let to = match more_addresses {
+        [] => result.to.clone(),
+        more => format!(
+            "{} and {} more of its addresses ({}{})",
+            result.to,
+            more.len(),
+            more[..more.len().min(3)].join(", "),
+            if more.len() > 3 { ", ..." } else { "" }
+        ),
+    };
+    out.push_str(&wrap(&format!("{from} -> {to}  {verdict}{code}"), "  ", "    "));
     for (position, hop) in result.hops.iter().enumerate() {
         let prefix = format!("   {:>2}. {} {:<16} ", position + 1, status_mark(hop.status, style), hop.kind);
         let indent = " ".repeat(27);

@@ -170,7 +170,7 @@ fn path(args: PathArgs) -> Result<ExitCode> {
     let result = pulldoctor_diagnosis::report::Path::from(&engine.trace(&from, &target));
     let output = match args.format {
         Format::Json => serde_json::to_string_pretty(&result)? + "\n",
-        _ => pulldoctor_render::path_text(&result, &[], style(args.color)),
+        _ => pulldoctor_render::path_text(&result, &[], &[], style(args.color)),
     };
     emit(&output)?;
     Ok(match result.verdict {

@@ -174,7 +174,7 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
             Err(_) => pulldoctor_net::Target { host: Some(host), port, ..Default::default() },
         };
         let result = engine.trace(&from, &target);
-        path_snapshots.push(pulldoctor_render::path_text(&(&result).into(), &[], pulldoctor_render::Style { color: false }));
+        path_snapshots.push(pulldoctor_render::path_text(&(&result).into(), &[], &[], pulldoctor_render::Style { color: false }));
         let got = verdict_name(result.verdict);
         let code = result.blocker.as_ref().map(|b| b.code.as_str());
         if got != path.verdict || (path.code.is_some() && code != path.code.as_deref()) {
