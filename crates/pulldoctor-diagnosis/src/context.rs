@@ -28,18 +28,22 @@ pub struct Findings {
     pub probes: Vec<ProbeSummary>,
     /// What the probes say about each cause (`observations`).
     pub observations: Vec<Observation>,
+    /// What `gaps` and `ruled_out` already hold, so that a big outage's hundred thousand gaps
+    /// are each checked once, not against all the others.
+    gap_whats: std::collections::HashSet<String>,
+    ruled_out_items: std::collections::HashSet<(String, String)>,
 }
 
 impl Findings {
     pub fn rule_out(&mut self, layer: Layer, check: impl Into<String>, reason: impl Into<String>) {
         let item = RuledOut { layer, check: check.into(), reason: reason.into() };
-        if !self.ruled_out.iter().any(|r| r.check == item.check && r.reason == item.reason) {
+        if self.ruled_out_items.insert((item.check.clone(), item.reason.clone())) {
             self.ruled_out.push(item);
         }
     }
     pub fn gap(&mut self, what: impl Into<String>, why: impl Into<String>, command: Option<String>) {
         let gap = Gap { what: what.into(), why: why.into(), command };
-        if !self.gaps.iter().any(|g| g.what == gap.what) {
+        if self.gap_whats.insert(gap.what.clone()) {
             self.gaps.push(gap);
         }
     }

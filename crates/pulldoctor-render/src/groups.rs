@@ -102,40 +102,49 @@ pub fn affected(affected: &[Affected]) -> Vec<AffectedGroup> {
     out
 }
 
-/// A gap as it is, or several with the same reason and command folded into one.
+/// A gap as it is, or several with the same reason folded into one.
 #[derive(Debug, Clone)]
 pub enum GapGroup<'a> {
     One(&'a Gap),
-    Folded { count: usize, examples: Vec<&'a str>, why: &'a str, command: Option<&'a str> },
+    /// `command` is the first gap's; `same_command` says whether every folded gap has it (one
+    /// pod's `kubectl get events` differs from the next pod's only in its names).
+    Folded { count: usize, examples: Vec<&'a str>, why: &'a str, command: Option<&'a str>, same_command: bool },
 }
 
 /// Gaps in report order; a reason shared by more than `fold` gaps becomes one line with a count
 /// and three examples, where its first gap stood.
 pub fn gaps(gaps: &[Gap], fold: usize) -> Vec<GapGroup<'_>> {
-    let mut counts: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     for gap in gaps {
-        *counts.entry((gap.why.as_str(), gap.command.as_deref())).or_default() += 1;
+        *counts.entry(gap.why.as_str()).or_default() += 1;
     }
     let mut out = Vec::new();
-    let mut folded: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+    let mut folded: HashMap<&str, usize> = HashMap::new();
     for gap in gaps {
-        let key = (gap.why.as_str(), gap.command.as_deref());
-        let count = counts[&key];
+        let key = gap.why.as_str();
+        let count = counts[key];
         if count <= fold {
             out.push(GapGroup::One(gap));
             continue;
         }
-        match folded.get(&key) {
+        match folded.get(key) {
             Some(&at) => {
-                if let GapGroup::Folded { examples, .. } = &mut out[at]
-                    && examples.len() < 3
-                {
-                    examples.push(gap.what.as_str());
+                if let GapGroup::Folded { examples, command, same_command, .. } = &mut out[at] {
+                    if examples.len() < 3 {
+                        examples.push(gap.what.as_str());
+                    }
+                    *same_command &= *command == gap.command.as_deref();
                 }
             }
             None => {
                 folded.insert(key, out.len());
-                out.push(GapGroup::Folded { count, examples: vec![gap.what.as_str()], why: key.0, command: key.1 });
+                out.push(GapGroup::Folded {
+                    count,
+                    examples: vec![gap.what.as_str()],
+                    why: key,
+                    command: gap.command.as_deref(),
+                    same_command: true,
+                });
             }
         }
     }

@@ -282,11 +282,18 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
                         let _ = writeln!(out, "      $ {command}");
                     }
                 }
-                groups::GapGroup::Folded { count, examples, why, command } => {
+                groups::GapGroup::Folded { count, examples, why, command, same_command } => {
                     let text = format!("{count} alike ({}, and {} more): {why}", examples.join("; "), count - examples.len());
                     out.push_str(&wrap(&text, "  - ", "    "));
-                    if let Some(command) = command {
-                        let _ = writeln!(out, "      $ {command}");
+                    match command {
+                        Some(command) if same_command => {
+                            let _ = writeln!(out, "      $ {command}");
+                        }
+                        Some(command) => {
+                            let _ = writeln!(out, "      $ {command}");
+                            let _ = writeln!(out, "      (for the first; the same with each one's names, --all lists them)");
+                        }
+                        None => {}
                     }
                 }
             }
