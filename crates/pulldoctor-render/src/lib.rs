@@ -6,7 +6,9 @@ pub mod html;
 pub use html::html;
 
 mod groups;
+mod markdown;
 mod observations;
+pub use markdown::{markdown, markdown_all};
 
 use std::fmt::Write;
 
@@ -176,8 +178,6 @@ pub fn text(report: &Report, style: Style) -> String {
 
 /// Up to this many failing containers are listed one by one; more are grouped (`--all` lists them).
 pub const LIST_LIMIT: usize = 20;
-/// Up to this many gaps with the same reason are listed one by one; more are folded into one.
-pub const GAP_FOLD: usize = 3;
 /// In a big outage a cause shows this many of its traced paths as evidence; PATHS has them all,
 /// folded.
 pub const PATH_EVIDENCE: usize = 3;
@@ -274,33 +274,35 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
     }
     if !report.gaps.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("GAPS (not checked)"));
-        for group in groups::gaps(&report.gaps, if all { usize::MAX } else { GAP_FOLD }) {
-            match group {
-                groups::GapGroup::One(gap) => {
+        for line in groups::gaps(report, all) {
+            match line {
+                groups::GapLine::One(gap) => {
                     out.push_str(&wrap(&format!("{}: {}", gap.what, gap.why), "  - ", "    "));
                     if let Some(command) = &gap.command {
                         let _ = writeln!(out, "      $ {command}");
                     }
                 }
-                groups::GapGroup::Folded { count, examples, why, command, same_command } => {
-                    let text = format!("{count} alike ({}, and {} more): {why}", examples.join("; "), count - examples.len());
+                groups::GapLine::Folded(group) => {
+                    let text = format!(
+                        "{} alike ({}, and {} more): {}",
+                        group.count,
+                        group.examples.join("; "),
+                        group.count - group.examples.len(),
+                        group.why
+                    );
                     out.push_str(&wrap(&text, "  - ", "    "));
-                    match command {
-                        Some(command) if same_command => {
-                            let _ = writeln!(out, "      $ {command}");
-                        }
-                        Some(command) => {
-                            let _ = writeln!(out, "      $ {command}");
+                    if let Some(command) = &group.command {
+                        let _ = writeln!(out, "      $ {command}");
+                        if !group.same_command {
                             let _ = writeln!(out, "      (for the first; the same with each one's names, --all lists them)");
                         }
-                        None => {}
                     }
                 }
             }
         }
     }
     if big {
-        let groups = groups::affected(&report.affected);
+        let groups = &report.affected_groups;
         let _ = writeln!(
             out,
             "\n{}",
@@ -432,143 +434,6 @@ pub fn json(report: &Report) -> String {
 
 fn md_escape(text: &str) -> String {
     text.replace('|', "\\|")
-}
-
-/// Markdown for a ticket or an escalation.
-pub fn markdown(report: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Image pull diagnosis\n\n**{}**\n", report.headline);
-    if let Some(at) = report.observed_at {
-        let _ = writeln!(out, "_As of {}._\n", at.format("%Y-%m-%d %H:%M UTC"));
-    }
-    if !report.causes.is_empty() {
-        let _ = writeln!(out, "## Causes\n");
-        for (position, cause) in report.causes.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "### {}. `{}` ({}, {}, {})\n",
-                position + 1,
-                cause.code,
-                layer(cause),
-                confidence(cause.confidence),
-                timing(cause.timing)
-            );
-            let _ = writeln!(out, "{}", cause.summary);
-            out.push_str(&observations::cause_markdown(report, cause));
-            out.push('\n');
-            let _ = writeln!(out, "- Resources: {}", cause.resources.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
-            if !cause.pods.is_empty() {
-                let _ = writeln!(out, "- Pods: {}", cause.pods.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "));
-            }
-            let _ = writeln!(out, "\n**Evidence**\n");
-            for evidence in &cause.evidence {
-                let _ = writeln!(out, "- _{}_: {}", evidence.source, evidence.text);
-            }
-            for option in &cause.fix.options {
-                let _ = writeln!(out, "\n**{}: {}**\n", if option.preferred { "Fix" } else { "Alternative" }, option.title);
-                let _ = writeln!(out, "```sh");
-                for command in &option.commands {
-                    let _ = writeln!(out, "{}", command.command);
-                }
-                let _ = writeln!(out, "```\n\n- Blast radius: {}\n- Why: {}", option.blast_radius, option.rationale);
-            }
-            if !cause.fix.verify.is_empty() {
-                let _ = writeln!(out, "\n**Verify**\n\n```sh");
-                for command in &cause.fix.verify {
-                    let _ = writeln!(out, "{}", command.command);
-                }
-                let _ = writeln!(out, "```");
-            }
-            out.push('\n');
-        }
-    }
-    if !report.scope.pattern.is_empty() {
-        let _ = writeln!(out, "## Scope\n");
-        for line in &report.scope.pattern {
-            let _ = writeln!(out, "- {line}");
-        }
-        if let (Some(first), Some(last)) = (report.scope.first_failure, report.scope.last_failure) {
-            let _ = writeln!(
-                out,
-                "- Timeline: first failure {}, last {}",
-                first.format("%Y-%m-%d %H:%M UTC"),
-                last.format("%Y-%m-%d %H:%M UTC")
-            );
-        }
-        out.push('\n');
-    }
-    let comparisons: Vec<_> = report.comparisons.iter().filter(|c| c.working > 0).collect();
-    if !comparisons.is_empty() {
-        let _ = writeln!(out, "## Working vs failing\n");
-        for comparison in comparisons {
-            let _ = writeln!(out, "- **{}**: {} failing, {} working", comparison.registry, comparison.failing, comparison.working);
-            for difference in &comparison.differences {
-                let _ = writeln!(out, "  - {}: {}", if difference.separates { "separates" } else { "differs" }, difference.describe());
-            }
-        }
-        out.push('\n');
-    }
-    out.push_str(&observations::probes_markdown(report));
-    if !report.paths.is_empty() {
-        let _ = writeln!(out, "## Paths\n");
-        for group in &report.paths {
-            let result = &group.result;
-            let _ = writeln!(
-                out,
-                "### {} → {} ({:?}{})\n",
-                group.nodes.join(", "),
-                result.to,
-                result.verdict,
-                result.blocker.as_ref().map(|b| format!(", `{}`", b.code)).unwrap_or_default()
-            );
-            let _ = writeln!(out, "| # | hop | resource | status | detail | rule |\n|---|---|---|---|---|---|");
-            for (position, hop) in result.hops.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {:?} | {} | {} |",
-                    position + 1,
-                    hop.kind,
-                    hop.resource.as_deref().map(|r| format!("`{r}`")).unwrap_or_default(),
-                    hop.status,
-                    md_escape(&hop.detail),
-                    md_escape(hop.rule.as_deref().unwrap_or(""))
-                );
-            }
-            out.push('\n');
-        }
-    }
-    if !report.ruled_out.is_empty() {
-        let _ = writeln!(out, "## Ruled out\n");
-        for item in &report.ruled_out {
-            let _ = writeln!(out, "- **{}**: {}", item.check, item.reason);
-        }
-        out.push('\n');
-    }
-    if !report.gaps.is_empty() {
-        let _ = writeln!(out, "## Not checked (gaps)\n");
-        for gap in &report.gaps {
-            let command = gap.command.as_deref().map(|c| format!(" — `{c}`")).unwrap_or_default();
-            let _ = writeln!(out, "- {}: {}{command}", gap.what, gap.why);
-        }
-        out.push('\n');
-    }
-    if !report.affected.is_empty() {
-        let _ = writeln!(out, "## Error messages\n\n| pod | container | image | node | class | message |\n|---|---|---|---|---|---|");
-        for affected in &report.affected {
-            let _ = writeln!(
-                out,
-                "| `{}/{}` | {} | `{}` | {} | {} | {} |",
-                affected.namespace,
-                affected.pod,
-                affected.container,
-                affected.image,
-                affected.node.as_deref().unwrap_or(""),
-                affected.error_class,
-                md_escape(affected.error_message.as_deref().unwrap_or(""))
-            );
-        }
-    }
-    out
 }
 
 #[cfg(test)]

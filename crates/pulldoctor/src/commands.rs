@@ -89,7 +89,7 @@ fn diagnose(args: Diagnose) -> Result<ExitCode> {
             text
         }
         ReportFormat::Json => pulldoctor_render::json(&report),
-        ReportFormat::Markdown => pulldoctor_render::markdown(&report),
+        ReportFormat::Markdown => pulldoctor_render::markdown_all(&report, args.all),
         ReportFormat::Html => pulldoctor_render::html(&report),
     };
     match &args.output {

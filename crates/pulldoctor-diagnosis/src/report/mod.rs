@@ -7,12 +7,17 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+mod groups;
 mod observation;
 mod path;
+pub use groups::{AffectedGroup, GapGroup, affected_groups, gap_groups};
 pub use observation::{FactOutcome, Observation, ObservedFact, ObservedVerdict, ProbeSummary};
 pub use path::{Address, Association, Blocker, Hop, HopStatus, Path, Service, Verdict};
 
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// More gaps than this with one reason are folded into a [`GapGroup`].
+pub const GAP_FOLD: usize = 3;
 
 /// The JSON Schema of [`Report`]: `pulldoctor schema` prints it, `docs/report.schema.json` is a
 /// copy a test keeps in step.
@@ -38,8 +43,17 @@ pub struct Report {
     pub ruled_out: Vec<RuledOut>,
     /// Each failing container.
     pub affected: Vec<Affected>,
+    /// `affected` grouped by error class, namespace and image, largest first, with the number of
+    /// nodes and three examples each: a big outage in a few lines. The counts add up to
+    /// `affected`'s length.
+    pub affected_groups: Vec<AffectedGroup>,
     /// What could not be checked, and the command whose output would settle it.
     pub gaps: Vec<Gap>,
+    /// Reasons shared by more than three `gaps` (one per pod whose real error expired, in a big
+    /// outage), each with its count, three examples and the first one's command. The text
+    /// report shows each as one line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gap_groups: Vec<GapGroup>,
     /// The failure pattern in words, and the groups behind it.
     pub scope: Scope,
     /// For each registry with failures: what separates the pods that run from those that fail.

@@ -237,12 +237,12 @@ fn causes(out: &mut String, report: &Report) {
     }
     let _ = write!(out, "<section id=\"causes\" aria-labelledby=\"causes-heading\">\n<h2 id=\"causes-heading\">Causes</h2>\n");
     for (position, cause) in report.causes.iter().enumerate() {
-        cause_section(out, position, cause);
+        cause_section(out, position, cause, report.affected.len() > crate::LIST_LIMIT);
     }
     let _ = writeln!(out, "</section>");
 }
 
-fn cause_section(out: &mut String, position: usize, cause: &Cause) {
+fn cause_section(out: &mut String, position: usize, cause: &Cause, big: bool) {
     let _ = write!(
         out,
         "<article class=\"cause\" id=\"cause-{0}\" data-code=\"{1}\">\n<h3>{0}. <span class=\"code\">{1}</span></h3>\n<p><span class=\"tag\">{2}</span><span class=\"tag\">{3}</span><span class=\"tag{4}\">{5}</span></p>\n<p>{6}</p>\n",
@@ -259,11 +259,29 @@ fn cause_section(out: &mut String, position: usize, cause: &Cause) {
         let _ = writeln!(out, "<p><strong>Resources:</strong> {}</p>", list.join(", "));
     }
     if !cause.pods.is_empty() {
-        let list: Vec<String> = cause.pods.iter().map(|r| format!("<code>{}</code>", escape(r))).collect();
-        let _ = writeln!(out, "<p><strong>Pods:</strong> {}</p>", list.join(", "));
+        let shown = if big { crate::LIST_LIMIT } else { usize::MAX };
+        let list: Vec<String> = cause.pods.iter().take(shown).map(|r| format!("<code>{}</code>", escape(r))).collect();
+        let more = if cause.pods.len() > list.len() {
+            format!(" and {} more (the JSON report lists each)", cause.pods.len() - list.len())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "<p><strong>Pods:</strong> {}{more}</p>", list.join(", "));
     }
     let _ = write!(out, "<h4>Evidence, from the error to the rule</h4>\n<ol class=\"evidence\">\n");
+    let paths = cause.evidence.iter().filter(|e| e.source == "path").count();
+    let mut shown_paths = 0;
     for evidence in &cause.evidence {
+        if evidence.source == "path" && big && paths > crate::PATH_EVIDENCE {
+            shown_paths += 1;
+            if shown_paths == crate::PATH_EVIDENCE {
+                let more = paths - crate::PATH_EVIDENCE + 1;
+                let _ = writeln!(out, "<li><span class=\"source\">path</span>: and {more} more paths alike (Paths groups them)</li>");
+            }
+            if shown_paths >= crate::PATH_EVIDENCE {
+                continue;
+            }
+        }
         let _ = writeln!(out, "<li><span class=\"source\">{}</span>: {}</li>", escape(&evidence.source), escape(&evidence.text));
     }
     let _ = write!(out, "</ol>\n<p><a href=\"#plan-{}\">Its fix, step by step</a></p>\n</article>\n", position + 1);
@@ -271,6 +289,30 @@ fn cause_section(out: &mut String, position: usize, cause: &Cause) {
 
 fn failing_pods(out: &mut String, report: &Report) {
     if report.affected.is_empty() {
+        return;
+    }
+    if report.affected.len() > crate::LIST_LIMIT {
+        // a big outage: the groups (the JSON report lists each container)
+        let _ = write!(
+            out,
+            "<section id=\"pods\" aria-labelledby=\"pods-heading\">\n<h2 id=\"pods-heading\">Failing pods ({})</h2>\n<p>{} failing containers in {} groups, largest first; the JSON report lists each.</p>\n<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">Containers</th><th scope=\"col\">Class</th><th scope=\"col\">Namespace and image</th><th scope=\"col\">Nodes</th><th scope=\"col\">For example</th></tr></thead>\n<tbody>\n",
+            report.affected.len(),
+            report.affected.len(),
+            report.affected_groups.len()
+        );
+        for group in &report.affected_groups {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code><br><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                group.count,
+                escape(&group.error_class),
+                escape(&group.namespace),
+                escape(&group.image),
+                group.nodes,
+                escape(&group.examples.join(", "))
+            );
+        }
+        let _ = write!(out, "</tbody></table></div>\n</section>\n");
         return;
     }
     let _ = write!(
@@ -360,10 +402,19 @@ fn gaps(out: &mut String, report: &Report) {
         out,
         "<section id=\"gaps\" aria-labelledby=\"gaps-heading\">\n<h2 id=\"gaps-heading\">Gaps: not checked</h2>\n<p>What could not be checked is not called healthy. Each command's output, added to the bundle, settles it.</p>\n<ul>\n"
     );
-    for gap in &report.gaps {
-        let _ = write!(out, "<li><strong>{}</strong>: {}", escape(&gap.what), escape(&gap.why));
-        if let Some(c) = &gap.command {
-            command(out, &Command { command: c.clone(), safety: Safety::ReadOnly, changes: String::new(), change: None });
+    for line in crate::groups::gaps(report, false) {
+        let (what, why, command_text) = match line {
+            crate::groups::GapLine::One(gap) => (escape(&gap.what), escape(&gap.why), gap.command.clone()),
+            crate::groups::GapLine::Folded(group) => (
+                format!("{} alike ({}, and {} more)", group.count, escape(&group.examples.join("; ")), group.count - group.examples.len()),
+                escape(&group.why)
+                    + if group.same_command { "" } else { " (the command is the first one's: the same with each one's names)" },
+                group.command.clone(),
+            ),
+        };
+        let _ = write!(out, "<li><strong>{what}</strong>: {why}");
+        if let Some(c) = command_text {
+            command(out, &Command { command: c, safety: Safety::ReadOnly, changes: String::new(), change: None });
         }
         let _ = writeln!(out, "</li>");
     }
@@ -412,8 +463,13 @@ fn paths(out: &mut String, report: &Report) {
         return;
     }
     let _ = write!(out, "<section id=\"paths\" aria-labelledby=\"paths-heading\">\n<h2 id=\"paths-heading\">Paths hop by hop</h2>\n");
-    for group in &report.paths {
-        let result = &group.result;
+    let big = report.affected.len() > crate::LIST_LIMIT;
+    for fold in crate::groups::paths(&report.paths, big) {
+        let (group, result) = (fold.group, &fold.group.result);
+        let to = match fold.more_addresses.len() {
+            0 => result.to.clone(),
+            n => format!("{} and {n} more of its addresses", result.to),
+        };
         let verdict = match result.verdict {
             Verdict::Reachable => "reachable",
             Verdict::Blocked => "blocked",
@@ -425,7 +481,7 @@ fn paths(out: &mut String, report: &Report) {
             "<details{}><summary>{} → {}: <strong>{verdict}</strong>{}</summary>\n<p>From {}.</p>\n<div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Hop</th><th scope=\"col\">Status</th><th scope=\"col\">What</th><th scope=\"col\">Rule</th></tr></thead><tbody>\n",
             if result.verdict == Verdict::Reachable { "" } else { " open" },
             escape(&from),
-            escape(&result.to),
+            escape(&to),
             result.blocker.as_ref().map(|b| format!(" <code>{}</code>", escape(b.code.as_str()))).unwrap_or_default(),
             escape(&group.nodes.join(", "))
         );

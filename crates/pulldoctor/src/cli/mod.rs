@@ -201,8 +201,10 @@ pub struct Diagnose {
     /// page with the network drawn) [default: text, or what -o's extension says: .html .json .md]
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
-    /// List every failing container and every gap in the text report (more than 20 containers
-    /// are otherwise grouped by error class, namespace and image, and gaps with one reason folded)
+    /// List every failing container, gap and traced path in the text and Markdown reports (more
+    /// than 20 failing containers are otherwise grouped by error class, namespace and image, gaps
+    /// with one reason folded, and paths that differ only in the address dialled shown once; the
+    /// JSON always has both the groups and every item)
     #[arg(long)]
     pub all: bool,
     /// Write the report to FILE instead of standard output (e.g. -o report.html)
