@@ -2,7 +2,7 @@
 //! `2025-08-25T09:14:00+00:00`, `2025-08-25T09:14:00.123000-07:00`) or epoch seconds (numbers).
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Deserializer, de::Error};
+use serde::{Deserializer, de::Error};
 
 pub fn parse(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
@@ -26,26 +26,42 @@ pub fn from_epoch(seconds: f64) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(whole, nanos).single()
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Raw {
-    Text(String),
-    Number(f64),
-}
-
 /// `deserialize_with` for `Option<DateTime<Utc>>` fields; `null` and absence are `None`, a string
-/// that is not a timestamp is an error (the JSON path says where).
+/// that is not a timestamp is an error (the JSON path says where). Read straight from the
+/// string or number, without buffering the value first (a big cluster's events carry five each).
 pub fn optional<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    match Option::<Raw>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Raw::Text(text)) if text.is_empty() => Ok(None),
-        Some(Raw::Text(text)) => {
-            parse(&text).map(Some).ok_or_else(|| D::Error::custom(format!("`{text}` is not a timestamp (expected RFC 3339)")))
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Option<DateTime<Utc>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an RFC 3339 timestamp, epoch seconds or null")
         }
-        Some(Raw::Number(seconds)) => {
-            from_epoch(seconds).map(Some).ok_or_else(|| D::Error::custom(format!("{seconds} is not a valid epoch time")))
+        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+        fn visit_str<E: Error>(self, text: &str) -> Result<Self::Value, E> {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            parse(text).map(Some).ok_or_else(|| E::custom(format!("`{text}` is not a timestamp (expected RFC 3339)")))
+        }
+        fn visit_f64<E: Error>(self, seconds: f64) -> Result<Self::Value, E> {
+            from_epoch(seconds).map(Some).ok_or_else(|| E::custom(format!("{seconds} is not a valid epoch time")))
+        }
+        fn visit_i64<E: Error>(self, seconds: i64) -> Result<Self::Value, E> {
+            self.visit_f64(seconds as f64)
+        }
+        fn visit_u64<E: Error>(self, seconds: u64) -> Result<Self::Value, E> {
+            self.visit_f64(seconds as f64)
         }
     }
+    deserializer.deserialize_option(Visitor)
 }
 
 #[cfg(test)]

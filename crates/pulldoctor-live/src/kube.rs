@@ -30,11 +30,15 @@ fn failed(call: &str, error: &kube::Error) -> Failed {
     Failed { call: call.to_string(), denied, message: error.to_string(), detail: None }
 }
 
-async fn list_all<K>(api: &Api<K>) -> Result<Vec<K>, kube::Error>
+/// Every object of `api`, page by page, written as the `{kind}List` the API answers
+/// (`{"apiVersion": "v1", "kind": "PodList", ..., "items": [...]}`) as each page arrives: only one
+/// page is ever held as typed objects.
+async fn list_text<K>(api: &Api<K>, kind: &str) -> Result<Vec<u8>, kube::Error>
 where
-    K: Clone + DeserializeOwned + std::fmt::Debug,
+    K: Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
-    let mut items = Vec::new();
+    let mut text = format!(r#"{{"apiVersion":"v1","kind":"{kind}List","metadata":{{"resourceVersion":""}},"items":["#).into_bytes();
+    let mut first = true;
     let mut token: Option<String> = None;
     loop {
         let mut params = ListParams::default().limit(500);
@@ -42,10 +46,17 @@ where
             params = params.continue_token(token);
         }
         let page = api.list(&params).await?;
-        items.extend(page.items);
+        for item in &page.items {
+            if !first {
+                text.push(b',');
+            }
+            first = false;
+            serde_json::to_writer(&mut text, item).map_err(kube::Error::SerdeError)?;
+        }
         token = page.metadata.continue_.filter(|t| !t.is_empty());
         if token.is_none() {
-            return Ok(items);
+            text.extend_from_slice(b"]}");
+            return Ok(text);
         }
     }
 }
@@ -53,10 +64,7 @@ where
 /// A typed list, as the API answers it (`kind: PodList`), so that an empty one still says what
 /// was read and found absent.
 fn list_file<K: Serialize>(name: &str, kind: &str, items: &[K]) -> File {
-    File {
-        name: name.to_string(),
-        json: json!({"apiVersion": "v1", "kind": format!("{kind}List"), "items": items, "metadata": {"resourceVersion": ""}}),
-    }
+    File::value(name, json!({"apiVersion": "v1", "kind": format!("{kind}List"), "items": items, "metadata": {"resourceVersion": ""}}))
 }
 
 /// A docker config with every secret value replaced (kept here under its old name).
@@ -112,8 +120,8 @@ where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
     let plural = K::plural(&());
-    if let Some(items) = step(progress, out, &format!("list {plural}"), list_all(&api)).await {
-        push(out, list_file(&format!("k8s/{plural}.json"), &K::kind(&()), &items));
+    if let Some(text) = step(progress, out, &format!("list {plural}"), list_text(&api, &K::kind(&()))).await {
+        push(out, File { name: format!("k8s/{plural}.json"), json: Value::Null, text: Some(text) });
     }
 }
 
@@ -173,7 +181,7 @@ impl Cluster {
             let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
             let call = format!("get {kind} cluster");
             if let Some(Some(Some(object))) = step(progress, out, &call, unless_missing(api.get_opt("cluster"))).await {
-                push(out, File { name: file.into(), json: serde_json::to_value(&object).unwrap_or_default() });
+                push(out, File::value(file, serde_json::to_value(&object).unwrap_or_default()));
             }
         });
         let [proxy, image] = openshift;

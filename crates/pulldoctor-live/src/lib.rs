@@ -36,11 +36,33 @@ impl Progress for Quiet {
     fn finish(&self, _: &str, _: bool) {}
 }
 
-/// One output file of the collection: a name and the CLI-shaped JSON.
+/// One output file of the collection: a name and the CLI-shaped JSON, as a value or (a
+/// Kubernetes list) already written out.
 #[derive(Debug, Clone)]
 pub struct File {
     pub name: String,
+    /// The content (`Null` when `text` holds it).
     pub json: serde_json::Value,
+    /// The content as compact JSON text: a Kubernetes list is written page by page as the API
+    /// answers, so a big cluster's pods are never held as typed objects, values and text at once
+    /// (the reader then parses the text item by item).
+    pub text: Option<Vec<u8>>,
+}
+
+impl File {
+    /// A file whose content is `json`.
+    pub fn value(name: impl Into<String>, json: serde_json::Value) -> File {
+        File { name: name.into(), json, text: None }
+    }
+
+    /// The content as JSON text: the written text, else the value, compact or `pretty`.
+    pub fn bytes(&self, pretty: bool) -> std::borrow::Cow<'_, [u8]> {
+        match &self.text {
+            Some(text) => std::borrow::Cow::Borrowed(text),
+            None if pretty => std::borrow::Cow::Owned(serde_json::to_vec_pretty(&self.json).unwrap_or_default()),
+            None => std::borrow::Cow::Owned(serde_json::to_vec(&self.json).unwrap_or_default()),
+        }
+    }
 }
 
 /// A call that could not be made, and why (the permission it lacks when it was denied).
@@ -99,7 +121,7 @@ impl Collected {
                     None => serde_json::json!({"call": f.call, "denied": f.denied, "message": f.message}),
                 })
                 .collect();
-            File { name: "collect-failures.json".into(), json: serde_json::json!({"PulldoctorCollectFailures": failures}) }
+            File::value("collect-failures.json", serde_json::json!({"PulldoctorCollectFailures": failures}))
         })
     }
 
@@ -112,8 +134,8 @@ impl Collected {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            let mut text = serde_json::to_string_pretty(&file.json).map_err(std::io::Error::other)?;
-            text.push('\n');
+            let mut text = file.bytes(true).into_owned();
+            text.push(b'\n');
             std::fs::write(path, text)?;
         }
         Ok(self.files.len() + usize::from(!self.failed.is_empty()))

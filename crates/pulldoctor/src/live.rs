@@ -151,13 +151,13 @@ pub fn gather_with(request: Request, progress: &dyn Progress) -> Result<Gathered
         let repositories = aws.as_ref().map_or(0, |options| options.repositories.len());
         // When it was read: everything in the bundle was true then, so a diagnosis of it (now or
         // next week) judges the failures' age against this instant.
-        collected.files.push(pulldoctor_live::File {
-            name: "pulldoctor-collect.json".into(),
-            json: serde_json::json!({"PulldoctorCollect": {
+        collected.files.push(pulldoctor_live::File::value(
+            "pulldoctor-collect.json",
+            serde_json::json!({"PulldoctorCollect": {
                 "collected_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "pulldoctor_version": env!("CARGO_PKG_VERSION"),
             }}),
-        });
+        ));
         Ok(Gathered { collected, plan: cluster_plan, repositories })
     })
 }
@@ -203,12 +203,7 @@ pub fn model_of(collected: &Collected) -> Result<pulldoctor_model::Model> {
 
 /// The collected files as a bundle on disk would hold them (with `collect-failures.json`).
 pub fn files(collected: &Collected) -> crate::archive::BundleFiles {
-    collected
-        .failures_file()
-        .iter()
-        .chain(&collected.files)
-        .map(|f| (f.name.clone(), serde_json::to_vec_pretty(&f.json).map_err(|e| e.to_string())))
-        .collect()
+    collected.failures_file().iter().chain(&collected.files).map(|f| (f.name.clone(), Ok(f.bytes(true).into_owned()))).collect()
 }
 
 /// What `diagnose` and `tui` collect without a bundle: the whole cluster (all namespaces, even
@@ -230,11 +225,9 @@ pub fn describe_source(context: Option<&str>, profile: Option<&str>) -> String {
 
 pub fn read(collected: &Collected, options: &ReadOptions) -> Result<pulldoctor_bundle::Bundle> {
     let failures = collected.failures_file();
-    let files: Vec<(PathBuf, Vec<u8>)> = failures
-        .iter()
-        .chain(&collected.files)
-        .map(|f| (PathBuf::from(&f.name), serde_json::to_vec(&f.json).unwrap_or_default()))
-        .collect();
+    // a Kubernetes list is read from the text it was written to as it arrived (no copy)
+    let files: Vec<(PathBuf, std::borrow::Cow<[u8]>)> =
+        failures.iter().chain(&collected.files).map(|f| (PathBuf::from(&f.name), f.bytes(false))).collect();
     pulldoctor_bundle::read_contents(files.iter().map(|(p, b)| (p.as_path(), Ok::<&[u8], pulldoctor_bundle::FileError>(b))), options)
         .map_err(|e| anyhow!("{e}"))
 }

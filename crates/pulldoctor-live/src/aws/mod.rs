@@ -134,7 +134,7 @@ impl Run<'_> {
     }
 
     fn file(&self, name: impl Into<String>, json: Value) {
-        self.out.lock().unwrap_or_else(|e| e.into_inner()).files.push(File { name: name.into(), json });
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).files.push(File::value(name, json));
     }
 
     fn fail(&self, failed: Failed) {
