@@ -241,6 +241,18 @@ impl<'a> Reader<'a, '_> {
             if cut && self.window.more()? {
                 continue;
             }
+            // serde_json skips the strings of fields it ignores without checking their UTF-8;
+            // the whole value is checked here (a fraction of the parse), and invalid text is an
+            // error as a tree of the whole file would have it
+            let outcome = match outcome {
+                Some(Ok(_)) if std::str::from_utf8(&self.window.rest()[..end]).is_err() => {
+                    match serde_json::Deserializer::from_slice(self.window.rest()).into_iter::<Value>().next() {
+                        Some(Err(error)) => return Ok(Parsed::Syntax(error)),
+                        _ => outcome,
+                    }
+                }
+                outcome => outcome,
+            };
             return Ok(match outcome {
                 Some(Ok(value)) => {
                     if advance {

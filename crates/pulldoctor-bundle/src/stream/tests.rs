@@ -164,3 +164,35 @@ fn items_without_kind_take_the_lists() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+    /// Random damage (bytes replaced, inserted or cut) to a real pod list and event list, read
+    /// a random number of bytes at a time: the stream agrees with the whole-file tree.
+    #[test]
+    fn damaged_lists_read_in_any_chunks_agree(
+        which in 0usize..2,
+        edits in proptest::collection::vec((0.0f64..1.0, 0usize..3, proptest::prelude::any::<u8>()), 0..4),
+        cut in 0.0f64..1.2,
+        chunk in 1usize..300,
+    ) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rosa-ecr-main-route-table/k8s");
+        let file = root.join(["pods-cf-dev.json", "events-cf-dev.json"][which]);
+        let mut bytes = std::fs::read(&file).unwrap();
+        for (at, how, byte) in edits {
+            let length = bytes.len();
+            let at = ((length as f64) * at) as usize;
+            match how {
+                0 => bytes[at.min(length - 1)] = byte,
+                1 => bytes.insert(at, byte),
+                _ => {
+                    bytes.remove(at.min(length - 1));
+                }
+            }
+        }
+        if cut < 1.0 {
+            bytes.truncate(((bytes.len() as f64) * cut) as usize);
+        }
+        agree(&file, &bytes, &[chunk]);
+    }
+}

@@ -146,28 +146,27 @@ mod tests {
         assert_eq!(groups[0].examples, vec!["pod-0 [app]", "pod-1 [app]", "pod-2 [app]"]);
     }
 
-    #[test]
-    fn grouping_never_loses_a_container() {
-        // a deterministic sweep of shapes instead of a random one: every mix of up to 4 classes,
-        // 3 namespaces and 5 images over 0..400 containers
-        let mut seed = 7u64;
-        for total in (0..400).step_by(13) {
-            let mut all = Vec::new();
-            for i in 0..total {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                let pick = (seed >> 33) as usize;
-                all.push(failing(
-                    i,
-                    ["a", "b", "c", "d"][pick % 4],
-                    ["x", "y", "z"][pick / 4 % 3],
-                    &format!("img{}", pick / 12 % 5),
-                    pick % 9,
-                ));
-            }
+    proptest::proptest! {
+        /// Whatever the mix of classes, namespaces, images and nodes, the groups' counts add up
+        /// to every container, each container is in the group of its own class, namespace and
+        /// image, the largest group comes first, and each keeps one to three examples.
+        #[test]
+        fn grouping_never_loses_a_container(picks in proptest::collection::vec((0usize..4, 0usize..3, 0usize..5, 0usize..9), 0..400)) {
+            let all: Vec<Affected> = picks
+                .iter()
+                .enumerate()
+                .map(|(i, &(class, namespace, image, node))| {
+                    failing(i, ["a", "b", "c", "d"][class], ["x", "y", "z"][namespace], &format!("img{image}"), node)
+                })
+                .collect();
             let groups = affected_groups(&all);
-            assert_eq!(groups.iter().map(|g| g.count).sum::<usize>(), total, "{total}");
-            assert!(groups.windows(2).all(|w| w[0].count >= w[1].count));
-            assert!(groups.iter().all(|g| !g.examples.is_empty() && g.examples.len() <= 3.min(g.count)));
+            proptest::prop_assert_eq!(groups.iter().map(|g| g.count).sum::<usize>(), all.len());
+            for a in &all {
+                let group = groups.iter().filter(|g| g.error_class == a.error_class && g.namespace == a.namespace && g.image == a.image).count();
+                proptest::prop_assert_eq!(group, 1);
+            }
+            proptest::prop_assert!(groups.windows(2).all(|w| w[0].count >= w[1].count));
+            proptest::prop_assert!(groups.iter().all(|g| !g.examples.is_empty() && g.examples.len() <= 3.min(g.count)));
         }
     }
 
