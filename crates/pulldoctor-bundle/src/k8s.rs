@@ -261,7 +261,7 @@ impl From<Event> for model::Event {
                 field_path: involved.field_path,
             },
             reason: event.reason,
-            message: event.message.or(event.note),
+            message: event.message.or(event.note).map(std::sync::Arc::from),
             event_type: event.event_type,
             first_seen,
             last_seen,

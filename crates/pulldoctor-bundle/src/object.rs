@@ -18,13 +18,27 @@ pub(crate) struct Objects {
     pub(crate) pods: Vec<model::Pod>,
     pub(crate) events: Vec<model::Event>,
     pub(crate) other: Vec<K8sObject>,
+    /// The events' messages seen so far, each held once: a big outage's events repeat a few
+    /// texts (the same error for every pod of an image), and they are most of an event's size.
+    messages: std::collections::HashSet<std::sync::Arc<str>>,
 }
 
 impl Objects {
     pub(crate) fn push(&mut self, object: K8sObject) {
         match object {
             K8sObject::Pod(pod) => self.pods.push(pod),
-            K8sObject::Event(event) => self.events.push(event),
+            K8sObject::Event(mut event) => {
+                if let Some(message) = event.message.take() {
+                    event.message = Some(match self.messages.get(&*message) {
+                        Some(known) => known.clone(),
+                        None => {
+                            self.messages.insert(message.clone());
+                            message
+                        }
+                    });
+                }
+                self.events.push(event)
+            }
             other => self.other.push(other),
         }
     }

@@ -175,7 +175,7 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                     let missing_secret_event = events
                         .iter()
                         .find(|e| e.reason.as_deref() == Some("FailedToRetrieveImagePullSecret"))
-                        .and_then(|e| e.message.clone());
+                        .and_then(|e| e.message.as_deref().map(str::to_string));
                     failures.push(Failure {
                         pod,
                         container: status.name.clone(),

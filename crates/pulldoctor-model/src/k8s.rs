@@ -108,7 +108,9 @@ pub struct Event {
     pub name: Option<String>,
     pub involved: ObjectRef,
     pub reason: Option<String>,
-    pub message: Option<String>,
+    /// Shared between events with the same text: a big outage's events repeat a few messages
+    /// (the reader interns them).
+    pub message: Option<std::sync::Arc<str>>,
     pub event_type: Option<String>,
     pub first_seen: Option<DateTime<Utc>>,
     pub last_seen: Option<DateTime<Utc>>,
