@@ -1,7 +1,9 @@
 //! `--cluster N[,N...]`: the seed example grown on its cluster side (issue 17's measurement). Its
-//! own pods are copied with new names (the same specs: OpenShift-sized, with their owners), each
-//! copy on the same node as its original, and each copy of a failing pod failing the same way;
-//! each pod's events are copied with it. The AWS side is the seed's. Per size a fresh process of
+//! own pods are copied with new names (the same specs: OpenShift-sized, with their owners) onto
+//! copies of the seed's nodes (each with its own EC2 instance in its original's subnet: 300 nodes
+//! in all), and each copy of a failing pod fails too: most with the seed's timeout (dialling one
+//! of 200 of the registry's addresses), one in ten with `not found` and one in ten with `401
+//! Unauthorized`. Each pod's events are copied with it. The rest of the AWS side is the seed's. Per size a fresh process of
 //! this benchmark (`--measure-cluster DIR`) reads the bundle and diagnoses it, and reports its
 //! times and its peak resident memory (`VmHWM`), so generating the bundle does not count.
 
@@ -42,12 +44,99 @@ fn event_rank(event: &Value) -> u8 {
     }
 }
 
+/// How many nodes the grown cluster has (the seed's copied, each with its own instance).
+const NODES: usize = 300;
+
+/// A copy's pull error: the seed's timeout for most copies; `not found` for one in ten and `401
+/// Unauthorized` for another one in ten (the image named as in the original message).
+fn vary_error(message: &str, copy: usize) -> String {
+    let image = message.split('"').nth(1).unwrap_or_default();
+    match copy % 10 {
+        3 => format!(
+            "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": {image}: not found"
+        ),
+        7 => format!(
+            "Failed to pull image \"{image}\": rpc error: code = Unknown desc = failed to pull and unpack image \"{image}\": failed to resolve reference \"{image}\": pulling from host {} failed with status code [manifests latest]: 401 Unauthorized",
+            image.split('/').next().unwrap_or_default()
+        ),
+        _ => vary_address(message, copy),
+    }
+}
+
+/// The seed's nodes copied to `NODES` in all, each copy with an instance of its own (a new id and
+/// address in its original's subnet); returns each original node's names, copies included.
+fn grow_nodes(seed: &Path, dir: &Path) -> std::collections::HashMap<String, Vec<String>> {
+    let mut nodes = items(&seed.join("k8s/nodes.json"));
+    let instances_file = seed.join("aws/ec2-describe-instances.json");
+    let mut instances: Value = serde_json::from_slice(&std::fs::read(&instances_file).unwrap()).unwrap();
+    let originals: Vec<Value> = instances["Reservations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["Instances"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let per_node = NODES.div_ceil(nodes.len().max(1));
+    let mut names: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    let mut clones = Vec::new();
+    let mut new_instances = Vec::new();
+    for (position, node) in nodes.iter().enumerate() {
+        let name = node["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        names.entry(name.clone()).or_default().push(name.clone());
+        let provider = node["spec"]["providerID"].as_str().unwrap_or_default().to_string();
+        let Some(instance) = originals.iter().find(|i| provider.ends_with(i["InstanceId"].as_str().unwrap_or("?"))) else { continue };
+        let ip = instance["PrivateIpAddress"].as_str().unwrap_or_default().to_string();
+        let parts: Vec<u32> = ip.split('.').filter_map(|p| p.parse().ok()).collect();
+        let [a, b, c, d] = parts[..] else { continue };
+        for copy in 1..per_node {
+            let new_ip = format!("{a}.{b}.{c}.{}", (d + copy as u32) % 250 + 3);
+            let dns = format!("ip-{}.ec2.internal", new_ip.replace('.', "-"));
+            let id = format!("i-{:017x}", 0x1000_0000u64 * (position as u64 + 1) + copy as u64);
+            let mut clone = instance.clone();
+            clone["InstanceId"] = Value::String(id.clone());
+            clone["PrivateIpAddress"] = Value::String(new_ip.clone());
+            clone["PrivateDnsName"] = Value::String(dns.clone());
+            for interface in clone["NetworkInterfaces"].as_array_mut().into_iter().flatten() {
+                interface["PrivateIpAddress"] = Value::String(new_ip.clone());
+                interface["NetworkInterfaceId"] =
+                    Value::String(format!("eni-{:017x}", 0x1000_0000u64 * (position as u64 + 1) + copy as u64));
+                for address in interface["PrivateIpAddresses"].as_array_mut().into_iter().flatten() {
+                    address["PrivateIpAddress"] = Value::String(new_ip.clone());
+                }
+            }
+            new_instances.push(clone);
+            let mut node = node.clone();
+            node["metadata"]["name"] = Value::String(dns.clone());
+            node["spec"]["providerID"] =
+                Value::String(provider.rsplit_once('/').map(|(zone, _)| format!("{zone}/{id}")).unwrap_or_default());
+            for address in node["status"]["addresses"].as_array_mut().into_iter().flatten() {
+                let value = if address["type"] == "InternalIP" { new_ip.clone() } else { dns.clone() };
+                address["address"] = Value::String(value);
+            }
+            names.entry(name.clone()).or_default().push(dns);
+            clones.push(node);
+        }
+    }
+    nodes.extend(clones);
+    if let Some(reservations) = instances["Reservations"].as_array_mut()
+        && let Some(first) = reservations.first().cloned()
+    {
+        let mut reservation = first;
+        reservation["Instances"] = Value::Array(new_instances);
+        reservations.push(reservation);
+    }
+    std::fs::write(dir.join("aws/ec2-describe-instances.json"), serde_json::to_vec(&instances).unwrap()).unwrap();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "NodeList", "items": nodes});
+    std::fs::write(dir.join("k8s/nodes.json"), serde_json::to_vec(&list).unwrap()).unwrap();
+    names
+}
+
 /// Write the seed grown to about `pods` pods into `dir`, each pod with at most `events_per_pod`
 /// of its events (all when `None`); returns (pods, events, bytes written).
 fn grow(seed: &Path, dir: &Path, pods: usize, events_per_pod: Option<usize>) -> (usize, usize, usize) {
     let k8s = dir.join("k8s");
     std::fs::create_dir_all(&k8s).unwrap();
     copy_dir(&seed.join("aws"), &dir.join("aws"));
+    let node_names = grow_nodes(seed, dir);
     let (mut seed_pods, mut seed_events) = (Vec::new(), Vec::new());
     for entry in std::fs::read_dir(seed.join("k8s")).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
@@ -55,7 +144,7 @@ fn grow(seed: &Path, dir: &Path, pods: usize, events_per_pod: Option<usize>) -> 
             seed_pods.extend(items(&entry.path()));
         } else if name.starts_with("events-") {
             seed_events.extend(items(&entry.path()));
-        } else {
+        } else if name != "nodes.json" {
             std::fs::copy(entry.path(), k8s.join(&name)).unwrap();
         }
     }
@@ -68,6 +157,10 @@ fn grow(seed: &Path, dir: &Path, pods: usize, events_per_pod: Option<usize>) -> 
             let name = format!("{original}-c{copy}");
             pod["metadata"]["name"] = Value::String(name.clone());
             pod["metadata"]["uid"] = Value::String(format!("uid-{copy}-{original}"));
+            // on a copy of its original's node
+            if let Some(names) = pod["spec"]["nodeName"].as_str().and_then(|n| node_names.get(n)) {
+                pod["spec"]["nodeName"] = Value::String(names[copy % names.len()].clone());
+            }
             for status in pod["status"]["containerStatuses"].as_array_mut().into_iter().flatten() {
                 if let Some(message) = status["state"]["waiting"]["message"].as_str() {
                     status["state"]["waiting"]["message"] = Value::String(vary_address(message, copy));
@@ -78,7 +171,9 @@ fn grow(seed: &Path, dir: &Path, pods: usize, events_per_pod: Option<usize>) -> 
             for event in events.into_iter().take(events_per_pod.unwrap_or(usize::MAX)) {
                 let mut event = event.clone();
                 if let Some(message) = event["message"].as_str() {
-                    event["message"] = Value::String(vary_address(message, copy));
+                    let varied =
+                        if message.starts_with("Failed to pull image") { vary_error(message, copy) } else { vary_address(message, copy) };
+                    event["message"] = Value::String(varied);
                 }
                 event["involvedObject"]["name"] = Value::String(name.clone());
                 let event_name = event["metadata"]["name"].as_str().unwrap_or_default().to_string();

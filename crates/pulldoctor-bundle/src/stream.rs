@@ -69,119 +69,6 @@ pub(crate) struct Failure {
     pub(crate) head: Vec<u8>,
 }
 
-/// The bytes being parsed: a slice, or the part of a reader's output not yet parsed.
-struct Window<'a> {
-    slice: &'a [u8],
-    data: Vec<u8>,
-    reader: Option<Box<dyn Read + Send + 'a>>,
-    /// The next byte to parse, in `bytes()`.
-    pos: usize,
-    eof: bool,
-    /// Lines, and bytes after the last newline, in what was dropped before `bytes()`.
-    dropped_lines: usize,
-    dropped_column: usize,
-    /// The file's beginning (a reader's first chunk, up to 64 KiB).
-    head: Vec<u8>,
-    /// How much to read at a time ([`CHUNK`]; tests make it small to cut every value).
-    chunk: usize,
-}
-
-impl<'a> Window<'a> {
-    fn new(body: Body<'a>) -> Window<'a> {
-        let (slice, reader) = match body {
-            Body::Bytes(bytes) => (bytes, None),
-            Body::Reader(reader) => (&[][..], Some(reader)),
-        };
-        let eof = reader.is_none();
-        Window { slice, data: Vec::new(), reader, pos: 0, eof, dropped_lines: 0, dropped_column: 0, head: Vec::new(), chunk: CHUNK }
-    }
-
-    fn bytes(&self) -> &[u8] {
-        if self.reader.is_some() { &self.data } else { self.slice }
-    }
-
-    fn rest(&self) -> &[u8] {
-        &self.bytes()[self.pos..]
-    }
-
-    /// Drop what is parsed and read another chunk; false when the input has ended.
-    fn more(&mut self) -> Result<bool, String> {
-        let Some(reader) = self.reader.as_mut() else {
-            return Ok(false);
-        };
-        if self.eof {
-            return Ok(false);
-        }
-        let dropped = &self.data[..self.pos];
-        self.dropped_lines += memchr::memchr_iter(b'\n', dropped).count();
-        match memchr::memrchr(b'\n', dropped) {
-            Some(last) => self.dropped_column = dropped.len() - last - 1,
-            None => self.dropped_column += dropped.len(),
-        }
-        self.data.drain(..self.pos);
-        self.pos = 0;
-        let start = self.data.len();
-        self.data.resize(start + self.chunk.max(start), 0);
-        let mut filled = start;
-        while filled < self.data.len() {
-            match reader.read(&mut self.data[filled..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(read) => filled += read,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("cannot read: {e}")),
-            }
-        }
-        self.data.truncate(filled);
-        let wanted = HEAD.saturating_sub(self.head.len()).min(filled - start);
-        self.head.extend_from_slice(&self.data[start..start + wanted]);
-        Ok(filled > start)
-    }
-
-    /// The file's first [`HEAD`] bytes (fewer if it is shorter), read on from a reader if need be.
-    fn beginning(&mut self) -> Vec<u8> {
-        let Some(reader) = self.reader.as_mut() else {
-            return self.slice[..self.slice.len().min(HEAD)].to_vec();
-        };
-        let mut head = std::mem::take(&mut self.head);
-        if !self.eof && head.len() < HEAD {
-            // what follows the data read is read straight into the head
-            let mut more = Vec::new();
-            let _ = reader.take((HEAD - head.len()) as u64).read_to_end(&mut more);
-            head.extend_from_slice(&more);
-        }
-        head
-    }
-
-    /// The next byte that is not whitespace, reading more as needed; `None` at the end.
-    fn peek(&mut self) -> Result<Option<u8>, String> {
-        loop {
-            if let Some(at) = self.rest().iter().position(|b| !b.is_ascii_whitespace()) {
-                self.pos += at;
-                return Ok(Some(self.rest()[0]));
-            }
-            self.pos = self.bytes().len();
-            if !self.more()? {
-                return Ok(None);
-            }
-        }
-    }
-
-    /// Line and column (serde_json's way: 1-based line, bytes since the line's start) of
-    /// `bytes()[at]`.
-    fn position(&self, at: usize) -> (usize, usize) {
-        let before = &self.bytes()[..at.min(self.bytes().len())];
-        let lines = before.iter().filter(|&&b| b == b'\n').count();
-        let column = match before.iter().rposition(|&b| b == b'\n') {
-            Some(last) => before.len() - last - 1,
-            None => self.dropped_column + before.len(),
-        };
-        (self.dropped_lines + lines + 1, column)
-    }
-}
-
 thread_local! {
     /// The JSON path of the last typed error (serde_path_to_error's, carried out of a stream).
     static PATH: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -604,6 +491,9 @@ fn read_items(reader: &mut Reader<'_, '_>, list_kind: Option<&str>, list_api: Op
 pub(crate) fn strip_position(message: &str) -> &str {
     message.rfind(" at line ").map(|i| &message[..i]).unwrap_or(message)
 }
+
+mod window;
+use window::Window;
 
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,52 @@ impl Findings {
             self.ruled_out.push(item);
         }
     }
+    /// Merge the causes from `first` on that are one problem seen from many pods: the same code,
+    /// timing, resources (but the pods themselves) and fix commands (a big outage's pods share
+    /// one expired secret). The merged cause lists every pod once; a summary that names the
+    /// first pod then names how many there are.
+    pub fn merge_alike_causes(&mut self, first: usize) {
+        let made = self.causes.split_off(first.min(self.causes.len()));
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut pods_of: Vec<std::collections::HashSet<String>> = Vec::new();
+        let mut merged: Vec<Cause> = Vec::new();
+        for cause in made {
+            let own: Vec<&str> = cause.resources.iter().filter(|r| !cause.pods.contains(r)).map(String::as_str).collect();
+            let commands: Vec<&str> = cause.fix.options.iter().flat_map(|o| o.commands.iter().map(|c| c.command.as_str())).collect();
+            let key = format!("{}|{:?}|{}|{}", cause.code, cause.timing, own.join(","), commands.join("\n"));
+            match index.get(&key) {
+                Some(&at) => {
+                    let into = &mut merged[at];
+                    for pod in cause.pods {
+                        if pods_of[at].insert(pod.clone()) {
+                            into.pods.push(pod);
+                        }
+                    }
+                    into.confidence = into.confidence.max(cause.confidence);
+                }
+                None => {
+                    index.insert(key, merged.len());
+                    pods_of.push(cause.pods.iter().cloned().collect());
+                    merged.push(cause);
+                }
+            }
+        }
+        for cause in &mut merged {
+            let count = cause.pods.len();
+            if count < 2 {
+                continue;
+            }
+            let first_pod = cause.pods[0].clone();
+            let pods: std::collections::HashSet<&String> = cause.pods.iter().collect();
+            cause.resources.retain(|r| r == &first_pod || !pods.contains(r));
+            if cause.summary.contains(&first_pod) {
+                let many = format!("{count} pods (e.g. {first_pod})");
+                cause.summary = cause.summary.replacen(&first_pod, &many, 1).replacen(" references ", " reference ", 1);
+            }
+        }
+        self.causes.extend(merged);
+    }
+
     pub fn gap(&mut self, what: impl Into<String>, why: impl Into<String>, command: Option<String>) {
         let gap = Gap { what: what.into(), why: why.into(), command };
         if self.gap_whats.insert(gap.what.clone()) {

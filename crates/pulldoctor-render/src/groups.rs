@@ -9,9 +9,11 @@ use pulldoctor_diagnosis::report::{Gap, PathGroup, Report};
 /// A traced path as the text shows it, with the addresses of the paths folded into it.
 pub struct PathFold<'a> {
     pub group: &'a PathGroup,
-    /// The other addresses of the same host that paths from the same nodes ended at the same
-    /// way (same verdict, blocker and route table).
+    /// The other addresses of the same host that paths ended at the same way (same verdict,
+    /// blocker and route table), from any of the nodes.
     pub more_addresses: Vec<String>,
+    /// The nodes of the group and of the paths folded into it, the group's first.
+    pub nodes: Vec<String>,
 }
 
 /// The host a path went to, without the address (`registry:443 (52.207.2.1)` -> `registry:443`).
@@ -20,16 +22,16 @@ fn host_of(to: &str) -> &str {
 }
 
 /// The paths in order; when `fold`, each is shown once for all the addresses of its host that
-/// the same nodes reached the same way (a registry name resolves to many addresses, and an
-/// outage's errors name dozens of them).
+/// paths reached the same way, whichever nodes they left from (a registry name resolves to many
+/// addresses, and an outage's errors name dozens of them).
 pub fn paths<'a>(paths: impl IntoIterator<Item = &'a PathGroup>, fold: bool) -> Vec<PathFold<'a>> {
     let mut out: Vec<PathFold<'a>> = Vec::new();
     let mut first_of: HashMap<String, usize> = HashMap::new();
+    let mut nodes_of: Vec<std::collections::HashSet<String>> = Vec::new();
     for group in paths {
         let result = &group.result;
         let key = format!(
-            "{}|{:?}|{}|{}|{}",
-            group.nodes.join(","),
+            "{:?}|{}|{}|{}",
             result.verdict,
             result.blocker.as_ref().map(|b| b.code.as_str()).unwrap_or(""),
             result.route_table_id.as_deref().unwrap_or(""),
@@ -37,12 +39,21 @@ pub fn paths<'a>(paths: impl IntoIterator<Item = &'a PathGroup>, fold: bool) -> 
         );
         let address = result.to.strip_prefix(host_of(&result.to)).map(|a| a.trim_start_matches(" (").trim_end_matches(')'));
         match first_of.get(&key) {
-            Some(&first) if fold && address.is_some_and(|a| !a.is_empty()) => {
-                out[first].more_addresses.extend(address.map(str::to_string));
+            Some(&first) if fold => {
+                let into = &mut out[first];
+                if let Some(address) = address.filter(|a| !a.is_empty()) {
+                    into.more_addresses.push(address.to_string());
+                }
+                for node in &group.nodes {
+                    if nodes_of[first].insert(node.clone()) {
+                        into.nodes.push(node.clone());
+                    }
+                }
             }
             _ => {
                 first_of.entry(key).or_insert(out.len());
-                out.push(PathFold { group, more_addresses: Vec::new() });
+                nodes_of.push(group.nodes.iter().cloned().collect());
+                out.push(PathFold { group, more_addresses: Vec::new(), nodes: group.nodes.clone() });
             }
         }
     }

@@ -263,7 +263,7 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
     if !interesting.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("PATHS"));
         for fold in groups::paths(interesting, big) {
-            out.push_str(&path_text(&fold.group.result, &fold.group.nodes, &fold.more_addresses, style));
+            out.push_str(&path_text(&fold.group.result, &fold.nodes, &fold.more_addresses, style));
         }
     }
     if !report.ruled_out.is_empty() {

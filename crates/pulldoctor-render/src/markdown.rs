@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use pulldoctor_diagnosis::report::Report;
 
-use crate::{LIST_LIMIT, PATH_EVIDENCE, confidence, groups, layer, md_escape, observations, timing};
+use crate::{LIST_LIMIT, PATH_EVIDENCE, confidence, groups, layer, list, md_escape, observations, timing};
 
 /// Markdown for a ticket or an escalation.
 pub fn markdown(report: &Report) -> String {
@@ -107,7 +107,7 @@ pub fn markdown_all(report: &Report, all: bool) -> String {
     if !report.paths.is_empty() {
         let _ = writeln!(out, "## Paths\n");
         for fold in groups::paths(&report.paths, big) {
-            let (group, result) = (fold.group, &fold.group.result);
+            let result = &fold.group.result;
             let more = match fold.more_addresses.len() {
                 0 => String::new(),
                 n => format!(
@@ -119,7 +119,7 @@ pub fn markdown_all(report: &Report, all: bool) -> String {
             let _ = writeln!(
                 out,
                 "### {} → {}{more} ({:?}{})\n",
-                group.nodes.join(", "),
+                list(&fold.nodes, 6),
                 result.to,
                 result.verdict,
                 result.blocker.as_ref().map(|b| format!(", `{}`", b.code)).unwrap_or_default()

@@ -150,6 +150,8 @@ impl Check for PullSecrets {
         }
         let mut seen = std::collections::BTreeSet::new();
         let mut role_allows = std::collections::HashMap::new();
+        // each pod's causes are made one by one; alike ones are merged at the end
+        let first_cause = out.causes.len();
         for failure in &cx.failures {
             let Some(image) = &failure.image_ref else {
                 continue;
@@ -390,5 +392,6 @@ impl Check for PullSecrets {
                 }
             }
         }
+        out.merge_alike_causes(first_cause);
     }
 }

@@ -465,7 +465,7 @@ fn paths(out: &mut String, report: &Report) {
     let _ = write!(out, "<section id=\"paths\" aria-labelledby=\"paths-heading\">\n<h2 id=\"paths-heading\">Paths hop by hop</h2>\n");
     let big = report.affected.len() > crate::LIST_LIMIT;
     for fold in crate::groups::paths(&report.paths, big) {
-        let (group, result) = (fold.group, &fold.group.result);
+        let result = &fold.group.result;
         let to = match fold.more_addresses.len() {
             0 => result.to.clone(),
             n => format!("{} and {n} more of its addresses", result.to),
@@ -475,7 +475,7 @@ fn paths(out: &mut String, report: &Report) {
             Verdict::Blocked => "blocked",
             Verdict::Unknown => "unknown",
         };
-        let from = if group.nodes.len() > 1 { format!("{} nodes", group.nodes.len()) } else { result.from.clone() };
+        let from = if fold.nodes.len() > 1 { format!("{} nodes", fold.nodes.len()) } else { result.from.clone() };
         let _ = write!(
             out,
             "<details{}><summary>{} → {}: <strong>{verdict}</strong>{}</summary>\n<p>From {}.</p>\n<div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Hop</th><th scope=\"col\">Status</th><th scope=\"col\">What</th><th scope=\"col\">Rule</th></tr></thead><tbody>\n",
@@ -483,7 +483,7 @@ fn paths(out: &mut String, report: &Report) {
             escape(&from),
             escape(&to),
             result.blocker.as_ref().map(|b| format!(" <code>{}</code>", escape(b.code.as_str()))).unwrap_or_default(),
-            escape(&group.nodes.join(", "))
+            escape(&crate::list(&fold.nodes, 20))
         );
         for (position, hop) in result.hops.iter().enumerate() {
             let (class, status) = match hop.status {
