@@ -8,20 +8,23 @@ use crate::context::Context;
 use crate::report::{Scope, ScopeGroup};
 use crate::text;
 
-fn list(items: &BTreeSet<String>, limit: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(limit).map(String::as_str).collect();
+fn list(items: &BTreeSet<&str>, limit: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(limit).copied().collect();
     if items.len() > limit { format!("{} and {} more", shown.join(", "), items.len() - limit) } else { shown.join(", ") }
 }
 
-pub fn scope(cx: &Context) -> Scope {
+pub fn scope<'c>(cx: &'c Context) -> Scope {
     let model = cx.model;
     let mut out = Scope::default();
     if cx.failures.is_empty() {
         return out;
     }
-    let mut groups: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    let mut add = |by: &str, value: String, pod: String, failing: bool| {
-        let entry = groups.entry((by.to_string(), value)).or_default();
+    // Pods are told apart by identity (each is one object of the model) and values are borrowed:
+    // a big outage adds a hundred thousand pods to nine groups each.
+    type Pods = std::collections::HashSet<*const pulldoctor_model::Pod>;
+    let mut groups: BTreeMap<(&str, &str), (Pods, Pods)> = BTreeMap::new();
+    let mut add = |by: &'static str, value: &'c str, pod: &'c pulldoctor_model::Pod, failing: bool| {
+        let entry = groups.entry((by, value)).or_default();
         if failing {
             entry.0.insert(pod)
         } else {
@@ -32,31 +35,31 @@ pub fn scope(cx: &Context) -> Scope {
     let (mut namespaces, mut nodes, mut subnets, mut tables) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     let mut main_tables = BTreeSet::new();
     for failure in &cx.failures {
-        let pod = failure.pod.key();
-        add("class", failure.classification.class.as_str().to_string(), pod.clone(), true);
-        add("namespace", failure.pod.namespace.clone(), pod.clone(), true);
-        add("image", failure.image.clone(), pod.clone(), true);
-        namespaces.insert(failure.pod.namespace.clone());
+        let pod = failure.pod;
+        add("class", failure.classification.class.as_str(), pod, true);
+        add("namespace", &pod.namespace, pod, true);
+        add("image", &failure.image, pod, true);
+        namespaces.insert(pod.namespace.as_str());
         if let Some(image) = &failure.image_ref {
-            failing_registries.insert(image.registry.clone());
-            add("registry", image.registry.clone(), pod.clone(), true);
+            failing_registries.insert(image.registry.as_str());
+            add("registry", &image.registry, pod, true);
         }
-        if let Some(node) = failure.pod.node_name.as_ref().and_then(|n| model.nodes.get(n)) {
-            nodes.insert(node.name.clone());
-            add("node", node.name.clone(), pod.clone(), true);
+        if let Some(node) = pod.node_name.as_ref().and_then(|n| model.nodes.get(n)) {
+            nodes.insert(node.name.as_str());
+            add("node", &node.name, pod, true);
             if let Some(zone) = &node.zone {
-                add("zone", zone.clone(), pod.clone(), true);
+                add("zone", zone, pod, true);
             }
-            if let Some(subnet) = model.node_instance(node).and_then(|i| i.subnet_id.clone()) {
-                if let Some((table, association)) = model.effective_route_table(&subnet) {
-                    tables.insert(table.id.clone());
+            if let Some(subnet) = model.node_instance(node).and_then(|i| i.subnet_id.as_deref()) {
+                if let Some((table, association)) = model.effective_route_table(subnet) {
+                    tables.insert(table.id.as_str());
                     if association == Association::Main {
-                        main_tables.insert(table.id.clone());
+                        main_tables.insert(table.id.as_str());
                     }
-                    add("route-table", table.id.clone(), pod.clone(), true);
+                    add("route-table", &table.id, pod, true);
                 }
-                subnets.insert(subnet.clone());
-                add("subnet", subnet, pod.clone(), true);
+                subnets.insert(subnet);
+                add("subnet", subnet, pod, true);
             }
         }
         for time in [failure.first_failure, failure.last_failure].into_iter().flatten() {
@@ -64,31 +67,32 @@ pub fn scope(cx: &Context) -> Scope {
             out.last_failure = Some(out.last_failure.map_or(time, |t| t.max(time)));
         }
     }
-    let failing_pods: BTreeSet<String> = cx.failures.iter().map(|f| f.pod.key()).collect();
+    let failing_pods: Pods = cx.failures.iter().map(|f| f.pod as *const _).collect();
     // Working pods of the same registries, and where they run. "Since the failures began" means
     // since the oldest failing pod was created (the same threshold `compare` uses).
     let threshold = cx.failures.iter().filter_map(|f| f.pod.created.or(f.first_failure)).min();
-    let mut recent_pods = BTreeSet::new();
-    let mut working_pods = BTreeSet::new();
+    let mut recent_pods = Pods::new();
+    let mut working_pods = Pods::new();
     let mut newest_start = None;
     let mut working_nodes = BTreeSet::new();
     for working in &cx.working {
         let Some(image) = &working.image_ref else {
             continue;
         };
-        if !failing_registries.contains(&image.registry) || failing_pods.contains(&working.pod.key()) {
+        let pod = working.pod;
+        if !failing_registries.contains(image.registry.as_str()) || failing_pods.contains(&(pod as *const _)) {
             continue;
         }
-        working_pods.insert(working.pod.key());
-        add("registry", image.registry.clone(), working.pod.key(), false);
-        add("namespace", working.pod.namespace.clone(), working.pod.key(), false);
-        if let Some(node) = &working.pod.node_name {
-            working_nodes.insert(node.clone());
-            add("node", node.clone(), working.pod.key(), false);
+        working_pods.insert(pod);
+        add("registry", &image.registry, pod, false);
+        add("namespace", &pod.namespace, pod, false);
+        if let Some(node) = &pod.node_name {
+            working_nodes.insert(node.as_str());
+            add("node", node, pod, false);
         }
-        if let Some(start) = working.started_at.or(working.pod.created) {
+        if let Some(start) = working.started_at.or(pod.created) {
             if threshold.is_some_and(|t| start >= t) {
-                recent_pods.insert(working.pod.key());
+                recent_pods.insert(pod);
             }
             newest_start = Some(newest_start.map_or(start, |t: chrono::DateTime<chrono::Utc>| t.max(start)));
         }
@@ -141,7 +145,12 @@ pub fn scope(cx: &Context) -> Scope {
     }
     out.groups = groups
         .into_iter()
-        .map(|((by, value), (failing, working))| ScopeGroup { by, value, failing: failing.len(), working: working.len() })
+        .map(|((by, value), (failing, working))| ScopeGroup {
+            by: by.to_string(),
+            value: value.to_string(),
+            failing: failing.len(),
+            working: working.len(),
+        })
         .collect();
     out
 }
