@@ -5,6 +5,7 @@
 pub mod html;
 pub use html::html;
 
+mod glance;
 mod groups;
 mod markdown;
 mod observations;
@@ -193,6 +194,9 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
     out.push_str(&wrap(&head, "", "  "));
     if let Some(at) = report.observed_at {
         out.push_str(&style.dim(&format!("as of {}\n", at.format("%Y-%m-%d %H:%M UTC"))));
+    }
+    if big {
+        out.push_str(&glance::glance(report, style));
     }
     for (position, cause) in report.causes.iter().enumerate() {
         out.push('\n');
