@@ -215,11 +215,8 @@ impl Builder {
                 for kind in skipped_kinds {
                     *self.skipped_kinds.entry(kind).or_default() += 1;
                 }
-                if !objects.pods.is_empty() {
-                    self.facts.inputs.insert(InputKind::Pods);
-                }
                 for pod in objects.pods {
-                    self.facts.pods.insert(pod.key(), pod);
+                    self.add_kubernetes(K8sObject::Pod(pod));
                 }
                 if !objects.events.is_empty() {
                     self.facts.inputs.insert(InputKind::Events);

@@ -88,6 +88,33 @@ pub(crate) fn typed<T: DeserializeOwned>(file: &Path, prefix: &str, value: &Valu
     })
 }
 
+/// The kind of a list's items, from the list's (`PodList` -> `Pod`): items straight from the API
+/// carry no kind of their own.
+pub(crate) fn implied_kind(list_kind: &str) -> Option<&str> {
+    list_kind.strip_suffix("List").filter(|k| !k.is_empty())
+}
+
+/// List items held as values, at their positions in `items`, into `objects` (or their kinds into
+/// `skipped`): each by its own `kind` and `apiVersion`, else the list's.
+pub(crate) fn parse_items<'v>(
+    file: &Path,
+    items: impl IntoIterator<Item = (usize, &'v Value)>,
+    implied: Option<&str>,
+    list_api: &str,
+    objects: &mut Objects,
+    skipped: &mut Vec<String>,
+) -> Result<(), FileError> {
+    for (position, item) in items {
+        let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
+        let api = item.get("apiVersion").and_then(Value::as_str).unwrap_or(list_api);
+        match parse_object(file, &format!("items[{position}]"), kind, api, &mut &*item)? {
+            Some(object) => objects.push(object),
+            None => skipped.push(kind.to_string()),
+        }
+    }
+    Ok(())
+}
+
 /// The Kubernetes kinds [`parse_object`] reads (by kind alone; `Proxy` and `Image` also need
 /// their API group, checked when the object is parsed).
 pub(crate) fn is_read_kind(kind: &str) -> bool {

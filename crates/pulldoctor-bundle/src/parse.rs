@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::detect::{Detected, detect, input_of_kind, seeming_kind, seeming_kind_of_value, seeming_kind_yaml};
 use crate::error::FileError;
 use crate::format::{Format, HEAD_BYTES, format_of};
-use crate::object::{Objects, is_read_kind, parse_object, typed};
+use crate::object::{Objects, implied_kind, is_read_kind, parse_items, parse_object, typed};
 use crate::stream::{Body, Items, Top};
 use crate::{aws, journal, probe, stream, yaml};
 
@@ -131,19 +131,12 @@ pub(crate) fn parse_json_chunked(file: &Path, body: Body<'_>, chunk: usize) -> R
     }
     let list_kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
     // `PodList` items carry no kind when they come straight from the API.
-    let implied = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let implied = implied_kind(list_kind);
     let listed = implied.and_then(input_of_kind);
-    if !pending.is_empty() {
-        let list_api = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-        for (position, item) in &pending {
-            let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
-            let api = item.get("apiVersion").and_then(Value::as_str).unwrap_or(list_api);
-            match parse_object(file, &format!("items[{position}]"), kind, api, &mut &*item) {
-                Ok(Some(parsed)) => objects.push(parsed),
-                Ok(None) => skipped.push(kind.to_string()),
-                Err(error) => return Err(Unreadable { error, seems: seeming_kind_of_value(&Value::Object(object)) }),
-            }
-        }
+    let list_api = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let pending = pending.iter().map(|(position, item)| (*position, item));
+    if let Err(error) = parse_items(file, pending, implied, list_api, &mut objects, &mut skipped) {
+        return Err(Unreadable { error, seems: seeming_kind_of_value(&Value::Object(object)) });
     }
     Ok(Parsed::Kubernetes(objects, skipped, listed))
 }
@@ -457,18 +450,10 @@ fn parse_kubernetes(file: &Path, value: &Value) -> Result<Parsed, FileError> {
                 message: format!("expected an array, found {}", kind_of(items)),
             });
         };
-        // `PodList` items carry no kind when they come straight from the API.
-        let implied = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+        let implied = implied_kind(list_kind);
         listed = implied.and_then(input_of_kind);
         let list_api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-        for (position, item) in items.iter().enumerate() {
-            let kind = item.get("kind").and_then(Value::as_str).or(implied).unwrap_or_default();
-            let api = item.get("apiVersion").and_then(Value::as_str).unwrap_or(list_api);
-            match parse_object(file, &format!("items[{position}]"), kind, api, &mut &*item)? {
-                Some(object) => objects.push(object),
-                None => skipped_kinds.push(kind.to_string()),
-            }
-        }
+        parse_items(file, items.iter().enumerate(), implied, list_api, &mut objects, &mut skipped_kinds)?;
     } else {
         let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         match parse_object(file, "", list_kind, api, &mut &*value)? {

@@ -22,7 +22,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::error::FileError;
-use crate::object::{Objects, Source, is_read_kind, parse_object};
+use crate::object::{Objects, Source, implied_kind, is_read_kind, parse_object};
 
 /// Where one file's bytes come from.
 pub enum Body<'a> {
@@ -61,12 +61,18 @@ pub(crate) struct Items {
     pub(crate) pending: Vec<(usize, Value)>,
 }
 
-/// Why a file could not be read: its error (naming it) and whether the file's beginning should
-/// say what it seems to be (a syntax error) or the caller knows better (`None`).
+/// Why a file could not be read: its error (naming it) and the file's beginning, to tell what it
+/// seems to be.
 pub(crate) struct Failure {
     pub(crate) error: FileError,
-    /// The file's first bytes, to tell what it seems to be.
+    /// The file's first bytes: filled once, by [`read_chunked`], whichever step failed.
     pub(crate) head: Vec<u8>,
+}
+
+impl From<FileError> for Failure {
+    fn from(error: FileError) -> Failure {
+        Failure { error, head: Vec::new() }
+    }
 }
 
 thread_local! {
@@ -198,15 +204,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn whole(&self, message: String) -> Failure {
-        Failure { error: FileError { file: self.file.to_path_buf(), json_path: String::new(), message }, head: self.head() }
-    }
-
-    fn head(&self) -> Vec<u8> {
-        if self.window.reader.is_some() {
-            self.window.head.clone()
-        } else {
-            self.window.slice[..self.window.slice.len().min(HEAD)].to_vec()
-        }
+        FileError { file: self.file.to_path_buf(), json_path: String::new(), message }.into()
     }
 
     fn data(&self, at: &str, path: &str, message: String) -> Failure {
@@ -215,7 +213,7 @@ impl<'a> Reader<'a, '_> {
             (true, _) => path.to_string(),
             (false, _) => format!("{at}.{path}"),
         };
-        Failure { error: FileError { file: self.file.to_path_buf(), json_path, message }, head: self.head() }
+        FileError { file: self.file.to_path_buf(), json_path, message }.into()
     }
 
     /// A value that must be there (after a key, in an array).
@@ -426,7 +424,7 @@ impl Source for InWindow<'_, '_, '_> {
 
 fn read_items(reader: &mut Reader<'_, '_>, list_kind: Option<&str>, list_api: Option<&str>) -> Result<Items, Failure> {
     let mut items = Items::default();
-    let implied = list_kind.and_then(|k| k.strip_suffix("List")).filter(|k| !k.is_empty());
+    let implied = list_kind.and_then(implied_kind);
     let mut position = 0;
     while reader.next_element(position == 0)? {
         let at = format!("items[{position}]");
@@ -467,7 +465,7 @@ fn read_items(reader: &mut Reader<'_, '_>, list_kind: Option<&str>, list_api: Op
                 if let Some(failure) = source.failure {
                     return Err(failure);
                 }
-                match object.map_err(|error| Failure { error, head: reader.head() })? {
+                match object.map_err(Failure::from)? {
                     Some(object) => {
                         items.first_object.get_or_insert(position);
                         items.objects.push(object)
