@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use pulldoctor_diagnosis::report::{Gap, PathGroup, Report};
+use pulldoctor_diagnosis::report::{Cause, Evidence, Gap, PathGroup, Report};
 
 /// A traced path as the text shows it, with the addresses of the paths folded into it.
 pub struct PathFold<'a> {
@@ -56,6 +56,36 @@ pub fn paths<'a>(paths: impl IntoIterator<Item = &'a PathGroup>, fold: bool) -> 
                 out.push(PathFold { group, more_addresses: Vec::new(), nodes: group.nodes.clone() });
             }
         }
+    }
+    out
+}
+
+/// A line of a cause's evidence as the reports show it: a piece of evidence, or how many more
+/// traced paths stand where the rest of them would.
+pub enum EvidenceLine<'a> {
+    One(&'a Evidence),
+    MorePaths(usize),
+}
+
+/// A cause's evidence in order; when `fold` and it holds more than [`crate::PATH_EVIDENCE`]
+/// traced paths, the first ones are kept and the rest is one line counting them (PATHS has them
+/// all, folded).
+pub fn evidence(cause: &Cause, fold: bool) -> Vec<EvidenceLine<'_>> {
+    let keep = crate::PATH_EVIDENCE;
+    let paths = cause.evidence.iter().filter(|e| e.source == "path").count();
+    let mut seen_paths = 0;
+    let mut out = Vec::new();
+    for evidence in &cause.evidence {
+        if evidence.source == "path" && fold && paths > keep {
+            seen_paths += 1;
+            if seen_paths == keep {
+                out.push(EvidenceLine::MorePaths(paths - keep + 1));
+            }
+            if seen_paths >= keep {
+                continue;
+            }
+        }
+        out.push(EvidenceLine::One(evidence));
     }
     out
 }

@@ -216,19 +216,15 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
             out.push_str(&wrap(&list(&cause.pods, 6), "  pods: ", "        "));
         }
         out.push_str("  evidence:\n");
-        let paths = cause.evidence.iter().filter(|e| e.source == "path").count();
-        let mut shown_paths = 0;
-        for evidence in &cause.evidence {
-            if evidence.source == "path" && big && paths > PATH_EVIDENCE {
-                shown_paths += 1;
-                if shown_paths == PATH_EVIDENCE {
-                    let _ = writeln!(out, "    - path: and {} more paths alike (PATHS groups them)", paths - PATH_EVIDENCE + 1);
+        for line in groups::evidence(cause, big) {
+            match line {
+                groups::EvidenceLine::One(evidence) => {
+                    out.push_str(&wrap(&evidence.text, &format!("    - {}: ", evidence.source), "      "))
                 }
-                if shown_paths >= PATH_EVIDENCE {
-                    continue;
+                groups::EvidenceLine::MorePaths(more) => {
+                    let _ = writeln!(out, "    - path: and {more} more paths alike (PATHS groups them)");
                 }
             }
-            out.push_str(&wrap(&evidence.text, &format!("    - {}: ", evidence.source), "      "));
         }
         for option in &cause.fix.options {
             let label = if option.preferred { "fix" } else { "alternative" };

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use pulldoctor_diagnosis::report::Report;
 
-use crate::{LIST_LIMIT, PATH_EVIDENCE, confidence, groups, layer, list, md_escape, observations, timing};
+use crate::{LIST_LIMIT, confidence, groups, layer, list, md_escape, observations, timing};
 
 /// Markdown for a ticket or an escalation.
 pub fn markdown(report: &Report) -> String {
@@ -45,19 +45,11 @@ pub fn markdown_all(report: &Report, all: bool) -> String {
                 let _ = writeln!(out, "- Pods: {}{more}", pods.join(", "));
             }
             let _ = writeln!(out, "\n**Evidence**\n");
-            let paths = cause.evidence.iter().filter(|e| e.source == "path").count();
-            let mut shown_paths = 0;
-            for evidence in &cause.evidence {
-                if evidence.source == "path" && big && paths > PATH_EVIDENCE {
-                    shown_paths += 1;
-                    if shown_paths == PATH_EVIDENCE {
-                        let _ = writeln!(out, "- _path_: and {} more paths alike (Paths groups them)", paths - PATH_EVIDENCE + 1);
-                    }
-                    if shown_paths >= PATH_EVIDENCE {
-                        continue;
-                    }
-                }
-                let _ = writeln!(out, "- _{}_: {}", evidence.source, evidence.text);
+            for line in groups::evidence(cause, big) {
+                let _ = match line {
+                    groups::EvidenceLine::One(evidence) => writeln!(out, "- _{}_: {}", evidence.source, evidence.text),
+                    groups::EvidenceLine::MorePaths(more) => writeln!(out, "- _path_: and {more} more paths alike (Paths groups them)"),
+                };
             }
             for option in &cause.fix.options {
                 let _ = writeln!(out, "\n**{}: {}**\n", if option.preferred { "Fix" } else { "Alternative" }, option.title);

@@ -269,20 +269,15 @@ fn cause_section(out: &mut String, position: usize, cause: &Cause, big: bool) {
         let _ = writeln!(out, "<p><strong>Pods:</strong> {}{more}</p>", list.join(", "));
     }
     let _ = write!(out, "<h4>Evidence, from the error to the rule</h4>\n<ol class=\"evidence\">\n");
-    let paths = cause.evidence.iter().filter(|e| e.source == "path").count();
-    let mut shown_paths = 0;
-    for evidence in &cause.evidence {
-        if evidence.source == "path" && big && paths > crate::PATH_EVIDENCE {
-            shown_paths += 1;
-            if shown_paths == crate::PATH_EVIDENCE {
-                let more = paths - crate::PATH_EVIDENCE + 1;
-                let _ = writeln!(out, "<li><span class=\"source\">path</span>: and {more} more paths alike (Paths groups them)</li>");
+    for line in crate::groups::evidence(cause, big) {
+        let _ = match line {
+            crate::groups::EvidenceLine::One(evidence) => {
+                writeln!(out, "<li><span class=\"source\">{}</span>: {}</li>", escape(&evidence.source), escape(&evidence.text))
             }
-            if shown_paths >= crate::PATH_EVIDENCE {
-                continue;
+            crate::groups::EvidenceLine::MorePaths(more) => {
+                writeln!(out, "<li><span class=\"source\">path</span>: and {more} more paths alike (Paths groups them)</li>")
             }
-        }
-        let _ = writeln!(out, "<li><span class=\"source\">{}</span>: {}</li>", escape(&evidence.source), escape(&evidence.text));
+        };
     }
     let _ = write!(out, "</ol>\n<p><a href=\"#plan-{}\">Its fix, step by step</a></p>\n</article>\n", position + 1);
 }
