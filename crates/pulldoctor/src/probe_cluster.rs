@@ -378,12 +378,22 @@ pub fn cluster_model(context: Option<String>) -> Result<Model> {
     crate::live::model_of(&gathered.collected)
 }
 
-/// `diagnose --probe`: the failing nodes and one working node probed, their documents as bundle
-/// files (`probes/probe-NODE.json`); what could not be probed on standard error.
-pub fn probe_files(model: &Model, context: Option<String>) -> Result<Vec<(String, Value)>> {
+/// `diagnose --probe` (the failing nodes and one working node) and `fix --probe` (the fixed
+/// cause's nodes): the probe on `selection` for `image` (else each node's failing image), the
+/// documents as bundle files (`probes/probe-NODE.json`); what could not be probed on standard
+/// error.
+/// `why`, when given, says why each node is probed (in place of the selection's words), and the
+/// nodes count as failing ones.
+pub fn probe_files(
+    model: &Model,
+    context: Option<String>,
+    selection: Selection,
+    image: Option<String>,
+    why: Option<&str>,
+) -> Result<Vec<(String, Value)>> {
     let launch = Launch {
-        selection: Selection::FailingNodes,
-        target: None,
+        selection,
+        target: image,
         carrier_image: None,
         binary: None,
         namespace: "pulldoctor".into(),
@@ -395,7 +405,13 @@ pub fn probe_files(model: &Model, context: Option<String>) -> Result<Vec<(String
         no_proxy: None,
         context: context.clone(),
     };
-    let prepared = prepare(model, &launch)?;
+    let mut prepared = prepare(model, &launch)?;
+    if let Some(why) = why {
+        for planned in &mut prepared.planned {
+            planned.target.why = why.to_string();
+            planned.target.role = NodeRole::Failing;
+        }
+    }
     eprint!("{}", describe(&prepared, &launch.namespace));
     let outcomes = run(&prepared, context)?;
     let mut files = Vec::new();

@@ -156,6 +156,7 @@ impl pulldoctor_tui::ApplyFix for FixHere {
             record: None,
             undo: None,
             restart_failing: false,
+            probe: None,
         };
         match crate::fix::fix(args) {
             Ok(code) if code == ExitCode::SUCCESS => Ok(format!("pulldoctor fix {}: done (see above); collecting again", cause.code)),

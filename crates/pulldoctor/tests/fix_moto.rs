@@ -99,21 +99,46 @@ struct World {
     root: tempfile::TempDir,
     aws: String,
     kubeconfig: PathBuf,
-    shared: common::Shared,
+    /// The writable API stand-in's objects and writes (without kubelets).
+    shared: Option<common::Shared>,
+    /// The API stand-in with kubelets that run probe pods (`build_probed`).
+    kubelet: Option<common::kubelet::Kubelet>,
 }
 
 impl World {
     /// `name` of the `which` generator (`net`, `access`, `seed`) in `moto`; Err: the generator's complaint.
     fn build(which: &str, moto: &Moto, name: &str) -> Result<World, String> {
+        let (root, objects) = Self::generate(which, moto, name)?;
+        let (port, shared) = common::serve_writable(objects);
+        let kubeconfig = common::kubeconfig(root.path(), port);
+        Ok(World { root, aws: moto.url.clone(), kubeconfig, shared: Some(shared), kubelet: None })
+    }
+
+    /// As [`World::build`], its cluster served by the stand-in whose kubelets run probe pods on
+    /// this machine (`common::kubelet`): every node holds the pulldoctor image (as the agent
+    /// keeps it), which runs the binary under test; `node_env` is what the nodes' image sets.
+    fn build_probed(which: &str, moto: &Moto, name: &str, node_env: Vec<(String, String)>) -> Result<World, String> {
+        let (root, mut objects) = Self::generate(which, moto, name)?;
+        for node in objects.iter_mut().filter(|o| o["kind"] == "Node") {
+            if let Some(images) = node["status"]["images"].as_array_mut() {
+                images.push(serde_json::json!({"names": ["quay.io/acme/pulldoctor:0.1.0"], "sizeBytes": 14_000_000}));
+            }
+        }
+        let kubelet = common::kubelet::serve_with_env(objects, PathBuf::from(env!("CARGO_BIN_EXE_pulldoctor")), false, node_env);
+        let kubeconfig = common::kubeconfig(root.path(), kubelet.port);
+        Ok(World { root, aws: moto.url.clone(), kubeconfig, shared: None, kubelet: Some(kubelet) })
+    }
+
+    /// The fault built in moto; the cluster's objects as the generator wrote them.
+    fn generate(which: &str, moto: &Moto, name: &str) -> Result<(tempfile::TempDir, Vec<Value>), String> {
         let root = tempfile::tempdir().unwrap();
         let generated = root.path().join("generated");
         let (code, _, stderr) = run(&mut generator(which, &["--live", &moto.url, "--out", generated.to_str().unwrap(), "--reset", name]));
         if code != Some(0) {
             return Err(format!("the generator's live mode failed:\n{stderr}"));
         }
-        let (port, shared) = common::serve_writable(common::objects_in(&generated.join("k8s")));
-        let kubeconfig = common::kubeconfig(root.path(), port);
-        Ok(World { root, aws: moto.url.clone(), kubeconfig, shared })
+        let objects = common::objects_in(&generated.join("k8s"));
+        Ok((root, objects))
     }
 
     fn pulldoctor(&self, args: &[&str]) -> Ran {
@@ -301,7 +326,7 @@ fn access_fixes() {
 fn the_pull_secret_refresh_writes_the_secret_and_prints_no_token() {
     let moto = moto_for("access");
     let world = World::build("access", &moto, "access-pullsecret-expired").unwrap_or_else(|e| panic!("{e}"));
-    let shared = &world.shared;
+    let shared = world.shared.as_ref().unwrap();
     let secret_before: Vec<Value> = shared.lock().unwrap().0.iter().filter(|o| o["kind"] == "Secret").cloned().collect();
     let record = world.root.path().join("refresh.json");
     let (code, stdout, stderr) =
@@ -346,7 +371,7 @@ fn the_seed_incident_is_fixed_with_one_command() {
         stdout.contains("verifying: collecting, tracing and diagnosing again") && stdout.contains("\nfixed: route.no-route is gone"),
         "{stdout}"
     );
-    let writes = world.shared.lock().unwrap().1.clone();
+    let writes = world.shared.as_ref().unwrap().lock().unwrap().1.clone();
     let deleted: Vec<&str> = writes.iter().filter_map(|w| w.strip_prefix("DELETE /api/v1/namespaces/")).collect();
     assert!(!deleted.is_empty() && deleted.iter().all(|d| d.contains("/pods/")), "{writes:?}\n{stdout}");
     assert!(!deleted.iter().any(|d| d.ends_with("/ecr-pull-test")), "a bare pod was deleted: {deleted:?}");
@@ -354,6 +379,61 @@ fn the_seed_incident_is_fixed_with_one_command() {
     let (_, stdout, _) = pulldoctor(&["diagnose", "--format", "json"]);
     let report: Value = serde_json::from_str(&stdout).unwrap();
     assert!(causes(&report).is_empty(), "after the fix: {:?}", causes(&report));
+}
+
+/// `fix --probe`: after the change the in-cluster probe runs from the cause's nodes (in pods the
+/// kubelet stand-in runs on this machine) and what it observes decides the verdict.
+///
+/// 1. Probing a registry where nothing listens (`127.0.0.1:1`): moto's route table now routes to
+///    the NAT gateway, so the configuration shows nothing blocking, but every probe is refused at
+///    connect: `not fixed`, exit 1, and the probe pods are deleted.
+/// 2. Undone, then fixed again probing an image in a real registry (Debian's docker-registry over
+///    TLS on 127.0.0.1, its test CA the nodes' trust store): every probe pulls, `fixed`.
+///
+/// The probes run on this machine, so what they meet is this machine's network, not moto's route
+/// tables: the test proves that the verification probes the cause's nodes after the change,
+/// reads what they observed and lets a failed pull outweigh the configuration; the probe lab
+/// (scripts/probe-lab.sh) is where the probe meets real network faults.
+#[test]
+fn the_seed_fix_is_proved_by_the_probe() {
+    let moto = moto_for("seed");
+    let registry = common::registry::start("team/app", "v1");
+    let trust = vec![("SSL_CERT_FILE".to_string(), registry.ca.display().to_string())];
+    let world = World::build_probed("seed", &moto, "rosa-ecr-main-route-table", trust).unwrap_or_else(|e| panic!("{e}"));
+    let kubelet = world.kubelet.as_ref().unwrap();
+    let (code, stdout, stderr) = world.pulldoctor(&["fix", "--yes", "--probe=127.0.0.1:1/team/app:v1", "--record", "refused.json"]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    // the pods of the cause are on three nodes, one per subnet: each is probed, in a pod deleted after
+    assert!(stdout.contains("probing the pull from 3 of the cause's 3 node(s)"), "{stdout}");
+    let mut created: Vec<String> = kubelet
+        .calls()
+        .iter()
+        .filter_map(|c| c.split_once(" on ").filter(|_| c.starts_with("create ")).map(|(_, n)| n.to_string()))
+        .collect();
+    created.sort();
+    assert_eq!(created, ["ip-10-0-21-144.ec2.internal", "ip-10-0-44-17.ec2.internal", "ip-10-0-60-229.ec2.internal"], "{stdout}");
+    assert!(kubelet.pods_left().is_empty(), "probe pods left behind: {:?}", kubelet.pods_left());
+    assert!(stderr.contains("a node of the fixed cause's pods"), "{stderr}");
+    assert_eq!(stdout.matches("  probe from ip-").count(), 3, "{stdout}");
+    assert!(stdout.contains("0 blocked, 0 unknown"), "the configuration traces open: {stdout}");
+    assert!(
+        stdout.contains("\nnot fixed: the configuration shows nothing blocking the path, but the probe from ip-")
+            && stdout.contains("still fails at connect (connection-refused)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("\nfixed: "), "{stdout}");
+    // undone: the fault is back
+    let (code, stdout, stderr) = world.pulldoctor(&["fix", "--undo", "refused.json", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // fixed again, probing an image the registry holds: every probe pulls
+    let target = format!("--probe={}/team/app:v1", registry.address);
+    let (code, stdout, stderr) = world.pulldoctor(&["fix", "--yes", &target, "--record", "pulled.json"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert_eq!(stdout.matches(": every step passed (through blob) in ").count(), 3, "{stdout}");
+    assert!(stdout.contains("\nfixed: route.no-route is gone") && stdout.contains("(the probe pulled from 3 node(s): ip-"), "{stdout}");
+    assert!(kubelet.pods_left().is_empty(), "probe pods left behind: {:?}", kubelet.pods_left());
+    let secret = ENV.iter().find(|(k, _)| *k == "AWS_SECRET_ACCESS_KEY").map(|(_, v)| *v).unwrap();
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
 }
 
 /// The seed incident's other option: associating the subnets with the table that already routes

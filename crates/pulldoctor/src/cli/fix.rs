@@ -12,7 +12,9 @@ the plan for the chosen cause (what changes, its blast radius, the alternatives)
 the change through the AWS SDK and kube-rs: each EC2 call first with DryRun, then for real. It
 writes a change record (what was there before and after, who, when, the calls that undo it) and
 finishes by collecting again, tracing every affected node to every host its pulls need, and
-diagnosing: fixed, partly fixed, not fixed, or not confirmed (exit 0 only for fixed).
+diagnosing: fixed, partly fixed, not fixed, or not confirmed (exit 0 only for fixed). With
+--probe it also runs the in-cluster probe from the cause's nodes: a pull that still fails there
+is not fixed, whatever the configuration says.
 
 It makes what it can state with real ids in the cluster's own account: routes, route-table
 associations, internet gateway attachments, security group and network ACL rules, endpoint
@@ -23,12 +25,14 @@ endpoint policies, pull secrets' credentials, cluster configuration) and refuses
 the cluster's VPCs or in another account. It deletes only what an --undo record says it created.
 
 Running it again when the cause is gone changes nothing. In a pipe it needs --yes. Permissions:
-docs/aws-iam-fix-policy.json and docs/clusterrole-fix.yaml. Needs --features live.
+docs/aws-iam-fix-policy.json and docs/clusterrole-fix.yaml (and for --probe the pulldoctor-prober
+role of docs/clusterrole.yaml). Needs --features live.
 
 Examples:
   pulldoctor fix --dry-run                 # the plan and the API calls, nothing changed
   pulldoctor fix                           # the top cause's preferred option; asks first
   pulldoctor fix --cause route.no-route --option 2 --yes --record fix.json
+  pulldoctor fix --yes --probe             # and prove it: probe the pull from the cause's nodes
   pulldoctor fix --cause pullsecret.expired --option 1 --restart-failing
   pulldoctor fix --undo fix.json
   pulldoctor fix case-bundle/ --yes        # plan from a bundle, refused if live differs";
@@ -55,6 +59,12 @@ pub struct FixArgs {
     /// Reverse the changes a record says were made (newest first), then diagnose again
     #[arg(long, value_name = "RECORD", conflicts_with_all = ["cause", "option", "bundles"])]
     pub undo: Option<PathBuf>,
+    /// After the change, also run the in-cluster probe on the cause's nodes (one per subnet first,
+    /// at most 5) and judge by what it observed, not only by the configuration. Probes IMAGE when
+    /// given (`--probe=IMAGE`), else the image each node's pods failed on (see `pulldoctor probe
+    /// --help` for how the probe gets onto a node without a pull)
+    #[arg(long, value_name = "IMAGE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub probe: Option<String>,
     /// After a fix that worked, delete the failing pods that a ReplicaSet (a Deployment's),
     /// StatefulSet or DaemonSet owns so they pull again now (bare pods are never deleted)
     #[arg(long)]

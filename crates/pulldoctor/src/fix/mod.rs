@@ -22,6 +22,7 @@ use pulldoctor_model::Model;
 use crate::cli::FixArgs;
 use crate::shared::{load, threads};
 
+mod observed;
 mod record;
 mod verify;
 
@@ -35,11 +36,20 @@ struct Seen {
     region: Option<String>,
 }
 
-fn diagnose_live(args: &FixArgs) -> Result<Seen> {
-    let gathered = crate::live::gather(crate::live::cluster_request(&args.from)).context(
+/// Documents to read with the collected files (the verification's probes), made from what was
+/// collected.
+type Extra<'a> = &'a dyn Fn(&Model) -> Vec<(String, serde_json::Value)>;
+
+/// Collect, read and diagnose live; `extra` adds documents made from the collected cluster.
+fn diagnose_live(args: &FixArgs, extra: Option<Extra>) -> Result<Seen> {
+    let mut gathered = crate::live::gather(crate::live::cluster_request(&args.from)).context(
         "pulldoctor fix reads the cluster and its AWS account live, before and after a change (a bundle only proposes the plan)",
     )?;
     crate::live::print_failures(&gathered.collected, args.from.verbose);
+    if let Some(extra) = extra {
+        let cluster = crate::live::model_of(&gathered.collected)?;
+        gathered.collected.files.extend(extra(&cluster).into_iter().map(|(name, json)| pulldoctor_live::File::value(name, json)));
+    }
     let options = pulldoctor_bundle::ReadOptions { strict: args.from.strict, threads: pulldoctor::fs::available_threads() };
     let bundle = crate::live::read(&gathered.collected, &options)?;
     let report = diagnose(&bundle.model, &Options { threads: threads(), ..Options::default() });
@@ -191,7 +201,7 @@ pub fn fix(args: FixArgs) -> Result<ExitCode> {
     if let Some(record) = &args.undo {
         return undo(&args, record);
     }
-    let live = diagnose_live(&args)?;
+    let live = diagnose_live(&args, None)?;
     let planned = if args.from.bundles.is_empty() {
         None
     } else {

@@ -8,7 +8,7 @@ use anyhow::Result;
 use pulldoctor_diagnosis::report::{Cause, Timing};
 use pulldoctor_model::Model;
 
-use super::{diagnose_live, failed};
+use super::{diagnose_live, failed, observed};
 use crate::cli::FixArgs;
 
 /// The paths of the cause's pods, traced again from their nodes to every host their pulls need,
@@ -37,21 +37,35 @@ fn retrace(model: &Model, pods: &[String]) -> Vec<(String, String, pulldoctor_ne
     out
 }
 
-/// Collect, trace and diagnose again: fixed, partly fixed or not fixed.
+/// Collect, trace and diagnose again (with `--probe`, probe from the cause's nodes too): fixed,
+/// partly fixed or not fixed.
 pub(super) fn verify(args: &FixArgs, cause: &Cause) -> Result<ExitCode> {
     use pulldoctor_net::Verdict;
-    println!("verifying: collecting, tracing and diagnosing again");
-    let after = diagnose_live(args)?;
+    let probe = |model: &Model| {
+        let (nodes, all) = observed::probe_nodes(model, &cause.pods);
+        println!(
+            "probing the pull from {} of the cause's {all} node(s){}",
+            nodes.len(),
+            if nodes.len() < all { " (one per subnet first)" } else { "" }
+        );
+        let image = args.probe.clone().filter(|i| !i.is_empty());
+        observed::documents(model, args.from.context.clone(), nodes, image)
+    };
+    let extra: Option<super::Extra> = args.probe.is_some().then_some(&probe);
+    println!("verifying: collecting, tracing and diagnosing again{}", if extra.is_some() { ", probing" } else { "" });
+    let after = diagnose_live(args, extra)?;
+    let observed = observed::Observed::of(&after.report, args.probe.is_some());
+    observed::print(&observed);
     let pods = if cause.pods.len() > 5 {
         format!("{} and {} more", cause.pods[..5].join(", "), cause.pods.len() - 5)
     } else {
         cause.pods.join(", ")
     };
-    let mut paths_open = false;
-    if cause.layer == pulldoctor_diagnosis::report::Layer::Network {
-        let paths = retrace(&after.model, &cause.pods);
-        let blocked: Vec<_> = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Blocked).collect();
-        let reachable = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Reachable).count();
+    let network = cause.layer == pulldoctor_diagnosis::report::Layer::Network;
+    let paths = if network { retrace(&after.model, &cause.pods) } else { Vec::new() };
+    let blocked: Vec<_> = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Blocked).collect();
+    let reachable = paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Reachable).count();
+    if network {
         println!(
             "re-traced {} path(s) from the affected nodes: {reachable} open, {} blocked, {} unknown",
             paths.len(),
@@ -73,7 +87,17 @@ pub(super) fn verify(args: &FixArgs, cause: &Cause) -> Result<ExitCode> {
             );
             return Ok(ExitCode::from(1));
         }
-        if reachable < paths.len() {
+    }
+    // Nothing in the configuration blocks the path: what the probe observed outweighs it.
+    if let Some(verdict) = observed::verdict(&observed, cause.layer, cause.code.as_str()) {
+        println!("{verdict}");
+        return Ok(ExitCode::from(1));
+    }
+    let mut paths_open = false;
+    if network {
+        if reachable < paths.len() && observed.pulled_from().is_some() {
+            println!("the probe settles what the configuration could not follow: the pull works from the nodes it ran on");
+        } else if reachable < paths.len() {
             for (node, host, _, _) in paths.iter().filter(|(_, _, verdict, _)| *verdict == Verdict::Unknown) {
                 println!("  unknown: {node} -> {host} (`pulldoctor path --from {node} --to {host}` shows where the trace stops)");
             }
@@ -102,7 +126,11 @@ pub(super) fn verify(args: &FixArgs, cause: &Cause) -> Result<ExitCode> {
         println!("next: pulldoctor fix --cause {}", next.code);
         return Ok(ExitCode::from(1));
     }
-    println!("fixed: {} is gone and no cause of a failing pull remains on the path", cause.code);
+    let seen = match observed.pulled_from() {
+        Some(nodes) => format!(" (the probe pulled from {} node(s): {})", nodes.len(), nodes.join(", ")),
+        None => String::new(),
+    };
+    println!("fixed: {} is gone and no cause of a failing pull remains on the path{seen}", cause.code);
     if !pods.is_empty() {
         println!("these pods pull again at their next back-off (at most 5 minutes): {pods}");
     }

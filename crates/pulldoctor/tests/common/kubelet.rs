@@ -80,13 +80,14 @@ fn node_images(objects: &[Value]) -> HashMap<String, Vec<String>> {
 }
 
 /// Runs the container's program as its kubelet would, in a thread; the end goes to `finished`.
-fn start(pod: &Value, program: PathBuf, finished: Arc<Mutex<Option<(i32, String)>>>) {
+/// `node_env` is what the node's image gives every process (a trust store: `SSL_CERT_FILE`).
+fn start(pod: &Value, program: PathBuf, finished: Arc<Mutex<Option<(i32, String)>>>, node_env: &[(String, String)]) {
     let container = &pod["spec"]["containers"][0];
     let node = pod["spec"]["nodeName"].as_str().unwrap_or_default().to_string();
     let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_string();
     let args: Vec<String> = container["args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_string)).collect();
     let mut command = std::process::Command::new(program);
-    command.args(&args).env_clear().env("PATH", "/usr/bin:/bin");
+    command.args(&args).env_clear().env("PATH", "/usr/bin:/bin").envs(node_env.iter().map(|(k, v)| (k, v)));
     for variable in container["env"].as_array().into_iter().flatten() {
         let key = variable["name"].as_str().unwrap_or_default();
         let value = match variable["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
@@ -110,7 +111,13 @@ fn start(pod: &Value, program: PathBuf, finished: Arc<Mutex<Option<(i32, String)
 }
 
 /// The pod as the API shows it now: one look further in its life.
-fn look(state: &mut PodState, images: &HashMap<String, Vec<String>>, binary: &std::path::Path, calls: &Mutex<Vec<String>>) -> Value {
+fn look(
+    state: &mut PodState,
+    images: &HashMap<String, Vec<String>>,
+    binary: &std::path::Path,
+    calls: &Mutex<Vec<String>>,
+    node_env: &[(String, String)],
+) -> Value {
     state.looks += 1;
     let name = state.pod["metadata"]["name"].as_str().unwrap_or_default().to_string();
     let container = state.pod["spec"]["containers"][0].clone();
@@ -143,7 +150,7 @@ fn look(state: &mut PodState, images: &HashMap<String, Vec<String>>, binary: &st
         && !state.started
     {
         state.started = true;
-        start(&state.pod, program, state.finished.clone());
+        start(&state.pod, program, state.finished.clone(), node_env);
     }
     match state.finished.lock().unwrap().clone() {
         Some((code, _)) => {
@@ -302,6 +309,12 @@ fn percent_decode(text: &str) -> String {
 /// The API with the recorded `objects` and kubelets that run probe pods with `binary` as the
 /// pulldoctor image's `/pulldoctor`. With `deny_create`, creating a pod is forbidden (RBAC).
 pub fn serve(objects: Vec<Value>, binary: PathBuf, deny_create: bool) -> Kubelet {
+    serve_with_env(objects, binary, deny_create, Vec::new())
+}
+
+/// As [`serve`], each probe process also given `node_env` (what the nodes' image sets, such as
+/// `SSL_CERT_FILE` for a trust store holding a test CA).
+pub fn serve_with_env(objects: Vec<Value>, binary: PathBuf, deny_create: bool, node_env: Vec<(String, String)>) -> Kubelet {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let calls = Arc::new(Mutex::new(Vec::new()));
@@ -311,8 +324,8 @@ pub fn serve(objects: Vec<Value>, binary: PathBuf, deny_create: bool) -> Kubelet
     let (seen, held, dir) = (calls.clone(), pods.clone(), work.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let (calls, pods, work, images, objects, binary) =
-                (seen.clone(), held.clone(), dir.clone(), images.clone(), objects.clone(), binary.clone());
+            let (calls, pods, work, images, objects, binary, node_env) =
+                (seen.clone(), held.clone(), dir.clone(), images.clone(), objects.clone(), binary.clone(), node_env.clone());
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let Some(request) = read_request(&mut reader) else { return };
@@ -361,7 +374,7 @@ pub fn serve(objects: Vec<Value>, binary: PathBuf, deny_create: bool) -> Kubelet
                         let mut pods = pods.lock().unwrap();
                         match pods.get_mut(*name) {
                             Some(state) => {
-                                let pod = look(state, &images, &binary, &calls);
+                                let pod = look(state, &images, &binary, &calls, &node_env);
                                 reply(&mut stream, 200, &pod)
                             }
                             None => reply(&mut stream, 404, &status(404, "NotFound", "not found")),

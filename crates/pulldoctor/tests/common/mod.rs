@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod kubelet;
+pub mod registry;
 pub mod tmux;
 
 use std::io::{BufRead, BufReader, Write};
