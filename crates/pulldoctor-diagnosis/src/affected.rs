@@ -37,6 +37,9 @@ pub struct Failure<'m> {
     pub classification: Classification,
     pub first_failure: Option<DateTime<Utc>>,
     pub last_failure: Option<DateTime<Utc>>,
+    /// When the error text was last seen (its event's or journal line's time): back-off events
+    /// go on after the last pull attempt, so `last_failure` can be later.
+    pub message_at: Option<DateTime<Utc>>,
     /// kubelet warned that a referenced pull secret could not be retrieved.
     pub missing_secret_event: Option<String>,
     /// Where a node log's text came from (`kubelet journal of NODE, FILE:LINE, TIME`).
@@ -151,12 +154,17 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                     let status_message = message.as_deref().filter(|m| !m.trim().is_empty());
                     let logged = || newest_logged(model, pod, &status.name, &image);
                     let mut message_origin = None;
+                    let mut message_at = None;
                     let (text, source) = match (newest.and_then(|e| e.message.as_deref()), status_message) {
-                        (Some(event), _) => (Some(event.to_string()), MessageSource::Event),
+                        (Some(event), _) => {
+                            message_at = newest.and_then(|e| e.last_seen);
+                            (Some(event.to_string()), MessageSource::Event)
+                        }
                         (None, Some(status)) if !is_back_off_only(status) => (Some(status.to_string()), MessageSource::ContainerStatus),
                         (None, status) => match logged() {
                             Some(record) => {
                                 message_origin = Some(origin(record));
+                                message_at = record.time;
                                 (Some(record.message.clone()), MessageSource::NodeLog)
                             }
                             None if status.is_some() => (status.map(str::to_string), MessageSource::BackOffOnly),
@@ -187,6 +195,7 @@ pub fn find(model: &Model) -> (Vec<Failure<'_>>, Vec<Working<'_>>) {
                         classification,
                         first_failure,
                         last_failure,
+                        message_at,
                         missing_secret_event,
                         message_origin,
                     });

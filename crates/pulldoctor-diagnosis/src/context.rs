@@ -28,6 +28,10 @@ pub struct Findings {
     pub probes: Vec<ProbeSummary>,
     /// What the probes say about each cause (`observations`).
     pub observations: Vec<Observation>,
+    /// Failures whose error is known to be out of date (the image was pushed after the registry's
+    /// last `not found`): the pods, and why, in words. When they are all the failing pods and no
+    /// cause blocks now, the headline says they are recovering.
+    pub stale: Vec<(Vec<String>, String)>,
     /// What `gaps` and `ruled_out` already hold, so that a big outage's hundred thousand gaps
     /// are each checked once, not against all the others.
     gap_whats: std::collections::HashSet<String>,

@@ -37,7 +37,7 @@ pub fn headline(model: &Model, affected: &[Affected], findings: &Findings, recov
             };
             format!("{certainty}{}: {} ({scope} affected)", top.code, top.summary)
         }
-        _ => match recovered {
+        _ => match recovered.or_else(|| stale(&pods, findings)) {
             Some(recovered) => recovered,
             None => format!(
                 "{scope} {} to pull and no cause could be established; see the gaps",
@@ -45,4 +45,24 @@ pub fn headline(model: &Model, affected: &[Affected], findings: &Findings, recov
             ),
         },
     }
+}
+
+/// Every failing pod's error is out of date (`Findings::stale`): they are recovering, and when.
+fn stale(pods: &[String], findings: &Findings) -> Option<String> {
+    if findings.stale.is_empty() {
+        return None;
+    }
+    let covered: std::collections::HashSet<&str> = findings.stale.iter().flat_map(|(pods, _)| pods.iter().map(String::as_str)).collect();
+    if !pods.iter().all(|pod| covered.contains(pod.as_str())) {
+        return None;
+    }
+    let why: Vec<&str> = findings.stale.iter().map(|(_, why)| why.as_str()).collect();
+    Some(format!(
+        "recovering: {}; the {} will pull at {} next back-off retry (within 5 minutes), or at once if {} controller recreates {}",
+        why.join("; "),
+        text::count(pods.len(), "pod", "pods"),
+        if pods.len() == 1 { "its" } else { "their" },
+        if pods.len() == 1 { "its" } else { "their" },
+        if pods.len() == 1 { "it" } else { "them" },
+    ))
 }

@@ -39,6 +39,13 @@ struct Expect {
     /// Texts that must each start some ruled-out check (the dead ends a user should not chase).
     #[serde(default)]
     ruled_out: Vec<String>,
+    /// With `top_cause = "none"`: pods do fail, but no cause explains them (the ruled-out items and
+    /// gaps say why); without it, "none" means nothing fails.
+    #[serde(default)]
+    unexplained: bool,
+    /// Texts that must each start some gap's `what` (what the input could not settle).
+    #[serde(default)]
+    gaps: Vec<String>,
     #[serde(default)]
     path: Vec<PathExpect>,
     /// What probes in the bundle must have made of the top cause.
@@ -99,7 +106,11 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
     let report = pulldoctor_diagnosis::diagnose(&bundle.model, &Options::default());
     let implemented = expect.top_cause == "none" || codes::find(&expect.top_cause).is_some_and(|c| c.implemented);
     let fired: Vec<&str> = report.causes.iter().map(|c| c.code.as_str()).collect();
-    if expect.top_cause == "none" {
+    if expect.top_cause == "none" && expect.unexplained {
+        if report.affected.is_empty() || !report.causes.is_empty() {
+            problems.push(format!("expected failing pods and no cause, got affected {} and causes {fired:?}", report.affected.len()));
+        }
+    } else if expect.top_cause == "none" {
         if !report.affected.is_empty() || !report.causes.is_empty() {
             problems.push(format!("expected no failure, got affected {} and causes {fired:?}", report.affected.len()));
         }
@@ -155,6 +166,11 @@ fn check(scenario: &Path) -> (Vec<String>, bool) {
                 "nothing ruled out starts with `{text}` (have: {:?})",
                 report.ruled_out.iter().map(|r| &r.check).collect::<Vec<_>>()
             ));
+        }
+    }
+    for text in &expect.gaps {
+        if !report.gaps.iter().any(|g| g.what.starts_with(text.as_str())) {
+            problems.push(format!("no gap starts with `{text}` (have: {:?})", report.gaps.iter().map(|g| &g.what).collect::<Vec<_>>()));
         }
     }
     let engine = Engine::new(&bundle.model);

@@ -30,6 +30,12 @@ declare_check! {
     /// Push the tag or fix the reference (read-only to check: `aws ecr describe-images`); creating
     /// or replicating a repository is mutating.
     ///
+    /// When the registry said `not found` for an image that `describe-images` lists, the two
+    /// disagree and the report says so instead of only clearing the image: pushed after the last
+    /// `not found`, the error is stale (the next pull finds it); pushed before, the pull did not
+    /// ask this registry for it (a mirror or pull-through cache in the node's registries.conf),
+    /// or the tag was deleted and pushed again since: a gap, with the probe that shows which.
+    ///
     /// ## Known limits
     /// `describe-images` pages: a bundle with only the first page may miss a tag (the check then
     /// says the tag is absent from what the bundle holds).
@@ -53,6 +59,7 @@ impl Check for ImageExistence {
     fn run(&self, cx: &Context, out: &mut Findings) {
         let mut seen = BTreeSet::new();
         let by_image = crate::context::pods_by_image(cx);
+        let not_found = registry_said_not_found(cx);
         for failure in &cx.failures {
             let Some(image) = &failure.image_ref else { continue };
             if !seen.insert(image.canonical()) {
@@ -60,7 +67,10 @@ impl Check for ImageExistence {
             }
             let pods = by_image.get(failure.image.as_str()).cloned().unwrap_or_default();
             match &image.ecr {
-                Some(ecr) => self.ecr(cx, failure, ecr, &image.repository, image.tag.as_deref(), image.digest.as_deref(), pods, out),
+                Some(ecr) => {
+                    let said = not_found.get(failure.image.as_str()).cloned();
+                    self.ecr(cx, failure, said, ecr, &image.repository, image.tag.as_deref(), image.digest.as_deref(), pods, out)
+                }
                 // A blob the registry lost (a 404 on a layer or config) means the manifest was
                 // served: the tag exists, so it is not a missing image or tag.
                 None if failure.classification.class == ErrorClass::ImageNotFound && failure.classification.step != PullStep::Blob => {
@@ -127,6 +137,7 @@ impl ImageExistence {
         &self,
         cx: &Context,
         failure: &Failure,
+        said: Option<NotFound>,
         ecr: &pulldoctor_model::EcrHost,
         repository: &str,
         tag: Option<&str>,
@@ -196,16 +207,21 @@ impl ImageExistence {
         };
         let present = images.iter().find(|i| digest.is_some_and(|d| i.digest == d) || tag.is_some_and(|t| i.tags.iter().any(|x| x == t)));
         match present {
-            Some(image) => out.rule_out(
-                Layer::Image,
-                format!("image {repository}:{}", tag.or(digest).unwrap_or("")),
-                format!(
-                    "exists in {} ({}{})",
-                    found.arn,
-                    image.digest.chars().take(19).collect::<String>(),
-                    image.pushed_at.map(|t| format!(", pushed {}", text::minute(t))).unwrap_or_default()
-                ),
-            ),
+            Some(image) => {
+                if let Some(said) = said {
+                    disagree(failure, said, image, repository, tag.or(digest).unwrap_or(""), out);
+                }
+                out.rule_out(
+                    Layer::Image,
+                    format!("image {repository}:{}", tag.or(digest).unwrap_or("")),
+                    format!(
+                        "exists in {} ({}{})",
+                        found.arn,
+                        image.digest.chars().take(19).collect::<String>(),
+                        image.pushed_at.map(|t| format!(", pushed {}", text::minute(t))).unwrap_or_default()
+                    ),
+                )
+            }
             None => {
                 let mut tags: Vec<&str> = images.iter().flat_map(|i| i.tags.iter().map(String::as_str)).collect();
                 tags.sort_unstable();
@@ -231,6 +247,87 @@ impl ImageExistence {
                     },
                 });
             }
+        }
+    }
+}
+
+/// The failures of one image whose registry answered that the manifest does not exist: how many,
+/// one of them, and the last time the answer was seen (its event's, not the back-off's).
+#[derive(Clone)]
+struct NotFound<'a> {
+    count: usize,
+    example: &'a Failure<'a>,
+    last: Option<chrono::DateTime<chrono::Utc>>,
+    /// `namespace/pod` of each.
+    pods: Vec<String>,
+}
+
+/// By image as the pods name it: the failures whose registry said `not found` for the manifest (a
+/// lost blob is another matter), in one pass over the failures.
+fn registry_said_not_found<'a>(cx: &'a Context) -> std::collections::HashMap<&'a str, NotFound<'a>> {
+    let mut out: std::collections::HashMap<&str, NotFound> = std::collections::HashMap::new();
+    for failure in &cx.failures {
+        if failure.classification.class != ErrorClass::ImageNotFound || failure.classification.step == PullStep::Blob {
+            continue;
+        }
+        let entry = out.entry(failure.image.as_str()).or_insert(NotFound { count: 0, example: failure, last: None, pods: Vec::new() });
+        entry.count += 1;
+        entry.pods.push(failure.pod.key());
+        if failure.message_at > entry.last {
+            entry.last = failure.message_at;
+            entry.example = failure;
+        }
+    }
+    out
+}
+
+/// The registry said `not found` for an image the bundle's `describe-images` lists: say which of
+/// the two to believe, and why.
+fn disagree(failure: &Failure, said: NotFound, image: &pulldoctor_model::EcrImage, repository: &str, reference: &str, out: &mut Findings) {
+    let who = if said.count == 1 { said.example.pod.key() } else { format!("{} pods (e.g. {})", said.count, said.example.pod.key()) };
+    let when = said.last.map(|t| format!(" (last {})", text::minute(t))).unwrap_or_default();
+    match (image.pushed_at, said.last) {
+        (Some(pushed), Some(last)) if pushed > last => {
+            out.rule_out(
+                Layer::Image,
+                format!("the registry's `not found` for {repository}:{reference}"),
+                format!(
+                    "{who} got it{when}, but the image was pushed {}, after that: the error is stale and the next pull finds the image",
+                    text::minute(pushed)
+                ),
+            );
+            out.stale.push((
+                said.pods,
+                format!(
+                    "the registry said `not found` for {repository}:{reference} until {}, and the image was pushed {}",
+                    text::minute(last),
+                    text::minute(pushed)
+                ),
+            ));
+        }
+        (pushed, last) => {
+            let node = said.example.pod.node_name.as_deref().unwrap_or("NODE");
+            let held = format!(
+                "the repository holds it ({}{})",
+                image.digest.chars().take(19).collect::<String>(),
+                pushed.map(|t| format!(", pushed {}", text::minute(t))).unwrap_or_default()
+            );
+            let reasons = match (pushed, last) {
+                (Some(_), Some(_)) => {
+                    "it was there before the error, so the node's runtime did not ask this repository for it: a mirror or pull-through cache that lacks the tag (the node's registries.conf or containerd's hosts.toml, which the bundle does not show) is the usual reason"
+                }
+                _ => {
+                    "without both times it cannot be told whether the image was pushed after the error (then the error is stale) or the node's runtime asks another registry for it (a mirror or pull-through cache in the node's registries.conf or containerd's hosts.toml, which the bundle does not show)"
+                }
+            };
+            out.gap(
+                format!("why the registry said `not found` for {repository}:{reference}, which describe-images lists"),
+                format!("{who} got `not found`{when}, but {held}: {reasons}"),
+                Some(format!(
+                    "pulldoctor probe --node {node} {}   # the pull from that node, step by step: where it goes and what answers",
+                    failure.image
+                )),
+            );
         }
     }
 }
