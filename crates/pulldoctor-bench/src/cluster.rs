@@ -205,7 +205,8 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// In this process: read `dir` and diagnose it; one line: read s, diagnose s, peak bytes,
-/// failing pods, text report lines.
+/// failing pods, text report lines, the troubleshooter's every view built s, its longest view's
+/// lines.
 pub fn measure(dir: &Path) {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let started = Instant::now();
@@ -215,7 +216,23 @@ pub fn measure(dir: &Path) {
     let report = pulldoctor_diagnosis::diagnose(&bundle.model, &pulldoctor_diagnosis::Options { threads, ..Default::default() });
     let diagnose = started.elapsed();
     let lines = pulldoctor_render::text(&report, pulldoctor_render::Style { color: false }).lines().count();
-    println!("{} {} {} {} {lines}", read.as_secs_f64(), diagnose.as_secs_f64(), peak_memory().unwrap_or(0), report.affected.len());
+    // the troubleshooter rebuilds the view on each key: every view once, at a 160-column terminal
+    let started = Instant::now();
+    let theme = pulldoctor_tui::theme::Theme { color: false };
+    let tui_lines = pulldoctor_tui::layers::Entry::ALL
+        .iter()
+        .map(|entry| pulldoctor_tui::detail::detail(&report, *entry, 130, theme).lines.len())
+        .max()
+        .unwrap_or(0);
+    let tui = started.elapsed();
+    println!(
+        "{} {} {} {} {lines} {} {tui_lines}",
+        read.as_secs_f64(),
+        diagnose.as_secs_f64(),
+        peak_memory().unwrap_or(0),
+        report.affected.len(),
+        tui.as_secs_f64()
+    );
 }
 
 /// Grow each size, measure it in a fresh process; print a Markdown table. With `keep`, each grown
@@ -224,8 +241,10 @@ pub fn measure(dir: &Path) {
 pub fn run(sizes: &[usize], keep: Option<&Path>, events_per_pod: Option<usize>) {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/rosa-ecr-main-route-table");
     let me = std::env::current_exe().expect("the benchmark's own path");
-    println!("| pods / events (JSON) | failing pods | read | diagnose | peak memory | text report lines |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| pods / events (JSON) | failing pods | read | diagnose | peak memory | text report lines | TUI: every view built | TUI: longest view |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for &size in sizes {
         let dir = match keep {
             Some(keep) => keep.join(size.to_string()),
@@ -239,14 +258,15 @@ pub fn run(sizes: &[usize], keep: Option<&Path>, events_per_pod: Option<usize>) 
         }
         let text = String::from_utf8_lossy(&output.stdout);
         let fields: Vec<f64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
-        let [read, diagnose, peak, failing, lines] = fields[..] else {
+        let [read, diagnose, peak, failing, lines, tui, tui_lines] = fields[..] else {
             eprintln!("the measurement of {size} pods failed: {}", String::from_utf8_lossy(&output.stderr));
             continue;
         };
         println!(
-            "| {pods} / {events} ({:.0} MB) | {failing} | {read:.2} s | {diagnose:.2} s | {:.2} GB | {lines} |",
+            "| {pods} / {events} ({:.0} MB) | {failing} | {read:.2} s | {diagnose:.2} s | {:.2} GB | {lines} | {:.0} ms | {tui_lines} lines |",
             bytes as f64 / 1e6,
-            peak / 1e9
+            peak / 1e9,
+            tui * 1e3
         );
     }
 }

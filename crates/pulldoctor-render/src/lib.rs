@@ -6,7 +6,7 @@ pub mod html;
 pub use html::html;
 
 mod glance;
-mod groups;
+pub mod groups;
 mod markdown;
 mod observations;
 pub use markdown::{markdown, markdown_all};

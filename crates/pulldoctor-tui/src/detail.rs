@@ -2,14 +2,17 @@
 //! selectable items among them (a pod, a cause, a command) and what Enter, `y` and `x` do on each.
 //! A pure function of the report, the entry and the width.
 
-use pulldoctor_diagnosis::report::{HopStatus, PathGroup, Report, Safety, Timing, Verdict as PathVerdict};
+use pulldoctor_diagnosis::report::{HopStatus, Report, Safety, Timing, Verdict as PathVerdict};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use pulldoctor_render::groups::{EvidenceLine, GapLine, PathFold};
 use pulldoctor_render::{confidence, timing};
 
 use crate::layers::{Entry, entry_of, hop_in, layer_of};
 use crate::theme::Theme;
+
+mod big;
 
 /// What Enter does on an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,25 +160,25 @@ pub fn detail(report: &Report, entry: Entry, width: usize, theme: Theme) -> Deta
     b.finish()
 }
 
-/// The index of the first cause that names this pod.
-fn cause_of_pod(report: &Report, key: &str) -> Option<usize> {
-    report.causes.iter().position(|c| c.pods.iter().any(|p| p == key))
-}
-
 fn symptoms(report: &Report, b: &mut Builder) {
     if report.affected.is_empty() {
         let style = b.theme.good();
         b.text("No pod fails to pull.", 0, style);
         return;
     }
+    if big::is_big(report) {
+        return big::symptom_groups(report, b);
+    }
+    let causes = big::cause_index(report);
     b.heading(&format!("{} failing container(s), with the runtime's own error", report.affected.len()));
     let dim = b.theme.dim();
     b.text("Enter on a pod: the cause that explains it, with its evidence. f: the fix.", 0, dim);
     for affected in &report.affected {
         b.blank();
         let key = format!("{}/{}", affected.namespace, affected.pod);
-        b.begin(cause_of_pod(report, &key).map_or(Action::None, Action::Cause));
-        if let Some(cause) = cause_of_pod(report, &key) {
+        let cause = causes.get(key.as_str()).copied();
+        b.begin(cause.map_or(Action::None, Action::Cause));
+        if let Some(cause) = cause {
             b.about(cause);
         }
         let bold = b.theme.bold();
@@ -186,7 +189,7 @@ fn symptoms(report: &Report, b: &mut Builder) {
         b.labelled(2, "image: ", dim, &affected.image, Style::default());
         let message = affected.error_message.as_deref().or(affected.waiting_reason.as_deref()).unwrap_or("(only a back-off is left)");
         b.labelled(2, &format!("error ({}): ", affected.message_source), dim, message, Style::default());
-        if let Some(cause) = cause_of_pod(report, &key) {
+        if let Some(cause) = cause {
             let accent = b.theme.accent();
             b.labelled(2, "explained by: ", dim, report.causes[cause].code.as_str(), accent);
         }
@@ -209,8 +212,10 @@ fn scope(report: &Report, b: &mut Builder) {
     }
 }
 
-fn path_group(report: &Report, group: &PathGroup, layer: Entry, b: &mut Builder) {
-    let _ = report;
+/// One traced path, for the nodes of its group (and, folded, of the paths alike to other
+/// addresses of its host).
+fn path_group(fold: &PathFold, layer: Entry, b: &mut Builder) {
+    let group = fold.group;
     let result = &group.result;
     let (verdict, style) = match result.verdict {
         PathVerdict::Reachable => ("REACHABLE", b.theme.good()),
@@ -218,7 +223,7 @@ fn path_group(report: &Report, group: &PathGroup, layer: Entry, b: &mut Builder)
         PathVerdict::Unknown => ("UNKNOWN", b.theme.warn()),
     };
     let names: Vec<String> = group.members.iter().map(|m| m.node.clone().unwrap_or_else(|| m.from.clone())).collect();
-    let names = if names.is_empty() { group.nodes.clone() } else { names };
+    let names = if names.is_empty() || fold.nodes.len() > group.nodes.len() { fold.nodes.clone() } else { names };
     b.begin(Action::None);
     let bold = b.theme.bold();
     let code = result.blocker.as_ref().map(|bl| format!(" {}", bl.code)).unwrap_or_default();
@@ -227,7 +232,12 @@ fn path_group(report: &Report, group: &PathGroup, layer: Entry, b: &mut Builder)
         Span::styled(format!("  {} node(s) → {}", names.len(), result.to), bold),
     ]));
     let dim = b.theme.dim();
-    b.labelled(2, "from: ", dim, &names.join(", "), Style::default());
+    b.labelled(2, "from: ", dim, &big::capped(&names), Style::default());
+    if !fold.more_addresses.is_empty() {
+        let more = &fold.more_addresses;
+        let shown = format!("{}{}", more[..more.len().min(3)].join(", "), if more.len() > 3 { ", ..." } else { "" });
+        b.labelled(2, "and: ", dim, &format!("{} more of its addresses, the same way ({shown})", more.len()), Style::default());
+    }
     let hops: Vec<_> = result.hops.iter().filter(|h| hop_in(layer, h.kind, h.resource.as_deref())).collect();
     if hops.is_empty() {
         b.text("no hop of this layer on this path", 2, dim);
@@ -280,8 +290,8 @@ fn layer_view(report: &Report, layer: Entry, b: &mut Builder) {
     let path_bound = matches!(layer, Entry::NetworkPath | Entry::Dns | Entry::Endpoints);
     if path_bound && !report.paths.is_empty() {
         b.heading("Paths, hop by hop, one per group of nodes that share them");
-        for group in &report.paths {
-            path_group(report, group, layer, b);
+        for fold in pulldoctor_render::groups::paths(&report.paths, big::is_big(report)) {
+            path_group(&fold, layer, b);
             b.blank();
         }
     }
@@ -319,12 +329,25 @@ fn causes(report: &Report, b: &mut Builder) {
             b.labelled(2, "resources: ", dim, &cause.resources.join(", "), Style::default());
         }
         if !cause.pods.is_empty() {
-            b.labelled(2, "pods: ", dim, &cause.pods.join(", "), Style::default());
+            let label =
+                if cause.pods.len() > pulldoctor_render::LIST_LIMIT { format!("pods ({}): ", cause.pods.len()) } else { "pods: ".into() };
+            b.labelled(2, &label, dim, &big::capped(&cause.pods), Style::default());
         }
         let bold = b.theme.bold();
         b.text("evidence:", 2, bold);
-        for (n, evidence) in cause.evidence.iter().enumerate() {
-            b.labelled(4, &format!("{}. {}: ", n + 1, evidence.source), dim, &evidence.text, Style::default());
+        for (n, line) in pulldoctor_render::groups::evidence(cause, big::is_big(report)).into_iter().enumerate() {
+            match line {
+                EvidenceLine::One(evidence) => {
+                    b.labelled(4, &format!("{}. {}: ", n + 1, evidence.source), dim, &evidence.text, Style::default())
+                }
+                EvidenceLine::MorePaths(more) => b.labelled(
+                    4,
+                    &format!("{}. path: ", n + 1),
+                    dim,
+                    &format!("and {more} more paths alike (Network path groups them)"),
+                    dim,
+                ),
+            }
         }
     }
 }
@@ -359,17 +382,34 @@ fn gaps(report: &Report, b: &mut Builder) {
     }
     let dim = b.theme.dim();
     b.text("Not checked, so not called healthy. The command's output, added to the bundle, settles it (y copies).", 0, dim);
-    for gap in &report.gaps {
+    for line in pulldoctor_render::groups::gaps(report, !big::is_big(report)) {
         b.blank();
         b.begin(Action::None);
         let warn = b.theme.warn();
-        b.labelled(0, "? ", warn, &format!("{}: {}", gap.what, gap.why), Style::default());
-        if let Some(command) = &gap.command {
+        let (text, command, same) = match line {
+            GapLine::One(gap) => (format!("{}: {}", gap.what, gap.why), gap.command.as_ref(), true),
+            GapLine::Folded(group) => (
+                format!(
+                    "{} alike ({}, and {} more): {}",
+                    group.count,
+                    group.examples.join("; "),
+                    group.count - group.examples.len(),
+                    group.why
+                ),
+                group.command.as_ref(),
+                group.same_command,
+            ),
+        };
+        b.labelled(0, "? ", warn, &text, Style::default());
+        if let Some(command) = command {
             if let Some(item) = &mut b.open {
                 item.copy = Some(command.clone());
             }
             let style = b.theme.command();
             b.labelled(2, "$ ", dim, command, style);
+            if !same {
+                b.text("(for the first; the same with each one's names: `pulldoctor diagnose --all` lists them)", 2, dim);
+            }
         }
         b.end();
     }

@@ -38,6 +38,46 @@ fn report(bundle: &str) -> Report {
 
 const SEED: &str = "examples/rosa-ecr-main-route-table";
 
+/// The seed grown to `copies` times its pods, each copy with its own events (the same nodes and
+/// errors, each copy dialling another of the registry's addresses): a big outage.
+fn grown_seed(copies: usize) -> Report {
+    use serde_json::Value;
+    let mut paths = Vec::new();
+    walk(&root().join(SEED), &mut paths);
+    paths.sort();
+    let grow = |path: &Path, bytes: Vec<u8>| -> Vec<u8> {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let (pods, events) = (name.starts_with("pods-"), name.starts_with("events-"));
+        if !pods && !events {
+            return bytes;
+        }
+        let mut list: Value = serde_json::from_slice(&bytes).unwrap();
+        let items = list["items"].as_array().unwrap().clone();
+        let mut grown = Vec::new();
+        for copy in 0..copies {
+            for item in &items {
+                let mut item = item.clone();
+                let field = if pods { &mut item["metadata"] } else { &mut item["involvedObject"] };
+                field["name"] = Value::String(format!("{}-c{copy}", field["name"].as_str().unwrap()));
+                if events {
+                    item["metadata"]["name"] = Value::String(format!("{}-c{copy}", item["metadata"]["name"].as_str().unwrap()));
+                    if let Some(message) = item["message"].as_str() {
+                        item["message"] = Value::String(message.replace("52.207.2.251", &format!("52.207.2.{}", 1 + copy % 200)));
+                    }
+                } else {
+                    item["metadata"]["uid"] = Value::String(format!("uid-{copy}-{}", item["metadata"]["name"]));
+                }
+                grown.push(item);
+            }
+        }
+        list["items"] = Value::Array(grown);
+        serde_json::to_vec(&list).unwrap()
+    };
+    let files: Vec<(PathBuf, Vec<u8>)> = paths.into_iter().map(|p| (p.clone(), grow(&p, std::fs::read(&p).unwrap()))).collect();
+    let bundle = pulldoctor_bundle::read_contents(files.iter().map(|(p, b)| (p.as_path(), Ok(b.as_slice()))), &Default::default()).unwrap();
+    pulldoctor_diagnosis::diagnose(&bundle.model, &Default::default())
+}
+
 fn open(bundle: &str, size: (u16, u16)) -> App {
     let mut app = App::new(format!("bundle {bundle}"), false, Theme { color: false });
     app.size = size;
@@ -279,4 +319,45 @@ fn screens() {
             snapshot(&format!("{name}_{width}x{height}"), &mut app);
         }
     }
+}
+
+/// A big outage (the seed grown to 400 copies: 1,600 failing containers) reads in groups, as the
+/// text report does: the symptoms are the groups with their counts, Enter on one shows its cause;
+/// the cause counts its pods past the first 20 and its traced paths past the first 3; each path
+/// is shown once for all the registry's addresses dialled. Every view stays a few screens.
+#[test]
+fn a_big_outage_reads_in_groups() {
+    let report = grown_seed(400);
+    assert_eq!(report.affected.len(), 1600, "four failing containers per copy");
+    let mut app = App::new("bundle grown".into(), false, Theme { color: false });
+    app.size = (80, 24);
+    app.loaded(report, Vec::new());
+    let symptoms = app.detail().text();
+    assert!(symptoms[0].contains("1600 failing containers in"), "{symptoms:#?}");
+    assert_eq!(symptoms.iter().filter(|l| *l == "800 × network-timeout").count(), 2, "{symptoms:#?}");
+    assert!(symptoms.len() < 60, "the symptoms are groups, not 1,600 pods: {} lines", symptoms.len());
+    snapshot("big_outage_symptoms_80x24", &mut app);
+    // Enter, Enter: the group's cause
+    keys(&mut app, &[KeyCode::Enter, KeyCode::Enter]);
+    assert_eq!(app.entry(), Entry::Causes);
+    let causes = app.detail().text();
+    let start = app.detail().items[app.item].start;
+    assert!(causes[start].contains("route.no-route"), "{causes:#?}");
+    let pods = causes.iter().find(|l| l.trim_start().starts_with("pods (")).expect("the cause's pods");
+    assert!(pods.contains("pods (1600): "), "{pods}");
+    assert!(causes.iter().any(|l| l.contains(" more")), "the pods past the first 20 are counted: {causes:#?}");
+    assert!(causes.iter().any(|l| l.contains("more paths alike")), "the paths past the first 3 are counted: {causes:#?}");
+    assert!(causes.len() < 200, "{} lines", causes.len());
+    // the network path: each path once for the addresses dialled from any node
+    let index = Entry::ALL.iter().position(|e| *e == Entry::NetworkPath).unwrap();
+    let mut app2 = App::new("bundle grown".into(), false, Theme { color: false });
+    app2.size = (160, 48);
+    app2.loaded(grown_seed(400), Vec::new());
+    for _ in 0..index {
+        key(&mut app2, KeyCode::Down);
+    }
+    assert_eq!(app2.entry(), Entry::NetworkPath);
+    let paths = app2.detail().text();
+    assert!(paths.iter().any(|l| l.contains("more of its addresses, the same way")), "{paths:#?}");
+    assert!(paths.len() < 300, "{} lines", paths.len());
 }
