@@ -100,6 +100,10 @@ impl Builder {
                 }
                 self.vpc_attributes.push((vpc_id, dns_support, dns_hostnames));
             }
+            Parsed::DhcpOptions(list) => {
+                inputs.insert(InputKind::DhcpOptions);
+                merge(&mut model.dhcp_options, list, |d| d.id.clone());
+            }
             Parsed::Subnets(list) => {
                 inputs.insert(InputKind::Subnets);
                 merge(&mut model.subnets, list, |s| s.id.clone());

@@ -12,6 +12,7 @@ pub(crate) enum Detected {
     Kubernetes,
     Vpcs,
     VpcAttribute,
+    DhcpOptions,
     Subnets,
     RouteTables,
     NatGateways,
@@ -66,6 +67,8 @@ fn detect_by(has: impl Fn(&str) -> bool, trail_events: impl FnOnce() -> bool) ->
         Vpcs
     } else if has("VpcId") && (has("EnableDnsSupport") || has("EnableDnsHostnames")) {
         VpcAttribute
+    } else if has("DhcpOptions") {
+        DhcpOptions
     } else if has("Subnets") {
         Subnets
     } else if has("RouteTables") {
@@ -355,6 +358,7 @@ impl Seen {
             Detected::Vpcs => InputKind::Vpcs,
             Detected::VpcAttribute if has("EnableDnsSupport") => InputKind::VpcDnsSupport,
             Detected::VpcAttribute => InputKind::VpcDnsHostnames,
+            Detected::DhcpOptions => InputKind::DhcpOptions,
             Detected::Subnets => InputKind::Subnets,
             Detected::RouteTables => InputKind::RouteTables,
             Detected::NatGateways => InputKind::NatGateways,

@@ -25,6 +25,7 @@ pub(crate) enum Parsed {
         dns_support: Option<bool>,
         dns_hostnames: Option<bool>,
     },
+    DhcpOptions(Vec<model::DhcpOptions>),
     Subnets(Vec<model::Subnet>),
     RouteTables(Vec<model::RouteTable>),
     NatGateways(Vec<model::NatGateway>),
@@ -216,6 +217,9 @@ fn parse_value(file: &Path, value: &Value) -> Result<Parsed, FileError> {
     let parsed = match detected {
         Detected::Kubernetes => parse_kubernetes(file, value)?,
         Detected::Vpcs => Parsed::Vpcs(typed::<aws::DescribeVpcs>(file, "", value)?.vpcs.into_iter().map(Into::into).collect()),
+        Detected::DhcpOptions => {
+            Parsed::DhcpOptions(typed::<aws::DescribeDhcpOptions>(file, "", value)?.dhcp_options.into_iter().map(Into::into).collect())
+        }
         Detected::VpcAttribute => {
             let attribute: aws::VpcAttribute = typed(file, "", value)?;
             Parsed::VpcAttribute {

@@ -79,6 +79,7 @@ const KINDS: &[(&str, &[InputKind])] = &[
     ("ec2-describe-vpcs.json", &[Vpcs]),
     ("ec2-describe-vpc-attribute-enableDnsSupport.json", &[VpcDnsSupport]),
     ("ec2-describe-vpc-attribute-enableDnsHostnames.json", &[VpcDnsHostnames]),
+    ("ec2-describe-dhcp-options.json", &[DhcpOptions]),
     ("ec2-describe-subnets.json", &[Subnets]),
     ("ec2-describe-route-tables.json", &[RouteTables]),
     ("ec2-describe-nat-gateways.json", &[NatGateways]),

@@ -97,6 +97,10 @@ codes! {
     "enableDnsSupport is off for the VPC, so the Amazon-provided resolver does not answer and registry names do not resolve.",
     "dial tcp: lookup ... on 10.0.0.2:53: ... i/o timeout",
     "aws ec2 modify-vpc-attribute --enable-dns-support.";
+    DnsCustomServers, Dns, true,
+    "The VPC's DHCP options send nodes to DNS servers of your own, not the VPC resolver. An interface endpoint's private DNS is answered only by the VPC resolver, so unless those servers forward the region's amazonaws.com names to it, the registry resolves to public addresses and the endpoint is bypassed (in a VPC without internet egress, the pull then times out).",
+    "dial tcp <public address>:443: i/o timeout (with ECR interface endpoints in the VPC)",
+    "Forward REGION.amazonaws.com from your DNS servers to the VPC resolver (the VPC CIDR base + 2, or a Route 53 Resolver inbound endpoint), or give the VPC DHCP options with AmazonProvidedDNS (aws ec2 create-dhcp-options, associate-dhcp-options).";
     PathLeavesScope, Network, true,
     "The path leaves what the input describes (transit gateway, VPN, peering, firewall appliance): the rest must be checked there.",
     "dial tcp ...:443: i/o timeout",

@@ -18,6 +18,28 @@ pub struct Vpc {
     /// `enableDnsHostnames`; `None` when unknown.
     pub dns_hostnames: Option<bool>,
     pub name: Option<String>,
+    /// The DHCP options set its instances get (which DNS servers they ask); `None` when the VPC
+    /// has none (`default` in moto) or the input does not say.
+    pub dhcp_options_id: Option<String>,
+}
+
+/// A DHCP options set (`describe-dhcp-options`): what a VPC's instances are told at boot and each
+/// lease renewal, above all which DNS servers to ask.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DhcpOptions {
+    pub id: String,
+    pub owner_id: Option<String>,
+    /// `domain-name-servers`: `AmazonProvidedDNS` (the VPC resolver) or addresses of your own.
+    pub domain_name_servers: Vec<String>,
+    pub domain_name: Option<String>,
+}
+
+impl DhcpOptions {
+    /// The servers when they are your own: none of them is the VPC resolver
+    /// (`AmazonProvidedDNS`). Empty when the set names no server (then the VPC resolver answers).
+    pub fn custom_servers(&self) -> &[String] {
+        if self.domain_name_servers.iter().any(|s| s.eq_ignore_ascii_case("AmazonProvidedDNS")) { &[] } else { &self.domain_name_servers }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -46,6 +46,7 @@ codes! {
     EndpointMissing = "endpoint.missing",
     EndpointPolicyDenied = "endpoint.policy-denied",
     DnsVpcResolverDisabled = "dns.vpc-resolver-disabled",
+    DnsCustomServers = "dns.custom-servers",
     /// Not a fault: the path leaves what the input describes, so the rest is unknown.
     PathLeavesScope = "path.leaves-scope",
     ProxyMisconfigured = "proxy.misconfigured",

@@ -1,6 +1,7 @@
-//! Name resolution: the VPC resolver (`enableDnsSupport`), an interface endpoint's private DNS
-//! (and `enableDnsHostnames`, which it needs), the dialled address when the error names one, and
-//! the S3 prefix list. Decides where the walk goes next: to an interface endpoint, or out by the
+//! Name resolution: the VPC resolver (`enableDnsSupport`), the DNS servers of the VPC's DHCP
+//! options when they are your own, an interface endpoint's private DNS (and `enableDnsHostnames`,
+//! which it needs; only the VPC resolver answers it), the dialled address when the error names
+//! one, and the S3 prefix list. Decides where the walk goes next: to an interface endpoint, or out by the
 //! route table to a public address.
 
 use std::net::IpAddr;
@@ -19,8 +20,26 @@ pub(crate) struct Resolution<'m> {
     pub address: Address,
     /// The interface endpoint the host resolves to (private DNS), or that holds the dialled address.
     pub endpoint: Option<&'m VpcEndpoint>,
-    /// The service's interface endpoint that DNS bypasses, and why.
-    pub bypassed: Option<(&'m VpcEndpoint, String)>,
+    /// The service's interface endpoint that DNS bypasses, why, and the code that blocks when the
+    /// public addresses it resolves to have no way out.
+    pub bypassed: Option<Bypass<'m>>,
+}
+
+/// An interface endpoint that name resolution goes around.
+pub(crate) struct Bypass<'m> {
+    pub endpoint: &'m VpcEndpoint,
+    pub reason: String,
+    pub code: Code,
+    /// The DHCP options set whose servers answered, for `dns.custom-servers`.
+    pub dhcp_options: Option<String>,
+}
+
+/// The VPC's DHCP options set and its DNS servers, when they are your own (not the VPC resolver).
+fn custom_servers<'m>(net: &Network<'m>, vpc_id: &str) -> Option<(&'m str, &'m [String])> {
+    let id = net.model.vpcs.get(vpc_id)?.dhcp_options_id.as_deref()?;
+    let options = net.model.dhcp_options.get(id)?;
+    let servers = options.custom_servers();
+    (!servers.is_empty()).then_some((options.id.as_str(), servers))
 }
 
 /// Resolve the target from the source's VPC and record the DNS hops; `None` when the walk stops
@@ -28,11 +47,25 @@ pub(crate) struct Resolution<'m> {
 pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, service: &Service, walk: &mut Walk) -> Option<Resolution<'m>> {
     let model = net.model;
     let vpc = model.vpcs.get(vpc_id);
-    let mut bypassed: Option<(&VpcEndpoint, String)> = None;
+    let mut bypassed: Option<Bypass> = None;
     let mut endpoint_target: Option<&VpcEndpoint> = None;
+    let servers = custom_servers(net, vpc_id);
     let address = if let Some(host) = &target.host {
         let dns_support = vpc.and_then(|v| v.dns_support);
         match dns_support {
+            Some(false) if servers.is_some() => {
+                let (options, list) = servers.unwrap_or_default();
+                walk.hop(
+                    HopKind::Dns,
+                    Some(options),
+                    HopStatus::Info,
+                    format!(
+                        "enableDnsSupport is false on {vpc_id}, but the nodes ask {} (DHCP options {options}), not the VPC resolver",
+                        list.join(", ")
+                    ),
+                    None,
+                );
+            }
             Some(false) => {
                 walk.hop(
                     HopKind::Dns,
@@ -61,14 +94,58 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
         match endpoint {
             Some(endpoint) => {
                 let hostnames = vpc.and_then(|v| v.dns_hostnames);
+                let dialled_public = target.address.filter(|ip| !address::is_private(*ip));
                 let reason = if !endpoint.private_dns_enabled {
-                    Some(format!("{} has private DNS disabled", endpoint.id))
+                    Some((format!("{} has private DNS disabled", endpoint.id), Code::EndpointPrivateDnsDisabled, None))
                 } else if hostnames == Some(false) {
-                    Some(format!("{vpc_id} has enableDnsHostnames off, which private DNS for {} needs", endpoint.id))
+                    Some((
+                        format!("{vpc_id} has enableDnsHostnames off, which private DNS for {} needs", endpoint.id),
+                        Code::EndpointPrivateDnsDisabled,
+                        None,
+                    ))
+                } else if dns_support == Some(false) {
+                    // the DHCP servers answer instead (else the walk stopped above), but only the
+                    // VPC resolver answers the endpoint's private names
+                    Some((
+                        format!(
+                            "the VPC resolver is off (enableDnsSupport false on {vpc_id}) and only it answers the private DNS of {}",
+                            endpoint.id
+                        ),
+                        Code::DnsVpcResolverDisabled,
+                        None,
+                    ))
+                } else if let (Some((options, list)), Some(ip)) = (servers, dialled_public) {
+                    Some((
+                        format!(
+                            "the nodes ask {} (DHCP options {options}), not the VPC resolver, and they answered {host} with the public address {ip}",
+                            list.join(", ")
+                        ),
+                        Code::DnsCustomServers,
+                        Some(options.to_string()),
+                    ))
                 } else {
                     None
                 };
                 match reason {
+                    None if servers.is_some() && target.address.is_none() => {
+                        let (options, list) = servers.unwrap_or_default();
+                        walk.hop(
+                            HopKind::Dns,
+                            Some(options),
+                            HopStatus::Unknown,
+                            format!(
+                                "{host} resolves to the interface endpoint {} only if {} (the DNS servers of DHCP options {options}) forward the region's amazonaws.com names to the VPC resolver, which alone answers private DNS",
+                                endpoint.id,
+                                list.join(", ")
+                            ),
+                            None,
+                        );
+                        walk.assumptions.push(format!(
+                            "{} are assumed to forward amazonaws.com to the VPC resolver (the bundle cannot show their configuration; an error that dials a public address would show they do not)",
+                            list.join(", ")
+                        ));
+                        endpoint_target = Some(endpoint);
+                    }
                     None => {
                         if hostnames.is_none() {
                             walk.assumptions.push(format!("enableDnsHostnames of {vpc_id} is not in the bundle and is assumed on"));
@@ -82,16 +159,16 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
                         );
                         endpoint_target = Some(endpoint);
                     }
-                    Some(reason) => {
+                    Some((reason, code, dhcp_options)) => {
                         walk.hop(
                             HopKind::Dns,
-                            Some(&endpoint.id),
+                            Some(dhcp_options.as_deref().unwrap_or(&endpoint.id)),
                             HopStatus::Info,
                             format!("{host} resolves to public addresses: {reason}, so the endpoint is bypassed"),
                             None,
                         );
                         walk.bypassed_endpoint = Some(endpoint.id.clone());
-                        bypassed = Some((endpoint, reason));
+                        bypassed = Some(Bypass { endpoint, reason, code, dhcp_options });
                     }
                 }
             }

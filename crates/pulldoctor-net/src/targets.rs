@@ -3,9 +3,10 @@
 //! describes (peering, transit gateway, VPN, an appliance); and, when no route matches, what the
 //! missing route should point at.
 
-use pulldoctor_model::{Association, Code, EndpointType, InputKind, Route, RouteState, RouteTarget, VpcEndpoint};
+use pulldoctor_model::{Association, Code, EndpointType, InputKind, Route, RouteState, RouteTarget};
 
 use crate::address::{Address, is_public, is_v6};
+use crate::dns::Bypass;
 use crate::endpoints;
 use crate::nat;
 use crate::network::Network;
@@ -22,7 +23,7 @@ pub(crate) fn no_route(
     association: Association,
     service: &Service,
     address: &Address,
-    bypassed: Option<(&VpcEndpoint, String)>,
+    bypassed: Option<Bypass>,
     walk: &mut Walk,
 ) {
     let vpc = source.subnet.vpc_id.as_str();
@@ -49,10 +50,15 @@ pub(crate) fn no_route(
             walk.block(Code::EndpointS3Unreachable, summary, resources);
             return;
         }
-        if let Some((endpoint, reason)) = bypassed {
+        if let Some(Bypass { endpoint, reason, code, dhcp_options }) = bypassed {
             resources.insert(0, endpoint.id.clone());
+            if let Some(options) = dhcp_options {
+                // the fix starts from the DHCP options set (the first resource), in the VPC
+                resources.insert(0, vpc.to_string());
+                resources.insert(0, options);
+            }
             walk.block(
-                Code::EndpointPrivateDnsDisabled,
+                code,
                 format!(
                     "{} exists but {reason}, so {} resolves to public addresses that {table_id} has no route to",
                     endpoint.id,

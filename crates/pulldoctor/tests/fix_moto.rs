@@ -32,6 +32,7 @@ const LEFT_TO_USER: &[(&str, &str)] = &[
     ("access-ecr-policy-source-vpce", "the policy's condition needs a new interface endpoint and an edited policy"),
     ("net-nat-unavailable", "no working gateway to route to: a new NAT gateway needs a public subnet and an Elastic IP chosen by a person"),
     ("net-peering-no-egress", "no working gateway to route to, as net-nat-unavailable"),
+    ("net-dns-custom-servers", "the DNS servers are the user's: a forwarder on them, or a new DHCP options set, is their decision"),
 ];
 /// Scenarios where moto does not keep what the fix changes, so the verification rightly says
 /// "not fixed": (scenario, why). The test asserts that it says so (the fix was made and checked).

@@ -4,10 +4,11 @@
 //! keep working. A declared field with the wrong JSON type is an error that names its path.
 //!
 //! By family of call: `routing` (VPCs, subnets, route tables, gateways, endpoints, prefix lists,
-//! peering and transit gateways), `rules` (security groups and network ACLs), `instances`
+//! peering and transit gateways), `dhcp` (DHCP options: the DNS servers instances ask), `rules` (security groups and network ACLs), `instances`
 //! (instances and network interfaces), `account` (ECR, IAM, CloudTrail, STS).
 
 mod account;
+mod dhcp;
 mod instances;
 mod routing;
 mod rules;
@@ -15,6 +16,7 @@ mod rules;
 use serde::Deserialize;
 
 pub use account::*;
+pub use dhcp::*;
 pub use instances::*;
 pub use routing::*;
 pub use rules::*;

@@ -32,6 +32,8 @@ pub struct Vpc {
     #[serde(default)]
     pub is_default: bool,
     #[serde(default)]
+    pub dhcp_options_id: Option<String>,
+    #[serde(default)]
     pub tags: Vec<Tag>,
 }
 
@@ -64,6 +66,8 @@ impl From<Vpc> for model::Vpc {
             is_default: vpc.is_default,
             dns_support: None,
             dns_hostnames: None,
+            // `default` is how the API (and moto) says the VPC has no DHCP options set
+            dhcp_options_id: vpc.dhcp_options_id.filter(|id| !id.is_empty() && id != "default"),
         }
     }
 }

@@ -59,6 +59,23 @@ pub(super) async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Opti
     let in_vpcs = |name: &str| vpcs.map(|v| vec![filter(name, v)]);
     let found = listing!(run, "ec2:DescribeVpcs", "Vpcs", ec2.describe_vpcs().set_vpc_ids(vpcs.map(<[String]>::to_vec)), shapes::vpc).await;
     let vpc_ids: Vec<String> = found.iter().flatten().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
+    // the DHCP options sets the VPCs use: which DNS servers their instances ask
+    let mut dhcp_ids: Vec<String> =
+        found.iter().flatten().filter_map(|v| v.dhcp_options_id()).filter(|id| *id != "default").map(str::to_string).collect();
+    dhcp_ids.sort();
+    dhcp_ids.dedup();
+    let dhcp = async {
+        if !dhcp_ids.is_empty() {
+            listing!(
+                run,
+                "ec2:DescribeDhcpOptions",
+                "DhcpOptions",
+                ec2.describe_dhcp_options().set_dhcp_options_ids(Some(dhcp_ids.clone())),
+                shapes::dhcp_options
+            )
+            .await;
+        }
+    };
 
     let attributes = vpc_ids.iter().flat_map(|vpc| {
         [(VpcAttributeName::EnableDnsSupport, "EnableDnsSupport"), (VpcAttributeName::EnableDnsHostnames, "EnableDnsHostnames")].map(
@@ -201,8 +218,9 @@ pub(super) async fn network(run: &Run<'_>, ec2: &aws_sdk_ec2::Client, vpcs: Opti
         ec2.describe_transit_gateway_attachments().set_filters(in_vpcs("resource-id")),
         shapes::transit_gateway_attachment
     );
-    let (_, _, _, _, _, _, _, _, _, profiles, _, _, _, _) = tokio::join!(
+    let (_, _, _, _, _, _, _, _, _, _, profiles, _, _, _, _) = tokio::join!(
         join_all(attributes),
+        dhcp,
         subnets,
         route_tables,
         nat_gateways,

@@ -41,12 +41,27 @@ pub fn vpc(v: &aws_sdk_ec2::types::Vpc) -> Value {
         ("OwnerId", text(v.owner_id())),
         ("CidrBlock", text(v.cidr_block())),
         ("IsDefault", v.is_default().map(Value::Bool)),
+        ("DhcpOptionsId", text(v.dhcp_options_id())),
         ("CidrBlockAssociationSet", list(v.cidr_block_association_set(), |a| object(vec![("CidrBlock", text(a.cidr_block()))]))),
         (
             "Ipv6CidrBlockAssociationSet",
             list(v.ipv6_cidr_block_association_set(), |a| object(vec![("Ipv6CidrBlock", text(a.ipv6_cidr_block()))])),
         ),
         ("Tags", tags(v.tags())),
+    ])
+}
+
+pub fn dhcp_options(d: &aws_sdk_ec2::types::DhcpOptions) -> Value {
+    object(vec![
+        ("DhcpOptionsId", text(d.dhcp_options_id())),
+        ("OwnerId", text(d.owner_id())),
+        (
+            "DhcpConfigurations",
+            list(d.dhcp_configurations(), |c| {
+                object(vec![("Key", text(c.key())), ("Values", list(c.values(), |v| object(vec![("Value", text(v.value()))])))])
+            }),
+        ),
+        ("Tags", tags(d.tags())),
     ])
 }
 

@@ -53,6 +53,7 @@ pub fn network(model: &Model, blocker: &Blocker, path: &PathResult, affected_sub
         Code::EndpointMissing => create_endpoints(&site, &mut fix),
         Code::EndpointPolicyDenied => endpoint_policy(&site, &mut fix),
         Code::DnsVpcResolverDisabled => vpc_dns_support(&site, &mut fix),
+        Code::DnsCustomServers => dns_servers(&site, &mut fix),
         Code::PathLeavesScope => beyond_the_vpc(&site, &mut fix),
         // The engine blocks only with network codes.
         Code::ProxyMisconfigured
@@ -425,6 +426,50 @@ fn vpc_dns_support(site: &Site, fix: &mut Fix) {
         blast_radius: format!("every instance in {first}"),
         preferred: true,
         rationale: "nodes resolve registry names through the VPC resolver unless DHCP options name other servers".into(),
+    });
+}
+
+/// `dns.custom-servers`: the DHCP options' servers must hand the region's AWS names to the VPC
+/// resolver, or the VPC must use the VPC resolver itself. Both are decisions about a DNS service
+/// pulldoctor does not see, so every step is shown, none is made.
+fn dns_servers(site: &Site, fix: &mut Fix) {
+    let Site { model, vpc, first, region, .. } = site;
+    let options = model.dhcp_options.get(first.as_str());
+    let servers = options.map(|o| o.custom_servers().join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "your DNS servers".into());
+    let resolver = model
+        .vpcs
+        .get(vpc.as_str())
+        .and_then(|v| v.cidrs.iter().find(|c| c.addr().is_ipv4()))
+        .and_then(|cidr| match cidr.network() {
+            std::net::IpAddr::V4(base) => Some(std::net::Ipv4Addr::from(u32::from(base) + 2).to_string()),
+            std::net::IpAddr::V6(_) => None,
+        })
+        .unwrap_or_else(|| "the VPC CIDR base + 2".into());
+    fix.options.push(FixOption {
+        title: format!("Have {servers} forward {region}.amazonaws.com to the VPC resolver"),
+        commands: vec![
+            read_only(format!("aws ec2 describe-dhcp-options --dhcp-options-ids {first} --output json"), "shows the servers the nodes are told to ask"),
+            display(
+                format!("on {servers}: a conditional forwarder for {region}.amazonaws.com to {resolver} (servers outside the VPC reach it through a Route 53 Resolver inbound endpoint: aws route53resolver create-resolver-endpoint --direction INBOUND)"),
+                "makes the endpoints' private names answer for every client of those servers",
+            ),
+        ],
+        blast_radius: format!("every client of {servers} that resolves {region}.amazonaws.com names: they reach AWS services through {vpc}'s endpoints when they can reach them"),
+        preferred: true,
+        rationale: "the servers are yours for a reason (names only they answer); forwarding the AWS names keeps those and gives the endpoints back their private DNS".into(),
+    });
+    fix.options.push(FixOption {
+        title: format!("Give {vpc} DHCP options that name the VPC resolver"),
+        commands: vec![
+            mutating(
+                "aws ec2 create-dhcp-options --dhcp-configurations Key=domain-name-servers,Values=AmazonProvidedDNS",
+                "a DHCP options set whose DNS server is the VPC resolver (add your domain-name if the nodes need it)",
+            ),
+            mutating(format!("aws ec2 associate-dhcp-options --dhcp-options-id DOPT --vpc-id {vpc}"), "every instance of the VPC asks the VPC resolver from its next DHCP lease renewal"),
+        ],
+        blast_radius: format!("every instance in {vpc}: names only {servers} answer (on-premises zones) stop resolving unless Route 53 Resolver rules forward them"),
+        preferred: false,
+        rationale: "the simplest path back to private DNS, if nothing in the VPC needs the custom servers".into(),
     });
 }
 

@@ -47,7 +47,7 @@ declare_check! {
         Code::RouteNoRoute, Code::RouteBlackhole, Code::RouteWrongTarget, Code::NatUnavailable, Code::NatNoInternetRoute,
         Code::IgwDetached, Code::SgEgressDenied, Code::NaclEgressDenied, Code::NaclReturnDenied, Code::EndpointPrivateDnsDisabled,
         Code::EndpointSgDenied, Code::EndpointS3Unreachable, Code::EndpointMissing, Code::EndpointPolicyDenied,
-        Code::DnsVpcResolverDisabled, Code::PathLeavesScope,
+        Code::DnsVpcResolverDisabled, Code::DnsCustomServers, Code::PathLeavesScope,
     ],
 }
 
