@@ -90,6 +90,16 @@ pub fn evidence(cause: &Cause, fold: bool) -> Vec<EvidenceLine<'_>> {
     out
 }
 
+/// Up to three of the addresses folded into a path, then `...` when there are more.
+pub fn first_addresses(more: &[String]) -> String {
+    format!("{}{}", more[..more.len().min(3)].join(", "), if more.len() > 3 { ", ..." } else { "" })
+}
+
+/// How a folded reason's gaps are counted: `N alike (the first examples, and M more)`.
+pub fn alike(group: &pulldoctor_diagnosis::report::GapGroup) -> String {
+    format!("{} alike ({}, and {} more)", group.count, group.examples.join("; "), group.count - group.examples.len())
+}
+
 /// A gap as it is, or several with the same reason folded into one (the report's `gap_groups`).
 #[derive(Debug, Clone)]
 pub enum GapLine<'a> {

@@ -168,7 +168,8 @@ fn layer(cause: &Cause) -> String {
     serde_json::to_value(cause.layer).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-fn list(items: &[String], limit: usize) -> String {
+/// Up to `limit` names, then how many more.
+pub fn list(items: &[String], limit: usize) -> String {
     if items.len() > limit { format!("{} and {} more", items[..limit].join(", "), items.len() - limit) } else { items.join(", ") }
 }
 
@@ -283,13 +284,7 @@ pub fn text_all(report: &Report, style: Style, all: bool) -> String {
                     }
                 }
                 groups::GapLine::Folded(group) => {
-                    let text = format!(
-                        "{} alike ({}, and {} more): {}",
-                        group.count,
-                        group.examples.join("; "),
-                        group.count - group.examples.len(),
-                        group.why
-                    );
+                    let text = format!("{}: {}", groups::alike(group), group.why);
                     out.push_str(&wrap(&text, "  - ", "    "));
                     if let Some(command) = &group.command {
                         let _ = writeln!(out, "      $ {command}");
@@ -397,13 +392,7 @@ pub fn path_text(result: &Path, nodes: &[String], more_addresses: &[String], sty
     let from = if nodes.len() > 1 { format!("{} (and {} more)", nodes[0], nodes.len() - 1) } else { result.from.clone() };
     let to = match more_addresses {
         [] => result.to.clone(),
-        more => format!(
-            "{} and {} more of its addresses ({}{})",
-            result.to,
-            more.len(),
-            more[..more.len().min(3)].join(", "),
-            if more.len() > 3 { ", ..." } else { "" }
-        ),
+        more => format!("{} and {} more of its addresses ({})", result.to, more.len(), groups::first_addresses(more)),
     };
     out.push_str(&wrap(&format!("{from} -> {to}  {verdict}{code}"), "  ", "    "));
     for (position, hop) in result.hops.iter().enumerate() {

@@ -102,11 +102,7 @@ pub fn markdown_all(report: &Report, all: bool) -> String {
             let result = &fold.group.result;
             let more = match fold.more_addresses.len() {
                 0 => String::new(),
-                n => format!(
-                    " and {n} more of its addresses ({}{})",
-                    fold.more_addresses[..n.min(3)].join(", "),
-                    if n > 3 { ", ..." } else { "" }
-                ),
+                n => format!(" and {n} more of its addresses ({})", groups::first_addresses(&fold.more_addresses)),
             };
             let _ = writeln!(
                 out,
@@ -153,14 +149,7 @@ pub fn markdown_all(report: &Report, all: bool) -> String {
                         (Some(c), false) => format!(" — for the first: `{c}`"),
                         (None, _) => String::new(),
                     };
-                    let _ = writeln!(
-                        out,
-                        "- {} alike ({}, and {} more): {}{command}",
-                        group.count,
-                        group.examples.join("; "),
-                        group.count - group.examples.len(),
-                        group.why
-                    );
+                    let _ = writeln!(out, "- {}: {}{command}", groups::alike(group), group.why);
                 }
             }
         }

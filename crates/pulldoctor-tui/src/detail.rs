@@ -232,10 +232,10 @@ fn path_group(fold: &PathFold, layer: Entry, b: &mut Builder) {
         Span::styled(format!("  {} node(s) → {}", names.len(), result.to), bold),
     ]));
     let dim = b.theme.dim();
-    b.labelled(2, "from: ", dim, &big::capped(&names), Style::default());
+    b.labelled(2, "from: ", dim, &pulldoctor_render::list(&names, pulldoctor_render::LIST_LIMIT), Style::default());
     if !fold.more_addresses.is_empty() {
         let more = &fold.more_addresses;
-        let shown = format!("{}{}", more[..more.len().min(3)].join(", "), if more.len() > 3 { ", ..." } else { "" });
+        let shown = pulldoctor_render::groups::first_addresses(more);
         b.labelled(2, "and: ", dim, &format!("{} more of its addresses, the same way ({shown})", more.len()), Style::default());
     }
     let hops: Vec<_> = result.hops.iter().filter(|h| hop_in(layer, h.kind, h.resource.as_deref())).collect();
@@ -331,7 +331,7 @@ fn causes(report: &Report, b: &mut Builder) {
         if !cause.pods.is_empty() {
             let label =
                 if cause.pods.len() > pulldoctor_render::LIST_LIMIT { format!("pods ({}): ", cause.pods.len()) } else { "pods: ".into() };
-            b.labelled(2, &label, dim, &big::capped(&cause.pods), Style::default());
+            b.labelled(2, &label, dim, &pulldoctor_render::list(&cause.pods, pulldoctor_render::LIST_LIMIT), Style::default());
         }
         let bold = b.theme.bold();
         b.text("evidence:", 2, bold);
@@ -388,17 +388,9 @@ fn gaps(report: &Report, b: &mut Builder) {
         let warn = b.theme.warn();
         let (text, command, same) = match line {
             GapLine::One(gap) => (format!("{}: {}", gap.what, gap.why), gap.command.as_ref(), true),
-            GapLine::Folded(group) => (
-                format!(
-                    "{} alike ({}, and {} more): {}",
-                    group.count,
-                    group.examples.join("; "),
-                    group.count - group.examples.len(),
-                    group.why
-                ),
-                group.command.as_ref(),
-                group.same_command,
-            ),
+            GapLine::Folded(group) => {
+                (format!("{}: {}", pulldoctor_render::groups::alike(group), group.why), group.command.as_ref(), group.same_command)
+            }
         };
         b.labelled(0, "? ", warn, &text, Style::default());
         if let Some(command) = command {

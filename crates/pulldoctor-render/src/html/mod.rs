@@ -401,7 +401,7 @@ fn gaps(out: &mut String, report: &Report) {
         let (what, why, command_text) = match line {
             crate::groups::GapLine::One(gap) => (escape(&gap.what), escape(&gap.why), gap.command.clone()),
             crate::groups::GapLine::Folded(group) => (
-                format!("{} alike ({}, and {} more)", group.count, escape(&group.examples.join("; ")), group.count - group.examples.len()),
+                escape(&crate::groups::alike(group)),
                 escape(&group.why)
                     + if group.same_command { "" } else { " (the command is the first one's: the same with each one's names)" },
                 group.command.clone(),

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pulldoctor_diagnosis::report::{Association, Hop, HopStatus, PathGroup, PathMember, Report, Verdict};
 
+use crate::list;
+
 mod stages;
 use stages::stages;
 
@@ -290,10 +292,6 @@ pub fn topology(report: &Report) -> Topology {
     fold_healthy(&mut topology, Column::RouteTable, "route tables");
     fold_healthy(&mut topology, Column::Egress, "gateways and endpoints");
     topology
-}
-
-fn list(items: &[String], limit: usize) -> String {
-    if items.len() > limit { format!("{} and {} more", items[..limit].join(", "), items.len() - limit) } else { items.join(", ") }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -29,15 +29,6 @@ pub(super) fn cause_index(report: &Report) -> HashMap<&str, usize> {
     index
 }
 
-/// Up to [`LIST_LIMIT`] names, then how many more.
-pub(super) fn capped(names: &[String]) -> String {
-    if names.len() > LIST_LIMIT {
-        format!("{} and {} more", names[..LIST_LIMIT].join(", "), names.len() - LIST_LIMIT)
-    } else {
-        names.join(", ")
-    }
-}
-
 /// The symptoms of a big outage: the groups, largest first, each an item whose Enter shows the
 /// cause that explains its first example.
 pub(super) fn symptom_groups(report: &Report, b: &mut Builder) {
