@@ -58,10 +58,11 @@ fn stale(pods: &[String], findings: &Findings) -> Option<String> {
     }
     let why: Vec<&str> = findings.stale.iter().map(|(_, why)| why.as_str()).collect();
     Some(format!(
-        "recovering: {}; the {} will pull at {} next back-off retry (within 5 minutes), or at once if {} controller recreates {}",
+        "recovering: {}; the {} will pull at {} next back-off retry (within {} minutes), or at once if {} controller recreates {}",
         why.join("; "),
         text::count(pods.len(), "pod", "pods"),
         if pods.len() == 1 { "its" } else { "their" },
+        crate::timeline::MAX_BACK_OFF.num_minutes(),
         if pods.len() == 1 { "its" } else { "their" },
         if pods.len() == 1 { "it" } else { "them" },
     ))

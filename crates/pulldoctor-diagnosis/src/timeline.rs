@@ -127,7 +127,7 @@ pub fn attach_changes(cx: &Context, findings: &mut Findings, scope: &mut Scope) 
 
 /// The kubelet's image pull back-off doubles up to 5 minutes: a pod still failing to pull retries
 /// (and records a `Failed` event) at least this often.
-const MAX_BACK_OFF: Duration = Duration::minutes(5);
+pub(crate) const MAX_BACK_OFF: Duration = Duration::minutes(5);
 
 /// After a fix: every affected node's traced path reaches the registry now, the failures are
 /// network failures, and they are older than the change that opened the path (CloudTrail) or

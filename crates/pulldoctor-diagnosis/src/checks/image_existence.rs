@@ -33,8 +33,8 @@ declare_check! {
     /// When the registry said `not found` for an image that `describe-images` lists, the two
     /// disagree and the report says so instead of only clearing the image: pushed after the last
     /// `not found`, the error is stale (the next pull finds it); pushed before, the pull did not
-    /// ask this registry for it (a mirror or pull-through cache in the node's registries.conf),
-    /// or the tag was deleted and pushed again since: a gap, with the probe that shows which.
+    /// ask this registry for it (a mirror or pull-through cache in the node's registries.conf):
+    /// a gap, with the probe that shows where the pull goes.
     ///
     /// ## Known limits
     /// `describe-images` pages: a bundle with only the first page may miss a tag (the check then
@@ -59,7 +59,7 @@ impl Check for ImageExistence {
     fn run(&self, cx: &Context, out: &mut Findings) {
         let mut seen = BTreeSet::new();
         let by_image = crate::context::pods_by_image(cx);
-        let not_found = registry_said_not_found(cx);
+        let mut not_found = registry_said_not_found(cx);
         for failure in &cx.failures {
             let Some(image) = &failure.image_ref else { continue };
             if !seen.insert(image.canonical()) {
@@ -68,7 +68,7 @@ impl Check for ImageExistence {
             let pods = by_image.get(failure.image.as_str()).cloned().unwrap_or_default();
             match &image.ecr {
                 Some(ecr) => {
-                    let said = not_found.get(failure.image.as_str()).cloned();
+                    let said = not_found.remove(failure.image.as_str());
                     self.ecr(cx, failure, said, ecr, &image.repository, image.tag.as_deref(), image.digest.as_deref(), pods, out)
                 }
                 // A blob the registry lost (a 404 on a layer or config) means the manifest was
@@ -209,17 +209,12 @@ impl ImageExistence {
         match present {
             Some(image) => {
                 if let Some(said) = said {
-                    disagree(failure, said, image, repository, tag.or(digest).unwrap_or(""), out);
+                    disagree(said, image, repository, tag.or(digest).unwrap_or(""), out);
                 }
                 out.rule_out(
                     Layer::Image,
                     format!("image {repository}:{}", tag.or(digest).unwrap_or("")),
-                    format!(
-                        "exists in {} ({}{})",
-                        found.arn,
-                        image.digest.chars().take(19).collect::<String>(),
-                        image.pushed_at.map(|t| format!(", pushed {}", text::minute(t))).unwrap_or_default()
-                    ),
+                    format!("exists in {} ({})", found.arn, identity(image)),
                 )
             }
             None => {
@@ -253,9 +248,7 @@ impl ImageExistence {
 
 /// The failures of one image whose registry answered that the manifest does not exist: how many,
 /// one of them, and the last time the answer was seen (its event's, not the back-off's).
-#[derive(Clone)]
 struct NotFound<'a> {
-    count: usize,
     example: &'a Failure<'a>,
     last: Option<chrono::DateTime<chrono::Utc>>,
     /// `namespace/pod` of each.
@@ -270,8 +263,7 @@ fn registry_said_not_found<'a>(cx: &'a Context) -> std::collections::HashMap<&'a
         if failure.classification.class != ErrorClass::ImageNotFound || failure.classification.step == PullStep::Blob {
             continue;
         }
-        let entry = out.entry(failure.image.as_str()).or_insert(NotFound { count: 0, example: failure, last: None, pods: Vec::new() });
-        entry.count += 1;
+        let entry = out.entry(failure.image.as_str()).or_insert(NotFound { example: failure, last: None, pods: Vec::new() });
         entry.pods.push(failure.pod.key());
         if failure.message_at > entry.last {
             entry.last = failure.message_at;
@@ -283,8 +275,11 @@ fn registry_said_not_found<'a>(cx: &'a Context) -> std::collections::HashMap<&'a
 
 /// The registry said `not found` for an image the bundle's `describe-images` lists: say which of
 /// the two to believe, and why.
-fn disagree(failure: &Failure, said: NotFound, image: &pulldoctor_model::EcrImage, repository: &str, reference: &str, out: &mut Findings) {
-    let who = if said.count == 1 { said.example.pod.key() } else { format!("{} pods (e.g. {})", said.count, said.example.pod.key()) };
+fn disagree(said: NotFound, image: &pulldoctor_model::EcrImage, repository: &str, reference: &str, out: &mut Findings) {
+    let who = match said.pods.len() {
+        1 => said.example.pod.key(),
+        n => format!("{n} pods (e.g. {})", said.example.pod.key()),
+    };
     let when = said.last.map(|t| format!(" (last {})", text::minute(t))).unwrap_or_default();
     match (image.pushed_at, said.last) {
         (Some(pushed), Some(last)) if pushed > last => {
@@ -307,11 +302,7 @@ fn disagree(failure: &Failure, said: NotFound, image: &pulldoctor_model::EcrImag
         }
         (pushed, last) => {
             let node = said.example.pod.node_name.as_deref().unwrap_or("NODE");
-            let held = format!(
-                "the repository holds it ({}{})",
-                image.digest.chars().take(19).collect::<String>(),
-                pushed.map(|t| format!(", pushed {}", text::minute(t))).unwrap_or_default()
-            );
+            let held = format!("the repository holds it ({})", identity(image));
             let reasons = match (pushed, last) {
                 (Some(_), Some(_)) => {
                     "it was there before the error, so the node's runtime did not ask this repository for it: a mirror or pull-through cache that lacks the tag (the node's registries.conf or containerd's hosts.toml, which the bundle does not show) is the usual reason"
@@ -325,9 +316,18 @@ fn disagree(failure: &Failure, said: NotFound, image: &pulldoctor_model::EcrImag
                 format!("{who} got `not found`{when}, but {held}: {reasons}"),
                 Some(format!(
                     "pulldoctor probe --node {node} {}   # the pull from that node, step by step: where it goes and what answers",
-                    failure.image
+                    said.example.image
                 )),
             );
         }
     }
+}
+
+/// An image as the report names it: its digest's beginning and, when known, when it was pushed.
+fn identity(image: &pulldoctor_model::EcrImage) -> String {
+    format!(
+        "{}{}",
+        image.digest.chars().take(19).collect::<String>(),
+        image.pushed_at.map(|t| format!(", pushed {}", text::minute(t))).unwrap_or_default()
+    )
 }
