@@ -29,6 +29,9 @@ pub enum Selection {
     FailingNodes,
     /// Every ready node.
     AllNodes,
+    /// These nodes, of a cause's failing pods, after `pulldoctor fix` changed what blocked them
+    /// (chosen with [`spread`]): probed as failing nodes, with no comparison node.
+    CauseNodes(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +145,29 @@ fn target(node: &Node, image: String, role: NodeRole, why: String) -> Target {
     }
 }
 
+/// One node per subnet (or zone) first, then the rest, up to `cap` (at least one): a few probes
+/// cover every distinct path.
+pub fn spread<'m>(model: &Model, nodes: impl IntoIterator<Item = &'m Node>, cap: usize) -> Vec<&'m Node> {
+    let cap = cap.max(1);
+    let mut by_place: BTreeMap<String, Vec<&Node>> = BTreeMap::new();
+    for node in nodes {
+        by_place.entry(place(model, node)).or_default().push(node);
+    }
+    let mut chosen: Vec<&Node> = Vec::new();
+    let mut round = 0;
+    while chosen.len() < cap && by_place.values().any(|nodes| nodes.len() > round) {
+        for nodes in by_place.values() {
+            if let Some(node) = nodes.get(round)
+                && chosen.len() < cap
+            {
+                chosen.push(node);
+            }
+        }
+        round += 1;
+    }
+    chosen
+}
+
 /// Where the node is on the network: its subnet, else its zone.
 fn place(model: &Model, node: &Node) -> String {
     model.node_instance(node).and_then(|i| i.subnet_id.clone()).or_else(|| node.zone.clone()).unwrap_or_default()
@@ -162,7 +188,11 @@ pub fn plan(model: &Model, request: &Request) -> Result<ProbePlan, String> {
     };
     let mut out = ProbePlan::default();
     match &request.selection {
-        Selection::Nodes(names) => {
+        Selection::Nodes(names) | Selection::CauseNodes(names) => {
+            let (role, why) = match request.selection {
+                Selection::CauseNodes(_) => (NodeRole::Failing, "a node of the fixed cause's pods"),
+                _ => (NodeRole::Chosen, "named with --node"),
+            };
             for name in names {
                 let node = model.nodes.get(name).ok_or_else(|| {
                     let known: Vec<&str> = model.nodes.keys().map(String::as_str).take(8).collect();
@@ -170,7 +200,7 @@ pub fn plan(model: &Model, request: &Request) -> Result<ProbePlan, String> {
                 })?;
                 let image =
                     image_for(name).ok_or_else(|| format!("give IMAGE: no pod fails to pull, so there is no image to probe on {name}"))?;
-                out.targets.push(target(node, image, NodeRole::Chosen, "named with --node".into()));
+                out.targets.push(target(node, image, role, why.into()));
             }
         }
         Selection::AllNodes => {
@@ -191,25 +221,7 @@ pub fn plan(model: &Model, request: &Request) -> Result<ProbePlan, String> {
                         .into(),
                 );
             }
-            // one node per subnet (or zone) first, then the rest, up to the cap
-            let mut by_place: BTreeMap<String, Vec<&Node>> = BTreeMap::new();
-            for name in failing.keys() {
-                if let Some(node) = model.nodes.get(*name) {
-                    by_place.entry(place(model, node)).or_default().push(node);
-                }
-            }
-            let mut chosen: Vec<&Node> = Vec::new();
-            let mut round = 0;
-            while chosen.len() < request.max_failing_nodes.max(1) && by_place.values().any(|nodes| nodes.len() > round) {
-                for nodes in by_place.values() {
-                    if let Some(node) = nodes.get(round)
-                        && chosen.len() < request.max_failing_nodes.max(1)
-                    {
-                        chosen.push(node);
-                    }
-                }
-                round += 1;
-            }
+            let chosen = spread(model, failing.keys().filter_map(|name| model.nodes.get(*name)), request.max_failing_nodes);
             let left_out = failing.len() - chosen.len();
             if left_out > 0 {
                 out.notes.push(format!(

@@ -198,15 +198,10 @@ fn live_model(args: &Diagnose) -> Result<Loaded> {
     crate::live::print_failures(&gathered.collected, args.from.verbose);
     if args.probe {
         // probe the failing nodes (and one that works) and read the documents with the rest
-        let cluster = crate::live::model_of(&gathered.collected)?;
-        let files = crate::probe_cluster::probe_files(
-            &cluster,
-            args.from.context.clone(),
-            pulldoctor_diagnosis::probe_plan::Selection::FailingNodes,
-            None,
-            None,
-        )?;
-        gathered.collected.files.extend(files.into_iter().map(|(name, json)| pulldoctor_live::File::value(name, json)));
+        crate::live::add_documents(&mut gathered.collected, |cluster| {
+            let failing = pulldoctor_diagnosis::probe_plan::Selection::FailingNodes;
+            crate::probe_cluster::probe_files(cluster, args.from.context.clone(), failing, None)
+        })?;
     }
     let options = pulldoctor_bundle::ReadOptions { strict: args.from.strict, threads: fs::available_threads() };
     let bundle = crate::live::read(&gathered.collected, &options)?;

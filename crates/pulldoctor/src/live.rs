@@ -201,6 +201,17 @@ pub fn model_of(collected: &Collected) -> Result<pulldoctor_model::Model> {
     Ok(read(collected, &ReadOptions { strict: false, threads: pulldoctor::fs::available_threads() })?.model)
 }
 
+/// Add documents made from the collected cluster (the probes' results) to what was collected, so
+/// the reader reads them with the rest.
+pub fn add_documents(
+    collected: &mut Collected,
+    make: impl FnOnce(&pulldoctor_model::Model) -> Result<Vec<(String, serde_json::Value)>>,
+) -> Result<()> {
+    let documents = make(&model_of(collected)?)?;
+    collected.files.extend(documents.into_iter().map(|(name, json)| pulldoctor_live::File::value(name, json)));
+    Ok(())
+}
+
 /// The collected files as a bundle on disk would hold them (with `collect-failures.json`).
 pub fn files(collected: &Collected) -> crate::archive::BundleFiles {
     collected.failures_file().iter().chain(&collected.files).map(|f| (f.name.clone(), Ok(f.bytes(true).into_owned()))).collect()

@@ -382,15 +382,7 @@ pub fn cluster_model(context: Option<String>) -> Result<Model> {
 /// cause's nodes): the probe on `selection` for `image` (else each node's failing image), the
 /// documents as bundle files (`probes/probe-NODE.json`); what could not be probed on standard
 /// error.
-/// `why`, when given, says why each node is probed (in place of the selection's words), and the
-/// nodes count as failing ones.
-pub fn probe_files(
-    model: &Model,
-    context: Option<String>,
-    selection: Selection,
-    image: Option<String>,
-    why: Option<&str>,
-) -> Result<Vec<(String, Value)>> {
+pub fn probe_files(model: &Model, context: Option<String>, selection: Selection, image: Option<String>) -> Result<Vec<(String, Value)>> {
     let launch = Launch {
         selection,
         target: image,
@@ -405,13 +397,7 @@ pub fn probe_files(
         no_proxy: None,
         context: context.clone(),
     };
-    let mut prepared = prepare(model, &launch)?;
-    if let Some(why) = why {
-        for planned in &mut prepared.planned {
-            planned.target.why = why.to_string();
-            planned.target.role = NodeRole::Failing;
-        }
-    }
+    let prepared = prepare(model, &launch)?;
     eprint!("{}", describe(&prepared, &launch.namespace));
     let outcomes = run(&prepared, context)?;
     let mut files = Vec::new();

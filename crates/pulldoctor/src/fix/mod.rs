@@ -47,8 +47,7 @@ fn diagnose_live(args: &FixArgs, extra: Option<Extra>) -> Result<Seen> {
     )?;
     crate::live::print_failures(&gathered.collected, args.from.verbose);
     if let Some(extra) = extra {
-        let cluster = crate::live::model_of(&gathered.collected)?;
-        gathered.collected.files.extend(extra(&cluster).into_iter().map(|(name, json)| pulldoctor_live::File::value(name, json)));
+        crate::live::add_documents(&mut gathered.collected, |cluster| Ok(extra(cluster)))?;
     }
     let options = pulldoctor_bundle::ReadOptions { strict: args.from.strict, threads: pulldoctor::fs::available_threads() };
     let bundle = crate::live::read(&gathered.collected, &options)?;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use pulldoctor_diagnosis::probe_plan::Selection;
+use pulldoctor_diagnosis::probe_plan::{self, Selection};
 use pulldoctor_diagnosis::report::{Layer, ProbeSummary, Report};
 use pulldoctor_model::Model;
 use serde_json::Value;
@@ -14,23 +14,18 @@ use serde_json::Value;
 pub(super) const MAX_NODES: usize = 5;
 
 /// The nodes of `pods`, one per subnet first (each subnet is its own path), at most
-/// [`MAX_NODES`]; and how many nodes the pods are on in all.
+/// [`MAX_NODES`] (`probe_plan::spread`, as `diagnose --probe` chooses); and how many nodes the
+/// pods are on in all.
 pub(super) fn probe_nodes(model: &Model, pods: &[String]) -> (Vec<String>, usize) {
-    let mut nodes: Vec<&str> = Vec::new();
     let mut seen = BTreeSet::new();
-    for key in pods {
-        if let Some(node) = model.pods.get(key).and_then(|p| p.node_name.as_deref())
-            && seen.insert(node)
-        {
-            nodes.push(node);
-        }
-    }
-    let subnet =
-        |node: &str| model.nodes.get(node).and_then(|n| model.node_instance(n)).and_then(|i| i.subnet_id.clone()).unwrap_or_default();
-    let mut subnets = BTreeSet::new();
-    let (first, rest): (Vec<&str>, Vec<&str>) = nodes.iter().partition(|node| subnets.insert(subnet(node)));
-    let chosen = first.into_iter().chain(rest).take(MAX_NODES).map(str::to_string).collect();
-    (chosen, nodes.len())
+    let nodes: Vec<&pulldoctor_model::Node> = pods
+        .iter()
+        .filter_map(|key| model.pods.get(key).and_then(|p| p.node_name.as_deref()))
+        .filter(|node| seen.insert(*node))
+        .filter_map(|node| model.nodes.get(node))
+        .collect();
+    let all = nodes.len();
+    (probe_plan::spread(model, nodes, MAX_NODES).into_iter().map(|n| n.name.clone()).collect(), all)
 }
 
 /// The probe's documents from `nodes` (bundle files), or nothing when it could not run: why is
@@ -40,8 +35,7 @@ pub(super) fn documents(model: &Model, context: Option<String>, nodes: Vec<Strin
         println!("probe: none of the cause's pods is on a node, so there is nowhere to probe from");
         return Vec::new();
     }
-    let why = "a node of the fixed cause's pods";
-    match crate::probe_cluster::probe_files(model, context, Selection::Nodes(nodes), image, Some(why)) {
+    match crate::probe_cluster::probe_files(model, context, Selection::CauseNodes(nodes), image) {
         Ok(files) => files,
         Err(error) => {
             println!("probe: could not run ({error:#})");
