@@ -52,9 +52,8 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
     let servers = custom_servers(net, vpc_id);
     let address = if let Some(host) = &target.host {
         let dns_support = vpc.and_then(|v| v.dns_support);
-        match dns_support {
-            Some(false) if servers.is_some() => {
-                let (options, list) = servers.unwrap_or_default();
+        match (dns_support, servers) {
+            (Some(false), Some((options, list))) => {
                 walk.hop(
                     HopKind::Dns,
                     Some(options),
@@ -66,7 +65,7 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
                     None,
                 );
             }
-            Some(false) => {
+            (Some(false), None) => {
                 walk.hop(
                     HopKind::Dns,
                     Some(vpc_id),
@@ -84,11 +83,11 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
                 );
                 return None;
             }
-            None => walk.assumptions.push(format!(
+            (None, _) => walk.assumptions.push(format!(
                 "enableDnsSupport of {vpc_id} is not in the bundle and is assumed on (the AWS default): `{}`",
                 InputKind::VpcDnsSupport.command().replace("VPC", vpc_id)
             )),
-            Some(true) => {}
+            (Some(true), _) => {}
         }
         let endpoint = interface_endpoint(net, vpc_id, service);
         match endpoint {
@@ -126,9 +125,8 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
                 } else {
                     None
                 };
-                match reason {
-                    None if servers.is_some() && target.address.is_none() => {
-                        let (options, list) = servers.unwrap_or_default();
+                match (reason, servers, target.address) {
+                    (None, Some((options, list)), None) => {
                         walk.hop(
                             HopKind::Dns,
                             Some(options),
@@ -146,7 +144,7 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
                         ));
                         endpoint_target = Some(endpoint);
                     }
-                    None => {
+                    (None, _, _) => {
                         if hostnames.is_none() {
                             walk.assumptions.push(format!("enableDnsHostnames of {vpc_id} is not in the bundle and is assumed on"));
                         }
@@ -159,7 +157,7 @@ pub(crate) fn resolve<'m>(net: &Network<'m>, vpc_id: &str, target: &Target, serv
                         );
                         endpoint_target = Some(endpoint);
                     }
-                    Some((reason, code, dhcp_options)) => {
+                    (Some((reason, code, dhcp_options)), _, _) => {
                         walk.hop(
                             HopKind::Dns,
                             Some(dhcp_options.as_deref().unwrap_or(&endpoint.id)),
