@@ -17,7 +17,7 @@ pub struct Registry {
     pub address: String,
     /// The test CA that signed the registry's certificate: a trust store for `SSL_CERT_FILE`.
     pub ca: PathBuf,
-    _work: tempfile::TempDir,
+    work: tempfile::TempDir,
 }
 
 impl Drop for Registry {
@@ -79,13 +79,13 @@ pub fn start(repository: &str, tag: &str) -> Registry {
         .stderr(Stdio::null())
         .spawn()
         .expect("Debian's docker-registry is needed for this test: `apt-get install docker-registry` (scripts/test.sh installs it)");
-    let registry = Registry { child, address: format!("127.0.0.1:{port}"), ca: data().join("ca.pem"), _work: work };
+    let registry = Registry { child, address: format!("127.0.0.1:{port}"), ca: data().join("ca.pem"), work };
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(started.elapsed() < Duration::from_secs(30), "docker-registry did not start on port {port}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let layout = registry._work.path().join("image");
+    let layout = registry.work.path().join("image");
     oci_layout(&layout, tag);
     let output = Command::new("skopeo")
         .args([
